@@ -1,0 +1,273 @@
+"""The ``zhsearch`` command: parses arguments and calls the library."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from indexer.search import MAX_PAGE_SIZE, QueryError, SearchService
+from indexer.store import IndexCorrupt, IndexLocked, Store, SyncReport
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+class Context:
+    def __init__(self, corpus: Path, index: Path):
+        self.corpus = corpus
+        self.index = index
+
+    def store(self) -> Store:
+        return Store(self.corpus, self.index,
+                     on_wait=lambda message: click.echo(message, err=True))
+
+
+def _fail_nicely(func):
+    """Turn the library's narrow exceptions into one-line messages with a hint."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except IndexLocked as error:
+            raise click.ClickException(
+                f"{error}. Hint: wait for the other zhsearch command to finish, then try again.")
+        except IndexCorrupt as error:
+            raise click.ClickException(
+                f"{error}. Hint: run `zhsearch index --rebuild` to rebuild it from the corpus.")
+        except QueryError as error:
+            raise click.ClickException(str(error))
+    return wrapper
+
+
+def _progress_bar(total_bytes: int, files: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
+                desc=f"Indexing {files} file{'s' if files != 1 else ''}",
+                disable=None, leave=False)
+
+
+def _sync(store: Store, quiet: bool = False, rebuild: bool = False) -> SyncReport:
+    bar = None
+
+    def on_plan(files: int, total: int) -> None:
+        nonlocal bar
+        if not quiet:
+            bar = _progress_bar(total, files)
+
+    def progress(name: str, done: int) -> None:
+        if bar is not None:
+            bar.update(done)
+
+    try:
+        return store.sync(progress=progress, on_plan=on_plan, rebuild=rebuild)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _echo_outcomes(report: SyncReport) -> None:
+    for outcome in report.outcomes:
+        if outcome.status == "refused":
+            click.echo(f"refused {outcome.name}: {outcome.reason}", err=True)
+        elif outcome.passages:
+            click.echo(f"{outcome.status} {outcome.name} ({outcome.passages} passages)")
+        else:
+            click.echo(f"{outcome.status} {outcome.name}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+              default="corpus", show_default=True, envvar="ZHSEARCH_CORPUS",
+              help="Folder of report files (env ZHSEARCH_CORPUS).")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+              default="index", show_default=True, envvar="ZHSEARCH_INDEX",
+              help="Folder of the search index (env ZHSEARCH_INDEX).")
+@click.version_option(package_name="zhsearch")
+@click.pass_context
+def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
+    """Full-text search for Chinese report and news files."""
+    ctx.obj = Context(corpus, index_dir)
+
+
+@cli.command("index")
+@click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
+@click.pass_obj
+@_fail_nicely
+def index_command(obj: Context, rebuild: bool) -> None:
+    """Bring the index in line with the corpus folder (new, changed, deleted files)."""
+    store = obj.store()
+    if rebuild:
+        try:
+            store.open_index()
+        except IndexCorrupt:
+            aside = store.set_aside()
+            click.echo(f"The damaged index was moved to {aside}.", err=True)
+    report = _sync(store, rebuild=rebuild)
+    _echo_outcomes(report)
+    stats = store.stats()
+    click.echo(f"{stats['files']} files, {stats['passages']} passages indexed.")
+    if report.refused:
+        raise SystemExit(1)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Passages per page; 0 shows every hit.")
+@click.option("--page", "-p", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which page of results.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--source", help="Only passages from this corpus file.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="Order of the results.")
+@click.pass_obj
+@_fail_nicely
+def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
+           source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
+    """Search the corpus: words must all occur, "quotes" for exact text,
+    -word to exclude, OR for either.
+
+    The index is built or brought up to date first when the corpus changed.
+    """
+    store = obj.store()
+    if store.is_stale():
+        _sync(store, quiet=as_json)
+    service = SearchService(store)
+    result = service.search(" ".join(query), page=page, limit=limit, source=source,
+                            date_from=date_from, date_to=date_to, sort=sort)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    _echo_results(result)
+
+
+def _terminal_text(fragment: str) -> str:
+    marked = _MARK.sub(lambda m: click.style(m.group(1), fg="red", bold=True), fragment)
+    return html.unescape(marked)
+
+
+def _echo_results(result: dict) -> None:
+    total, hits = result["total"], result["hits"]
+    if not total:
+        click.echo(f"No passages match {result['query']}.")
+        if result.get("suggestion"):
+            click.echo(f"Did you mean: {result['suggestion']}")
+        return
+    first = (result["page"] - 1) * result["limit"] + 1 if result["limit"] else 1
+    shown = f"{first}-{first + len(hits) - 1} of " if hits else "none of "
+    click.echo(f"{shown}{total} passages match {result['query']} ({result['took_ms']} ms)")
+    for number, hit in enumerate(hits, start=first):
+        heading = hit["title"] + (f" · {hit['section']}" if hit["section"] else "")
+        click.echo("")
+        click.echo(click.style(f"[{number}] {heading}", bold=True))
+        where = [hit["source"], f"¶{hit['paragraph']}"] + ([hit["date"]] if hit["date"] else [])
+        click.echo("    " + " · ".join(where))
+        click.echo("    " + _terminal_text(hit["highlight"]))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@_fail_nicely
+def add(obj: Context, files: tuple[Path, ...]) -> None:
+    """Copy report files into the corpus and index them.
+
+    Files that cannot be read are refused with the reason; the others still
+    go in, and the exit status is 1 if any was refused.
+    """
+    store = obj.store()
+    if store.is_stale():
+        _sync(store)
+    report = store.add_files(files)
+    _echo_outcomes(report)
+    if report.refused:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+@_fail_nicely
+def remove(obj: Context, names: tuple[str, ...]) -> None:
+    """Remove report files (names relative to the corpus) and their passages."""
+    store = obj.store()
+    missing = []
+    for name in names:
+        try:
+            passages = store.remove(name)
+        except FileNotFoundError:
+            missing.append(name)
+            continue
+        click.echo(f"removed {name} ({passages} passages)")
+    if missing:
+        raise click.ClickException(
+            f"not in the corpus: {', '.join(missing)}. Hint: `zhsearch stats --files` lists the files.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--files", "list_files", is_flag=True, help="Also list the indexed files.")
+@click.pass_obj
+@_fail_nicely
+def stats(obj: Context, as_json: bool, list_files: bool) -> None:
+    """Show what the index holds."""
+    store = obj.store()
+    if not store.exists():
+        raise click.ClickException(
+            f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+    data = store.stats()
+    if list_files:
+        data["sources"] = store.sources()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"corpus:   {data['corpus']}")
+    click.echo(f"index:    {data['index']} ({data['index_bytes'] / 1e6:.1f} MB)")
+    click.echo(f"files:    {data['files']}")
+    click.echo(f"articles: {data['articles']}")
+    click.echo(f"passages: {data['passages']}")
+    click.echo(f"words:    {data['terms']}")
+    if data["first_date"]:
+        click.echo(f"dates:    {data['first_date']} to {data['last_date']}")
+    for source in data.get("sources", []):
+        click.echo(f"  {source}")
+    if store.is_stale():
+        click.echo("The corpus changed since it was indexed: run `zhsearch index`.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs ZHSEARCH_UPLOAD_TOKEN for uploads.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
+              help="Port to listen on.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Worker threads of the WSGI server.")
+@click.pass_obj
+@_fail_nicely
+def serve(obj: Context, host: str, port: int, threads: int) -> None:
+    """Serve the web search page (waitress), building the index first when needed."""
+    from web import serve as serve_web
+
+    store = obj.store()
+    if store.is_stale():
+        _sync(store)
+    click.echo(f"zhsearch: serving {obj.corpus} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+    serve_web(store, host=host, port=port, threads=threads)
+
+
+def main() -> None:
+    cli(prog_name="zhsearch")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The query language, and its translation into Whoosh queries.
+
+    劳模 工会          both must occur (AND)
+    "爱心托管服务"     the exact text
+    劳模 -表彰         passages with 劳模 but without 表彰
+    劳模 OR 工匠       either one
+    爱心托管           one term of several words: the adjacent phrase ranks first
+
+Any other character is text to look for: the Whoosh query syntax (``*``,
+``(``, ``:`` …) is never interpreted, so no input can make a query fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from indexer.analysis import has_chinese, iter_words
+from indexer.normalize import normalize_text
+from indexer.vocabulary import Vocabulary
+
+FIELD = "content"
+MAX_QUERY_CHARS = 1000
+# Substrings longer than this are matched as phrases of their words only:
+# the ways to spell a long string across word boundaries grow too fast.
+MAX_SUBSTRING_CHARS = 12
+MAX_SPELLINGS = 64
+# Up to this many content words every one must occur; a longer query is a
+# question or a pasted sentence, and ranks passages by how much they share.
+MAX_AND_WORDS = 3
+
+# Question words and particles: they may score, but never decide a match.
+STOP_WORDS = frozenset(
+    "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 也 都 就 被 把 将 对 于 从 以 之 其 这 那 "
+    "什么 哪 哪些 哪个 哪里 哪儿 哪年 谁 怎么 怎样 如何 为什么 为何 多少 几 是否 是不是 "
+    "请问 一个 一些 这个 那个 呢 吗".split()
+)
+
+_PART = re.compile(r'(-?)(?:["“”]([^"“”]*)["“”]?|(\S+))')
+
+
+@dataclass
+class QueryPart:
+    text: str
+    phrase: bool = False
+    negated: bool = False
+
+
+def parse_query(text: str) -> list[list[QueryPart]]:
+    """Split a query into AND-ed groups of OR-ed parts.
+
+    >>> parse_query('劳模 OR 工匠 "爱心 托管" -表彰')
+    [[QueryPart(text='劳模', phrase=False, negated=False), QueryPart(text='工匠', phrase=False, negated=False)], [QueryPart(text='爱心 托管', phrase=True, negated=False)], [QueryPart(text='表彰', phrase=False, negated=True)]]
+    """
+    groups: list[list[QueryPart]] = []
+    join_next = False
+    for match in _PART.finditer(text[:MAX_QUERY_CHARS]):
+        minus, quoted, bare = match.groups()
+        if bare is not None and bare in ("OR", "|"):
+            join_next = bool(groups)
+            continue
+        if bare is not None and bare in ("AND", "&&", "NOT") or (bare == "-" and not minus):
+            continue
+        part = QueryPart(quoted if quoted is not None else bare, quoted is not None, bool(minus))
+        if not part.text.strip():
+            continue
+        if join_next and not part.negated and not groups[-1][0].negated:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+        join_next = False
+    return groups
+
+
+@dataclass
+class CompiledQuery:
+    query: wq.Query | None
+    needles: list[str] = field(default_factory=list)  # normalised text to highlight
+    words: list[str] = field(default_factory=list)    # the query's words, for suggestions
+
+
+def _pieces(text: str) -> list[list[tuple[str, int, int, int]]]:
+    """The words of normalised text, split where punctuation stands between them."""
+    pieces: list[list[tuple[str, int, int, int]]] = []
+    last_pos = None
+    for word in iter_words(text):
+        if last_pos is None or word[1] != last_pos + 1:
+            pieces.append([])
+        pieces[-1].append(word)
+        last_pos = word[1]
+    return pieces
+
+
+def _spellings(text: str, vocab: Vocabulary) -> list[wq.Query]:
+    """Queries for every way ``text`` can stand in the index's words.
+
+    Inside one word (``托管`` in ``托管服务``), or across adjacent words: the end
+    of one word, whole words, then the start of another (``贤花`` over
+    ``黎|贤|花``).
+    """
+    found: list[wq.Query] = [wq.Term(FIELD, w) for w in vocab.containing(text)]
+    if len(text) > MAX_SUBSTRING_CHARS:
+        return found
+
+    def tails(rest: str) -> list[list[list[str]]]:
+        """Ways to spell ``rest`` as whole words then the start of a word."""
+        ways = []
+        starting = vocab.starting_with(rest)
+        if starting:
+            ways.append([starting])
+        for j in range(1, len(rest)):
+            if rest[:j] in vocab:
+                ways.extend([[rest[:j]], *tail] for tail in tails(rest[j:]))
+            if len(ways) > MAX_SPELLINGS:
+                break
+        return ways
+
+    for i in range(1, len(text)):
+        heads = vocab.ending_with(text[:i])
+        if not heads:
+            continue
+        for tail in tails(text[i:]):
+            steps = [heads, *tail]
+            found.append(wq.Sequence([_any_of(words) for words in steps]))
+            if len(found) > MAX_SPELLINGS:
+                return found
+    return found
+
+
+def _any_of(words: list[str]) -> wq.Query:
+    if len(words) == 1:
+        return wq.Term(FIELD, words[0])
+    return wq.Or([wq.Term(FIELD, w) for w in words])
+
+
+def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary) -> wq.Query:
+    """Passages holding this run of words as one adjacent stretch of text."""
+    words = [w for w, _, _, _ in piece]
+    as_words = wq.Term(FIELD, words[0]) if len(words) == 1 else wq.Phrase(FIELD, words)
+    compact = re.sub(r"\s+", "", text[piece[0][2]:piece[-1][3]])
+    if not has_chinese(compact):
+        return as_words
+    # Word matches rank above matches inside or across other words.
+    return wq.Or([as_words.with_boost(2.0), *_spellings(compact, vocab)])
+
+
+def _part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, list[str], list[str]]:
+    text = normalize_text(part.text)
+    pieces = _pieces(text)
+    if not pieces:
+        return None, [], []
+    needles = [re.sub(r"\s+", "", text[p[0][2]:p[-1][3]]) for p in pieces]
+    words = [w for p in pieces for w, _, _, _ in p]
+    exact = [_exact(p, text, vocab) for p in pieces]
+    exact_query = exact[0] if len(exact) == 1 else wq.And(exact)
+    if part.phrase or len(words) == 1:
+        return exact_query, needles, words
+    content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
+    terms = [wq.Term(FIELD, w) for w in dict.fromkeys(words)]
+    if len(content) <= MAX_AND_WORDS:
+        loose = wq.And([wq.Term(FIELD, w) for w in content])
+    else:
+        loose = wq.Or(terms)
+    # The words anywhere in the passage match; the adjacent phrase ranks first.
+    return wq.Or([exact_query.with_boost(3.0), loose]), needles + content, words
+
+
+def compile_query(text: str, vocab: Vocabulary) -> CompiledQuery:
+    """Translate a user's query into one Whoosh query over the ``content`` field."""
+    required: list[wq.Query] = []
+    excluded: list[wq.Query] = []
+    needles: list[str] = []
+    all_words: list[str] = []
+    for group in parse_query(text):
+        alternatives = []
+        for part in group:
+            q, part_needles, words = _part_query(part, vocab)
+            if q is None:
+                continue
+            if part.negated:
+                excluded.append(q)
+            else:
+                alternatives.append(q)
+                needles.extend(part_needles)
+                all_words.extend(words)
+        if alternatives:
+            required.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+    if not required:
+        return CompiledQuery(None, [], all_words)
+    positive = required[0] if len(required) == 1 else wq.And(required)
+    if excluded:
+        positive = wq.AndNot(positive, wq.Or(excluded))
+    return CompiledQuery(positive, list(dict.fromkeys(needles)), all_words)

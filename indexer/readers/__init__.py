@@ -1,0 +1,62 @@
+"""Readers turn a report file into articles; one module per format.
+
+A reader is a function ``read(data: bytes, name: str) -> list[Article]``
+registered here under the file suffixes it handles. It raises
+:class:`UnsupportedFile` with a one-line reason for a file it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from indexer.document import Article
+
+Reader = Callable[[bytes, str], list[Article]]
+
+
+class UnsupportedFile(ValueError):
+    """A file that zhsearch cannot read; ``str()`` is a one-line reason."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+def _readers() -> dict[str, Reader]:
+    from indexer.readers import markdown, plaintext
+
+    return {
+        ".txt": plaintext.read,
+        ".text": plaintext.read,
+        ".md": markdown.read,
+        ".markdown": markdown.read,
+    }
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(_readers())
+
+
+def is_supported(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in _readers()
+
+
+def read_report(data: bytes, name: str) -> list[Article]:
+    """Read the bytes of the file called ``name`` into articles.
+
+    Raises :class:`UnsupportedFile` when the format is unknown, the file is
+    empty or damaged, or nothing searchable is in it.
+    """
+    reader = _readers().get(Path(name).suffix.lower())
+    if reader is None:
+        raise UnsupportedFile(
+            name, "not a supported report format (use " + ", ".join(supported_suffixes()) + ")"
+        )
+    if not data.strip():
+        raise UnsupportedFile(name, "the file is empty")
+    articles = [a for a in reader(data, name) if a.passages]
+    if not articles:
+        raise UnsupportedFile(name, "no text found in the file")
+    return articles

@@ -1,0 +1,70 @@
+"""Markdown reports: one article per heading (``#``, ``##``, ``###``).
+
+In the daily news files every story is a ``###`` heading under ``## 详细新闻``;
+the deepest heading names the article and its parent heading is its section.
+Paragraphs are separated by blank lines; hard-wrapped lines inside one are
+joined as in plain text. Link-only lines (``[查看原文](…)``) are navigation
+and are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.document import BODY, TITLE, Article, Passage
+from indexer.readers.encoding import decode_text
+from indexer.readers.plaintext import join_wrapped
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_LINK_ONLY = re.compile(r"^\s*(?:\[[^\]]*\]\([^)]*\)\s*)+$")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|>)\s+")
+
+
+def strip_inline_markup(text: str) -> str:
+    """``**央视网消息**（新闻联播）`` -> ``央视网消息（新闻联播）``."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _LIST_MARK.sub("", text).strip()
+
+
+def read(data: bytes, name: str) -> list[Article]:
+    articles: list[Article] = []
+    headings: dict[int, str] = {}
+    article = Article()
+    section = ""
+    paragraph: list[str] = []
+
+    def close_paragraph() -> None:
+        if paragraph:
+            text = paragraph[0]
+            for piece in paragraph[1:]:
+                text = join_wrapped(text, piece)
+            text = strip_inline_markup(text)
+            if text:
+                article.passages.append(Passage(text, BODY, section))
+            paragraph.clear()
+
+    for line in decode_text(data, name).split("\n"):
+        heading = _HEADING.match(line)
+        if heading:
+            close_paragraph()
+            # A heading with nothing under it but sub-headings names no article.
+            if article.has_body():
+                articles.append(article)
+            level, title = len(heading.group(1)), strip_inline_markup(heading.group(2))
+            headings = {lvl: t for lvl, t in headings.items() if lvl < level}
+            section = headings[max(headings)] if headings else ""
+            headings[level] = title
+            article = Article(title=title, passages=[Passage(title, TITLE, section)])
+        elif not line.strip() or _LINK_ONLY.match(line):
+            close_paragraph()
+        else:
+            paragraph.append(line.strip())
+    close_paragraph()
+    if article.has_body():
+        articles.append(article)
+    return articles

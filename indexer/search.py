@@ -1,0 +1,155 @@
+"""Searching an index: results as the JSON object the CLI and the web share."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from indexer.highlight import highlight, mark_html, match_spans
+from indexer.query import CompiledQuery, compile_query
+from indexer.store import FILE, META, Store
+from indexer.vocabulary import Vocabulary
+
+MAX_PAGE_SIZE = 1000
+# How often a long-lived searcher looks for a newer commit of the index.
+REFRESH_SECONDS = 1.0
+
+
+class QueryError(ValueError):
+    """A search request that cannot be run as given; ``str()`` says why."""
+
+
+@dataclass
+class _ThreadSearcher:
+    searcher: Searcher
+    checked: float
+
+
+class SearchService:
+    """Searches one index; safe to share between threads.
+
+    Each thread keeps its own Whoosh searcher (they are not thread-safe),
+    refreshed when a newer commit of the index appears; the vocabulary is
+    built once per commit and shared.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._index = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._vocab: tuple[int, Vocabulary] | None = None
+
+    def _open(self):
+        with self._lock:
+            if self._index is None:
+                self._index = self.store.open_index(create=False)
+            return self._index
+
+    def searcher(self) -> Searcher:
+        current: _ThreadSearcher | None = getattr(self._local, "current", None)
+        now = time.monotonic()
+        if current is None:
+            current = _ThreadSearcher(self._open().searcher(), now)
+            self._local.current = current
+        elif now - current.checked > REFRESH_SECONDS:
+            current.searcher = current.searcher.refresh()
+            current.checked = now
+        return current.searcher
+
+    def vocabulary(self, searcher: Searcher) -> Vocabulary:
+        generation = searcher.ixreader.generation()
+        cached = self._vocab
+        if cached is None or cached[0] != generation:
+            words = searcher.reader().lexicon("content")
+            vocab = Vocabulary(t.decode("utf-8") for t in words)
+            with self._lock:
+                self._vocab = cached = (generation, vocab)
+        return cached[1]
+
+    def compile(self, text: str) -> CompiledQuery:
+        searcher = self.searcher()
+        return compile_query(text, self.vocabulary(searcher))
+
+    def search(self, text: str, page: int = 1, limit: int = 10, *,
+               source: str | None = None, date_from: str | None = None,
+               date_to: str | None = None, sort: str = "relevance") -> dict:
+        """Run a query; ``limit=0`` returns every hit on one page.
+
+        Returns ``{"query", "total", "page", "limit", "took_ms", "hits", "suggestion"}``.
+        """
+        started = time.perf_counter()
+        if not text or not text.strip():
+            raise QueryError("the query is empty")
+        if page < 1:
+            raise QueryError("page must be 1 or more")
+        if limit < 0:
+            raise QueryError("limit must be 0 (all) or more")
+        if sort not in ("relevance", "date"):
+            raise QueryError("sort must be 'relevance' or 'date'")
+        searcher = self.searcher()
+        compiled = compile_query(text, self.vocabulary(searcher))
+        result = {"query": text, "total": 0, "page": page, "limit": limit,
+                  "took_ms": 0.0, "hits": [], "suggestion": None}
+        if compiled.query is not None:
+            filters = [wq.Term("source", source)] if source else []
+            if date_from or date_to:
+                filters.append(wq.TermRange("date", date_from, date_to))
+            doc_count = max(searcher.doc_count(), 1)
+            wanted = doc_count if limit == 0 else min(page * limit, doc_count)
+            kwargs = {"sortedby": "date", "reverse": True} if sort == "date" else {}
+            results = searcher.search(compiled.query, limit=wanted,
+                                      filter=wq.And(filters) if filters else None,
+                                      **kwargs)
+            result["total"] = len(results)
+            first = 0 if limit == 0 else (page - 1) * limit
+            hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
+            result["hits"] = [self._hit(h, compiled) for h in hits]
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    @staticmethod
+    def _hit(hit, compiled: CompiledQuery) -> dict:
+        doc = hit.fields()
+        return {
+            "id": doc["id"], "source": doc["source"], "title": doc.get("title", ""),
+            "section": doc.get("section", ""), "date": doc.get("date"),
+            "paragraph": doc.get("paragraph"), "score": round(hit.score or 0.0, 3),
+            "text": doc["content"], "highlight": highlight(doc["content"], compiled.needles),
+            "kind": doc.get("kind"), "article": doc.get("article"), "page": doc.get("page"),
+        }
+
+    def article(self, article_id: str, query: str = "") -> dict | None:
+        """A whole article, its passages in order, every match of ``query`` marked."""
+        searcher = self.searcher()
+        docs = [searcher.stored_fields(n) for n in searcher.document_numbers(article=article_id)]
+        if not docs:
+            return None
+        docs.sort(key=lambda d: d["paragraph"])
+        needles = compile_query(query, self.vocabulary(searcher)).needles if query.strip() else []
+        first = docs[0]
+        return {
+            "id": article_id, "title": first.get("title", ""), "source": first["source"],
+            "date": first.get("date"), "byline": first.get("byline", ""),
+            "passages": [{
+                "id": d["id"], "paragraph": d["paragraph"], "kind": d["kind"],
+                "section": d.get("section", ""), "text": d["content"],
+                "html": mark_html(d["content"], match_spans(d["content"], needles)),
+            } for d in docs],
+        }
+
+    def corpus_summary(self) -> dict:
+        """Reports and passages in the index, and the sources and date range."""
+        searcher = self.searcher()
+        files = [searcher.stored_fields(n) for n in searcher.document_numbers(kind=FILE)]
+        passages = searcher.doc_count() - len(files) - (
+            searcher.document_number(kind=META) is not None)
+        dates = sorted(f["date"] for f in files if f.get("date"))
+        return {"files": len(files), "passages": passages,
+                "sources": sorted(f["source"] for f in files),
+                "first_date": dates[0] if dates else None,
+                "last_date": dates[-1] if dates else None}

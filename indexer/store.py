@@ -1,0 +1,467 @@
+"""The Whoosh index of a corpus folder: one document per passage.
+
+Besides passages the index holds one record per corpus file (its content hash,
+size and mtime) and one ``meta`` record naming the dictionary that built it.
+Both are written in the same commit as the passages, so the index always
+agrees with itself: a crash leaves the previous commit in place (Whoosh
+writes its table of contents under a temporary name and renames it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, NUMERIC, STORED, Schema
+from whoosh.index import EmptyIndexError, LockError
+from whoosh.query import Every, Term
+from whoosh.writing import IndexWriter
+
+from indexer import analysis
+from indexer.analysis import ChineseTextField
+from indexer.document import Article, date_from_name, date_from_text
+from indexer.readers import UnsupportedFile, is_supported, read_report
+
+SCHEMA_VERSION = 1
+USER_DICTIONARY = "userdict.dic"
+FILE, META = "file", "meta"
+
+# Above this much new text a commit uses both cores (Whoosh's MpWriter);
+# below it, starting the worker processes costs more than it saves.
+PARALLEL_BYTES = 2_000_000
+
+
+class IndexLocked(RuntimeError):
+    """Another process is writing to the index and did not finish in time."""
+
+
+class IndexCorrupt(RuntimeError):
+    """The index directory exists but cannot be opened."""
+
+
+def build_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        source=ID(stored=True, sortable=True),
+        file_hash=ID(stored=True),
+        article=ID(stored=True),
+        title=STORED,
+        section=STORED,
+        byline=STORED,
+        paragraph=NUMERIC(stored=True, sortable=True),
+        page=STORED,
+        date=ID(stored=True, sortable=True),
+        content=ChineseTextField(stored=True),
+        size=STORED,
+        mtime=STORED,
+        info=STORED,
+    )
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def file_key(source: str) -> str:
+    """A short stable id for a corpus file, used in passage and article ids."""
+    return hashlib.blake2b(source.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class FileRecord:
+    source: str
+    file_hash: str
+    size: int
+    mtime: float
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file in an ``add``, ``index`` or upload."""
+
+    name: str
+    status: str  # added | updated | unchanged | removed | refused
+    passages: int = 0
+    reason: str = ""
+
+
+@dataclass
+class _Pending:
+    source: str
+    data: bytes
+    articles: list[Article]
+    size: int
+    mtime: float
+    status: str
+
+
+@dataclass
+class SyncReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def refused(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+
+Progress = Callable[[str, int], None]  # (file name, bytes done) per file
+
+
+class Store:
+    """A corpus folder and its index. Writes take the index's writer lock."""
+
+    def __init__(self, corpus_dir: str | Path, index_dir: str | Path,
+                 lock_timeout: float = 60.0,
+                 on_wait: Callable[[str], None] | None = None):
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.lock_timeout = lock_timeout
+        self.on_wait = on_wait
+        analysis.load_dictionaries(self.user_dictionary)
+
+    # -- opening -----------------------------------------------------------
+
+    @property
+    def user_dictionary(self) -> Path:
+        return self.corpus_dir / USER_DICTIONARY
+
+    def analysis_fingerprint(self) -> str:
+        """What decides how text is cut into words; a change needs a rebuild."""
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(f"schema={SCHEMA_VERSION};hmm={analysis.USE_HMM};".encode())
+        for path in (analysis.BUNDLED_DICTIONARY, self.user_dictionary):
+            if path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def exists(self) -> bool:
+        return whoosh_index.exists_in(str(self.index_dir))
+
+    def open_index(self, create: bool = True) -> whoosh_index.Index:
+        try:
+            if self.exists():
+                return whoosh_index.open_dir(str(self.index_dir))
+        except (EmptyIndexError, OSError, EOFError, ValueError, KeyError) as error:
+            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
+        except Exception as error:  # unpickling a damaged TOC raises nearly anything
+            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
+        if not create:
+            raise IndexCorrupt(f"no index in {self.index_dir}")
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        return whoosh_index.create_in(str(self.index_dir), build_schema())
+
+    @contextmanager
+    def writer(self, ix: whoosh_index.Index, procs: int = 1) -> Iterator[IndexWriter]:
+        """The index writer, waiting for another process's lock when needed."""
+        kwargs = {"procs": procs, "multisegment": True, "limitmb": 256} if procs > 1 else {}
+        deadline = time.monotonic() + self.lock_timeout
+        told = False
+        while True:
+            try:
+                writer = ix.writer(**kwargs)
+                break
+            except LockError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"the index in {self.index_dir} is being written by another process"
+                    ) from None
+                if not told and self.on_wait:
+                    self.on_wait("Waiting for another zhsearch process to finish writing the index…")
+                    told = True
+                time.sleep(0.1)
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    # -- what the index holds ----------------------------------------------
+
+    @staticmethod
+    def _records(searcher) -> dict[str, FileRecord]:
+        records = {}
+        for docnum in searcher.document_numbers(kind=FILE):
+            doc = searcher.stored_fields(docnum)
+            records[doc["source"]] = FileRecord(doc["source"], doc["file_hash"],
+                                                doc["size"], doc["mtime"])
+        return records
+
+    @staticmethod
+    def _meta(searcher) -> dict:
+        docnum = searcher.document_number(kind=META)
+        return json.loads(searcher.stored_fields(docnum)["info"]) if docnum is not None else {}
+
+    def corpus_files(self) -> dict[str, Path]:
+        """Report files under the corpus folder, by path relative to it."""
+        found = {}
+        if not self.corpus_dir.is_dir():
+            return found
+        for path in sorted(self.corpus_dir.rglob("*")):
+            rel = path.relative_to(self.corpus_dir)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if path.is_file() and is_supported(path):
+                found[rel.as_posix()] = path
+        return found
+
+    def is_stale(self) -> bool:
+        """True when the index is missing or does not match the corpus folder.
+
+        Compares sizes and modification times only, so it is cheap enough to
+        run before every command-line search.
+        """
+        if not self.exists():
+            return True
+        ix = self.open_index(create=False)
+        with ix.searcher() as searcher:
+            if self._meta(searcher).get("analysis") != self.analysis_fingerprint():
+                return True
+            records = self._records(searcher)
+        files = self.corpus_files()
+        if set(files) != set(records):
+            return True
+        for source, path in files.items():
+            stat = path.stat()
+            record = records[source]
+            if stat.st_size != record.size or stat.st_mtime != record.mtime:
+                return True
+        return False
+
+    # -- writing -----------------------------------------------------------
+
+    def set_aside(self) -> Path | None:
+        """Move a damaged index out of the way (never deleted) so a new one can be built."""
+        if not self.index_dir.exists():
+            return None
+        aside = self.index_dir.with_name(f"{self.index_dir.name}.damaged-{int(time.time())}")
+        self.index_dir.rename(aside)
+        return aside
+
+    def sync(self, progress: Progress | None = None,
+             on_plan: Callable[[int, int], None] | None = None,
+             rebuild: bool = False) -> SyncReport:
+        """Bring the index in line with the corpus folder: new, changed, deleted files.
+
+        ``on_plan(files, bytes)`` is told how much will be read before reading
+        starts. With ``rebuild`` every file is indexed anew, in one commit.
+        """
+        ix = self.open_index()
+        report = SyncReport()
+        fingerprint = self.analysis_fingerprint()
+        with ix.searcher() as searcher:
+            rebuild = rebuild or self._meta(searcher).get("analysis") != fingerprint
+            records = {} if rebuild else self._records(searcher)
+        files = self.corpus_files()
+        to_read = []
+        for source, path in files.items():
+            stat = path.stat()
+            record = records.get(source)
+            if record and record.size == stat.st_size and record.mtime == stat.st_mtime:
+                continue
+            to_read.append((source, path, stat))
+        deleted = [s for s in records if s not in files]
+        if not to_read and not deleted and not rebuild:
+            return report
+        if on_plan:
+            on_plan(len(to_read), sum(stat.st_size for _, _, stat in to_read))
+        procs = 2 if sum(stat.st_size for _, _, stat in to_read) > PARALLEL_BYTES else 1
+        with self.writer(ix, procs=procs) as writer:
+            if rebuild:
+                # The words would be cut differently now: start from nothing.
+                writer.delete_by_query(Every())
+            for source in deleted:
+                writer.delete_by_term("source", source)
+                report.outcomes.append(FileOutcome(source, "removed"))
+            # One file in memory at a time, however large the corpus.
+            for source, path, stat in to_read:
+                data = path.read_bytes()
+                record = records.get(source)
+                status = "updated" if record else "added"
+                if record and record.file_hash == content_hash(data):
+                    status = "unchanged"
+                outcome = self._write_file(writer, source, data, stat.st_size,
+                                           stat.st_mtime, status)
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(source, len(data))
+            self._write_meta(writer, fingerprint)
+        return report
+
+    def add_files(self, paths: Iterable[str | Path],
+                  progress: Progress | None = None) -> SyncReport:
+        """Copy report files into the corpus folder and index them.
+
+        A file that cannot be read is refused with its reason; the others
+        still go in. Adding the same content again changes nothing.
+        """
+        return self.add_uploads(((Path(p).name, Path(p)) for p in paths), progress)
+
+    def add_uploads(self, items: Iterable[tuple[str, Path | bytes]],
+                    progress: Progress | None = None) -> SyncReport:
+        """Like :meth:`add_files` for ``(file name, path or bytes)`` pairs."""
+        report = SyncReport()
+        accepted: list[tuple[str, bytes, list[Article]]] = []
+        for name, payload in items:
+            name = Path(str(name).replace("\\", "/")).name  # never a path: no ../
+            try:
+                if not name or name.startswith("."):
+                    raise UnsupportedFile(name or "(no name)", "not a valid file name")
+                if isinstance(payload, Path):
+                    if not payload.is_file():
+                        raise UnsupportedFile(name, "no such file")
+                    payload = payload.read_bytes()
+                articles = read_report(payload, name)
+            except UnsupportedFile as error:
+                report.outcomes.append(FileOutcome(name, "refused", reason=error.reason))
+                continue
+            except OSError as error:
+                report.outcomes.append(FileOutcome(name, "refused", reason=error.strerror or str(error)))
+                continue
+            accepted.append((name, payload, articles))
+        if not accepted:
+            return report
+        ix = self.open_index()
+        fingerprint = self.analysis_fingerprint()
+        procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
+        with self.writer(ix, procs=procs) as writer:
+            with writer.searcher() as searcher:
+                records = self._records(searcher)
+            for name, data, articles in accepted:
+                target = self.corpus_dir / name
+                digest = content_hash(data)
+                record = records.get(name)
+                if record and record.file_hash == digest and target.is_file() \
+                        and content_hash(target.read_bytes()) == digest:
+                    report.outcomes.append(FileOutcome(name, "unchanged"))
+                    continue
+                write_atomically(target, data)
+                stat = target.stat()
+                status = "updated" if record else "added"
+                report.outcomes.append(self._write_file(
+                    writer, name, data, stat.st_size, stat.st_mtime, status, articles))
+                if progress:
+                    progress(name, len(data))
+            self._write_meta(writer, fingerprint)
+        return report
+
+    def remove(self, name: str) -> int:
+        """Remove a file from the corpus and its passages from the index.
+
+        Returns how many passages went. Raises FileNotFoundError when the
+        corpus has no such file.
+        """
+        source = name.replace("\\", "/").strip("/")
+        path = self.corpus_dir / source
+        ix = self.open_index()
+        with self.writer(ix) as writer:
+            with writer.searcher() as searcher:
+                known = searcher.document_number(kind=FILE, source=source) is not None
+                passages = sum(1 for _ in searcher.document_numbers(source=source)) - known
+            if not known and not path.is_file():
+                raise FileNotFoundError(source)
+            writer.delete_by_term("source", source)
+        path.unlink(missing_ok=True)
+        return max(passages, 0)
+
+    def _write_file(self, writer: IndexWriter, source: str, data: bytes, size: int,
+                    mtime: float, status: str,
+                    articles: list[Article] | None = None) -> FileOutcome:
+        if status == "unchanged":
+            # Touched, not changed: refresh the file record's mtime only.
+            writer.delete_by_query(Term("id", f"{FILE}:{source}"))
+            writer.add_document(id=f"{FILE}:{source}", kind=FILE, source=source,
+                                file_hash=content_hash(data), size=size, mtime=mtime)
+            return FileOutcome(source, "unchanged")
+        if articles is None:
+            try:
+                articles = read_report(data, source)
+            except UnsupportedFile as error:
+                # Keep whatever the index already holds for this file.
+                return FileOutcome(source, "refused", reason=error.reason)
+        writer.delete_by_term("source", source)
+        digest = content_hash(data)
+        date = date_from_name(source) or date_from_text(_opening_text(articles))
+        key = file_key(source)
+        count = 0
+        for a_no, article in enumerate(articles, start=1):
+            for p_no, passage in enumerate(article.passages, start=1):
+                writer.add_document(
+                    id=f"{key}-{a_no}-{p_no}", kind=passage.kind, source=source,
+                    file_hash=digest, article=f"{key}-{a_no}", title=article.title,
+                    section=passage.section, byline=article.byline, paragraph=p_no,
+                    page=passage.page, date=date, content=passage.text,
+                )
+                count += 1
+        writer.add_document(id=f"{FILE}:{source}", kind=FILE, source=source,
+                            file_hash=digest, size=size, mtime=mtime, date=date,
+                            info=json.dumps({"articles": len(articles), "passages": count}))
+        return FileOutcome(source, status, passages=count)
+
+    def _write_meta(self, writer: IndexWriter, fingerprint: str) -> None:
+        writer.delete_by_term("kind", META)
+        writer.add_document(id=META, kind=META, info=json.dumps({
+            "analysis": fingerprint, "schema": SCHEMA_VERSION, "updated": time.time(),
+        }))
+
+    # -- reading -------------------------------------------------------------
+
+    def sources(self) -> list[str]:
+        """The corpus files the index holds."""
+        with self.open_index(create=False).searcher() as searcher:
+            return sorted(self._records(searcher))
+
+    def stats(self) -> dict:
+        """Counts of files, articles and passages, and the index size on disk."""
+        ix = self.open_index(create=False)
+        with ix.searcher() as searcher:
+            records = self._records(searcher)
+            articles = passages = 0
+            for docnum in searcher.document_numbers(kind=FILE):
+                info = json.loads(searcher.stored_fields(docnum).get("info") or "{}")
+                articles += info.get("articles", 0)
+                passages += info.get("passages", 0)
+            terms = sum(1 for _ in searcher.lexicon("content"))
+            dates = sorted(d for d in (searcher.stored_fields(n).get("date")
+                                        for n in searcher.document_numbers(kind=FILE)) if d)
+        size = sum(f.stat().st_size for f in self.index_dir.iterdir() if f.is_file())
+        return {
+            "corpus": str(self.corpus_dir), "index": str(self.index_dir),
+            "files": len(records), "articles": articles, "passages": passages,
+            "terms": terms, "index_bytes": size,
+            "first_date": dates[0] if dates else None,
+            "last_date": dates[-1] if dates else None,
+        }
+
+
+def _opening_text(articles: list[Article]) -> str:
+    """The first few passages, where a report states its date if it does."""
+    passages = [p.text for a in articles[:1] for p in a.passages[:3]]
+    return "\n".join(passages)

@@ -1,0 +1,66 @@
+"""The words of an index, searchable by substring, prefix and suffix.
+
+A query that jieba cut differently from the text (``贤花`` in ``黎|贤|花``,
+``托管`` inside a longer word) is found through the vocabulary: every word that
+contains the query, or a run of adjacent words that spells it. The vocabulary
+of even a large archive is small (about 114,000 words for 140,000 passages),
+so these look-ups take well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+
+class Vocabulary:
+    """Sorted words, with look-ups by substring, prefix and suffix.
+
+    >>> v = Vocabulary(["托管", "托管服务", "爱心", "黎", "贤", "花"])
+    >>> v.containing("托管")
+    ['托管', '托管服务']
+    >>> v.starting_with("托"), v.ending_with("心")
+    (['托管', '托管服务'], ['爱心'])
+    """
+
+    def __init__(self, words: Iterable[str]):
+        self.words = sorted(set(words))
+        self._set = frozenset(self.words)
+        self._reversed = sorted(w[::-1] for w in self.words)
+        self._joined = "\n" + "\n".join(self.words) + "\n"
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._set
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def containing(self, text: str) -> list[str]:
+        if not text:
+            return []
+        # str.find over the joined words is ~10x faster than testing each word.
+        found = []
+        joined = self._joined
+        at = joined.find(text)
+        while at != -1:
+            start = joined.rfind("\n", 0, at) + 1
+            end = joined.find("\n", at)
+            found.append(joined[start:end])
+            at = joined.find(text, end)
+        return found
+
+    def starting_with(self, prefix: str) -> list[str]:
+        return _with_prefix(self.words, prefix)
+
+    def ending_with(self, suffix: str) -> list[str]:
+        return [w[::-1] for w in _with_prefix(self._reversed, suffix[::-1])]
+
+
+def _with_prefix(sorted_words: list[str], prefix: str) -> list[str]:
+    start = bisect.bisect_left(sorted_words, prefix)
+    found = []
+    for word in sorted_words[start:]:
+        if not word.startswith(prefix):
+            break
+        found.append(word)
+    return found
