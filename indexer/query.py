@@ -27,9 +27,12 @@ MAX_QUERY_CHARS = 1000
 # the ways to spell a long string across word boundaries grow too fast.
 MAX_SUBSTRING_CHARS = 12
 MAX_SPELLINGS = 64
-# Up to this many content words every one must occur; a longer query is a
-# question or a pasted sentence, and ranks passages by how much they share.
+# Every content word must occur, unless the query reads as a question or a
+# pasted sentence: more than this many content words, and question words,
+# particles or punctuation in it, or longer than LONG_QUERY_CHARS. Such a
+# query ranks passages by how much they share with it.
 MAX_AND_WORDS = 3
+LONG_QUERY_CHARS = 12
 
 # Question words and particles: they may score, but never decide a match.
 STOP_WORDS = frozenset(
@@ -159,7 +162,9 @@ def _part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, li
         return exact_query, needles, words
     content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
     terms = [wq.Term(FIELD, w) for w in dict.fromkeys(words)]
-    if len(content) <= MAX_AND_WORDS:
+    reads_as_sentence = len(pieces) > 1 or len(content) < len(set(words)) \
+        or len(text) > LONG_QUERY_CHARS
+    if len(content) <= MAX_AND_WORDS or not reads_as_sentence:
         loose = wq.And([wq.Term(FIELD, w) for w in content])
     else:
         loose = wq.Or(terms)
