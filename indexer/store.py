@@ -162,7 +162,8 @@ class Store:
         return digest.hexdigest()
 
     def exists(self) -> bool:
-        return whoosh_index.exists_in(str(self.index_dir))
+        # Whoosh's exists_in() opens the index, so a damaged one would raise here.
+        return any(self.index_dir.glob("_MAIN_*.toc"))
 
     def open_index(self, create: bool = True) -> whoosh_index.Index:
         try:
@@ -396,9 +397,12 @@ class Store:
                     articles: list[Article] | None = None) -> FileOutcome:
         if status == "unchanged":
             # Touched, not changed: refresh the file record's mtime only.
-            writer.delete_by_query(Term("id", f"{FILE}:{source}"))
+            with writer.searcher() as searcher:
+                old = searcher.document(id=f"{FILE}:{source}") or {}
+            writer.delete_by_term("id", f"{FILE}:{source}")
             writer.add_document(id=f"{FILE}:{source}", kind=FILE, source=source,
-                                file_hash=content_hash(data), size=size, mtime=mtime)
+                                file_hash=content_hash(data), size=size, mtime=mtime,
+                                date=old.get("date"), info=old.get("info"))
             return FileOutcome(source, "unchanged")
         if articles is None:
             try:
