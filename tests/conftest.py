@@ -1,0 +1,91 @@
+"""Fixtures: a tiny corpus in a temporary folder, its index, the app over it.
+
+Tests never touch the real ``corpus/`` folder or ``index/``: the bundled
+report is copied into a temporary corpus.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "000_37542822596f49c6.txt"
+
+NEWS_MD = """# 《新闻联播》（20230515）
+
+## 详细新闻
+
+### 全国总工会表彰劳动模范
+
+**央视网消息**（新闻联播）：全国总工会今天在北京表彰一批全国劳动模范和先进工作者。
+
+会议强调，要大力弘扬劳模精神、劳动精神、工匠精神。
+
+[查看原文](https://example.org/a.shtml)
+
+### 故宫博物院推出新展览
+
+故宫博物院今天推出新展览，展出文物三百余件。
+"""
+
+
+@pytest.fixture
+def seed_text() -> str:
+    """The bundled report as one string with its line breaks removed."""
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    (corpus / "20230515.md").write_text(NEWS_MD, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def store(corpus_dir: Path, index_dir: Path):
+    from indexer.store import Store
+
+    store = Store(corpus_dir, index_dir)
+    store.sync()
+    return store
+
+
+@pytest.fixture
+def service(store):
+    from indexer.search import SearchService
+
+    return SearchService(store)
+
+
+@pytest.fixture
+def app(corpus_dir: Path, index_dir: Path, store):
+    from web import create_app
+
+    app = create_app({
+        "TESTING": True,
+        "CORPUS_DIR": str(corpus_dir),
+        "INDEX_DIR": str(index_dir),
+        "SECRET_KEY": "test",
+    })
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

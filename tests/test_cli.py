@@ -1,0 +1,120 @@
+"""The command line, through click's CliRunner: exit codes and exact output."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import cli
+
+from .conftest import SEED
+
+
+@pytest.fixture
+def zhsearch(corpus_dir, index_dir):
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir), *args])
+    return run
+
+
+def test_every_command_has_help_text():
+    for name, command in cli.commands.items():
+        assert command.help and command.help.strip(), name
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert param.help, f"{name} --{param.name}"
+
+
+def test_search_builds_the_missing_index_on_its_own(zhsearch, index_dir):
+    assert not index_dir.exists()
+    result = zhsearch("search", "黎贤花")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1-1 of 1 passages match 黎贤花 (")
+    assert lines[2] == "[1] 肇庆市广宁县总工会：担当作为立新功 谱写时代新篇章 · 坚定政治方向 思想政治引领取得新成效"
+    assert lines[3] == f"    {SEED.name} · ¶6"
+    assert "全国劳动模范黎贤花、省五一劳动奖章获得者朱秀云" in lines[4]
+
+
+def test_search_json_prints_exactly_one_object(zhsearch):
+    result = zhsearch("search", "劳模", "--json", "--limit", "1")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["query"] == "劳模" and data["limit"] == 1 and len(data["hits"]) == 1
+    assert "<mark>劳模</mark>" in data["hits"][0]["highlight"]
+
+
+def test_search_accepts_minus_terms_without_a_double_dash(zhsearch):
+    result = zhsearch("search", "劳模", "-宣讲", "--json", "--limit", "0")
+    assert result.exit_code == 0, result.output
+    assert not any("宣讲" in h["text"] for h in json.loads(result.stdout)["hits"])
+
+
+def test_search_with_no_match_says_so(zhsearch):
+    result = zhsearch("search", "不存在的词语")
+    assert (result.exit_code, result.stdout) == (0, "No passages match 不存在的词语.\n")
+
+
+def test_bad_query_is_one_line_error(zhsearch):
+    result = zhsearch("search", "  ")
+    assert result.exit_code == 1
+    assert result.output == "Error: the query is empty\n"
+
+
+def test_add_and_remove(zhsearch, tmp_path):
+    report = tmp_path / "报告 一.txt"
+    report.write_text("全县职工运动会隆重开幕。", encoding="utf-8")
+    zhsearch("index")
+    result = zhsearch("add", str(report))
+    assert (result.exit_code, result.stdout) == (0, "added 报告 一.txt (1 passages)\n")
+    assert zhsearch("add", str(report)).stdout == "unchanged 报告 一.txt\n"
+    assert json.loads(zhsearch("search", "运动会", "--json").stdout)["total"] == 1
+    result = zhsearch("remove", "报告 一.txt")
+    assert (result.exit_code, result.stdout) == (0, "removed 报告 一.txt (1 passages)\n")
+    result = zhsearch("remove", "报告 一.txt")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: not in the corpus: 报告 一.txt. Hint:")
+
+
+def test_add_exits_non_zero_when_a_file_is_refused(zhsearch, tmp_path):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("职工书屋开放。", encoding="utf-8")
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    result = zhsearch("add", str(bad), str(good))
+    assert result.exit_code == 1
+    assert result.stdout == "added good.txt (1 passages)\n"
+    assert result.stderr == "refused bad.txt: looks like a binary file, not text\n"
+
+
+def test_index_and_stats(zhsearch):
+    result = zhsearch("index")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"added {SEED.name} (30 passages)", "added 20230515.md (5 passages)",
+        "2 files, 35 passages indexed."]
+    assert zhsearch("index").stdout == "2 files, 35 passages indexed.\n"
+    stats = json.loads(zhsearch("stats", "--json").stdout)
+    assert (stats["files"], stats["articles"], stats["passages"]) == (2, 4, 35)
+
+
+def test_stats_without_an_index_gives_a_hint(zhsearch):
+    result = zhsearch("stats")
+    assert result.exit_code == 1
+    assert "Hint: run `zhsearch index`" in result.output
+
+
+def test_corrupt_index_gives_a_message_and_rebuild_fixes_it(zhsearch, index_dir):
+    zhsearch("index")
+    for toc in index_dir.glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    result = zhsearch("search", "劳模")
+    assert result.exit_code == 1
+    assert "Hint: run `zhsearch index --rebuild`" in result.output
+    rebuilt = zhsearch("index", "--rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "moved to" in rebuilt.stderr
+    assert json.loads(zhsearch("search", "劳模", "--json").stdout)["total"] >= 2

@@ -1,0 +1,167 @@
+"""Searching: recall of exact strings, the query language, ranking, results."""
+
+import re
+
+import pytest
+
+from indexer.search import QueryError, SearchService
+from indexer.store import Store
+
+from .conftest import SEED
+
+# Words of the bundled report, several of them cut across its lines.
+SEED_WORDS = [
+    "代表大会", "黎贤花", "爱心托管", "劳模", "工人文化宫", "贤花", "托管", "宫",
+    "职代会", "工匠人才", "总工会", "五一劳动奖章", "职工之家", "新就业形态", "彭新启",
+    "广宁县", "劳动模范", "创新工作室", "产业工人队伍建设改革", "会以来", "大旺工匠",
+]
+
+
+@pytest.mark.parametrize("word", SEED_WORDS)
+def test_every_occurrence_in_the_report_is_found(service, seed_text, word):
+    expected = seed_text.replace("\n", "").count(word)
+    assert expected > 0
+    result = service.search(word, limit=0, source=SEED.name)
+    found = sum(hit["text"].count(word) for hit in result["hits"])
+    assert found == expected
+    assert result["total"] == len(result["hits"])
+    for hit in result["hits"]:
+        marked = re.findall(r"<mark>(.*?)</mark>", hit["highlight"])
+        assert any(word in m for m in marked), hit["highlight"]
+
+
+def _corpus(tmp_path, files: dict[str, str]) -> SearchService:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    store = Store(corpus, tmp_path / "i")
+    store.sync()
+    return SearchService(store)
+
+
+def _sources(result) -> list[str]:
+    return [h["source"] for h in result["hits"]]
+
+
+def test_word_matches_rank_above_matches_inside_other_words(tmp_path):
+    service = _corpus(tmp_path, {"inside.txt": "他们开办爱心托管班。",
+                                 "word.txt": "托管服务很好。"})
+    assert _sources(service.search("托管")) == ["word.txt", "inside.txt"]
+
+
+def test_quoted_phrase_matches_adjacent_text_only(service):
+    assert service.search('"爱心托管服务"')["total"] == 1
+    assert service.search('"服务爱心托管"')["total"] == 0
+    assert service.search("服务 爱心托管")["total"] >= 1
+
+
+def test_phrase_does_not_match_across_punctuation(tmp_path):
+    service = _corpus(tmp_path, {"a.txt": "召开代表大会，以来宾为主。", "b.txt": "代表大会以来成绩显著。"})
+    assert _sources(service.search('"大会以来"')) == ["b.txt"]
+
+
+def test_unquoted_multiword_query_ranks_the_adjacent_phrase_first(tmp_path):
+    service = _corpus(tmp_path, {
+        "apart.txt": "培训是一项工作，技能是一种本领。",
+        "together.txt": "暑期开展技能培训活动。",
+    })
+    assert _sources(service.search("技能培训")) == ["together.txt", "apart.txt"]
+
+
+def test_all_terms_must_occur(service):
+    both = service.search("劳模 黎贤花")
+    assert both["total"] == 1
+    assert "黎贤花" in both["hits"][0]["text"] and "劳模" in both["hits"][0]["text"]
+    assert service.search("劳模 不存在的词语")["total"] == 0
+
+
+def test_minus_excludes_and_or_widens(service):
+    with_word = service.search("劳模", limit=0, source=SEED.name)
+    without = service.search("劳模 -宣讲", limit=0, source=SEED.name)
+    assert without["total"] == with_word["total"] - 1
+    assert not any("宣讲" in h["text"] for h in without["hits"])
+    either = service.search("黎贤花 OR 大旺工匠", limit=0)
+    assert either["total"] == 2
+
+
+def test_normalisation_applies_to_queries(tmp_path):
+    service = _corpus(tmp_path, {"n.txt": "2023年IBM与劳模座谈。"})
+    for query in ["勞模", "２０２３", "ＩＢＭ", "ibm", "IBM"]:
+        assert service.search(query)["total"] == 1, query
+    assert "<mark>勞模</mark>" not in service.search("勞模")["hits"][0]["highlight"]
+    assert "<mark>劳模</mark>" in service.search("勞模")["hits"][0]["highlight"]
+
+
+def test_traditional_documents_are_found_by_simplified_queries(tmp_path):
+    service = _corpus(tmp_path, {"t.txt": "全國勞動模範黎賢花。"})
+    hit = service.search("劳动模范")["hits"][0]
+    assert hit["highlight"] == "全國<mark>勞動模範</mark>黎賢花。"
+
+
+@pytest.mark.parametrize("query", [
+    '"爱心', '爱心"', "AND", "OR", "*", "?", "(", ")", "[", "]", "{", ":", "^", "~", "+", "-",
+    "劳模 AND", "OR 劳模", "content:劳模", "劳模*", '""', "\\", "劳模" * 5000, "\x00\x01劳模",
+])
+def test_any_input_gives_results_or_nothing_never_an_error(service, query):
+    result = service.search(query)
+    assert result["total"] >= 0
+    assert isinstance(result["hits"], list)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"text": ""}, "empty"), ({"text": "   "}, "empty"),
+    ({"text": "劳模", "page": 0}, "page"), ({"text": "劳模", "limit": -1}, "limit"),
+])
+def test_bad_requests_raise_a_clear_query_error(service, kwargs, message):
+    with pytest.raises(QueryError, match=message):
+        service.search(**kwargs)
+
+
+def test_results_have_the_documented_json_shape(service):
+    result = service.search("劳模", limit=1)
+    assert set(result) >= {"query", "total", "page", "limit", "took_ms", "hits"}
+    assert (result["query"], result["page"], result["limit"]) == ("劳模", 1, 1)
+    hit = result["hits"][0]
+    assert set(hit) >= {"id", "source", "title", "section", "date", "paragraph", "score",
+                        "text", "highlight"}
+    assert isinstance(hit["paragraph"], int) and isinstance(hit["score"], float)
+
+
+def test_pages_and_limit_zero(service):
+    everything = service.search("工会", limit=0)
+    assert everything["total"] == len(everything["hits"]) > 3
+    page1 = service.search("工会", page=1, limit=2)
+    page2 = service.search("工会", page=2, limit=2)
+    ids = [h["id"] for h in page1["hits"] + page2["hits"]]
+    assert ids == [h["id"] for h in everything["hits"][:4]]
+    assert service.search("工会", page=10**9)["hits"] == []
+
+
+def test_highlight_escapes_document_text_and_marks_only_matches(tmp_path):
+    service = _corpus(tmp_path, {"h.txt": "<script>alert(1)</script>劳模&工匠。"})
+    highlight = service.search("劳模")["hits"][0]["highlight"]
+    assert highlight == "&lt;script&gt;alert(1)&lt;/script&gt;<mark>劳模</mark>&amp;工匠。"
+
+
+def test_long_passages_are_cut_to_the_sentences_around_the_match(service):
+    hit = service.search("黎贤花")["hits"][0]
+    assert len(hit["text"]) > 300
+    fragment = re.sub(r"</?mark>", "", hit["highlight"]).strip("…")
+    assert "黎贤花" in fragment and len(fragment) < len(hit["text"]) / 2
+    assert fragment.endswith("。")
+
+
+def test_hits_carry_source_article_and_date(service):
+    hit = service.search("故宫博物院")["hits"][0]
+    assert (hit["source"], hit["title"], hit["date"]) == (
+        "20230515.md", "故宫博物院推出新展览", "2023-05-15")
+    article = service.article(hit["article"], "故宫")
+    assert [p["kind"] for p in article["passages"]] == ["title", "body"]
+    assert "<mark>故宫</mark>" in article["passages"][1]["html"]
+
+
+def test_filters_by_source_and_date(service):
+    assert set(_sources(service.search("劳动模范", limit=0, source="20230515.md"))) == {"20230515.md"}
+    dated = service.search("劳模", limit=0, date_from="2023-01-01", date_to="2023-12-31")
+    assert set(_sources(dated)) == {"20230515.md"}

@@ -1,0 +1,120 @@
+"""Adding, updating, removing and syncing files: idempotent, nothing lost."""
+
+from pathlib import Path
+
+import pytest
+
+from indexer.search import SearchService
+from indexer.store import Store
+
+
+def _total(store: Store, query: str) -> int:
+    return SearchService(store).search(query, limit=0)["total"]
+
+
+def _passages(store: Store) -> int:
+    return store.stats()["passages"]
+
+
+def test_sync_indexes_every_report_in_the_corpus(store):
+    stats = store.stats()
+    assert (stats["files"], stats["articles"]) == (2, 4)
+    assert not store.is_stale()
+
+
+def test_add_copies_the_file_and_makes_it_searchable(store, tmp_path):
+    new = tmp_path / "新报告.txt"
+    new.write_text("县总工会开展送清凉活动，慰问一线职工。", encoding="utf-8")
+    report = store.add_files([new])
+    assert [(o.name, o.status) for o in report.outcomes] == [("新报告.txt", "added")]
+    assert (store.corpus_dir / "新报告.txt").read_bytes() == new.read_bytes()
+    assert _total(store, "送清凉") == 1
+    assert not list(store.corpus_dir.glob(".zhsearch-*"))  # no temporary file left
+
+
+def test_adding_the_same_content_again_changes_nothing(store, tmp_path):
+    new = tmp_path / "a.txt"
+    new.write_text("职工书屋建设情况。", encoding="utf-8")
+    store.add_files([new])
+    before = _passages(store)
+    report = store.add_files([new])
+    assert [o.status for o in report.outcomes] == ["unchanged"]
+    assert _passages(store) == before
+    assert _total(store, "职工书屋") == 1
+
+
+def test_a_changed_file_replaces_its_old_passages(store, tmp_path):
+    new = tmp_path / "a.txt"
+    new.write_text("第一版：职工书屋建设。", encoding="utf-8")
+    store.add_files([new])
+    new.write_text("第二版：职工食堂改造。", encoding="utf-8")
+    report = store.add_files([new])
+    assert [o.status for o in report.outcomes] == ["updated"]
+    assert (_total(store, "职工书屋"), _total(store, "职工食堂")) == (0, 1)
+
+
+def test_refused_files_do_not_stop_the_others_or_touch_the_index(store, tmp_path):
+    before = _passages(store)
+    good, empty, binary = tmp_path / "good.txt", tmp_path / "empty.txt", tmp_path / "bin.txt"
+    good.write_text("会员服务卡发放。", encoding="utf-8")
+    empty.write_bytes(b"")
+    binary.write_bytes(bytes(range(256)) * 4)
+    report = store.add_files([empty, good, binary, tmp_path / "missing.txt"])
+    assert {o.name: o.status for o in report.outcomes} == {
+        "empty.txt": "refused", "good.txt": "added", "bin.txt": "refused",
+        "missing.txt": "refused"}
+    assert _total(store, "会员服务卡") == 1
+    assert _passages(store) == before + 1
+    assert not (store.corpus_dir / "empty.txt").exists()
+
+
+def test_file_names_never_escape_the_corpus(store, tmp_path):
+    report = store.add_uploads([("../../escape.txt", "逃逸测试内容。".encode())])
+    assert [(o.name, o.status) for o in report.outcomes] == [("escape.txt", "added")]
+    assert (store.corpus_dir / "escape.txt").exists()
+    assert not (store.corpus_dir.parent.parent / "escape.txt").exists()
+
+
+def test_remove_deletes_the_file_and_its_passages(store):
+    assert _total(store, "故宫") > 0
+    removed = store.remove("20230515.md")
+    assert removed == 5
+    assert _total(store, "故宫") == 0
+    assert not (store.corpus_dir / "20230515.md").exists()
+    with pytest.raises(FileNotFoundError):
+        store.remove("20230515.md")
+
+
+def test_sync_follows_new_changed_and_deleted_files(store):
+    corpus: Path = store.corpus_dir
+    (corpus / "new.txt").write_text("新增报告：职工疗休养。", encoding="utf-8")
+    (corpus / "20230515.md").unlink()
+    (corpus / "000_37542822596f49c6.txt").write_text("改写后的报告：职工书法比赛。", encoding="utf-8")
+    assert store.is_stale()
+    report = store.sync()
+    assert sorted((o.name, o.status) for o in report.outcomes) == [
+        ("000_37542822596f49c6.txt", "updated"), ("20230515.md", "removed"),
+        ("new.txt", "added")]
+    assert (_total(store, "疗休养"), _total(store, "故宫"), _total(store, "黎贤花")) == (1, 0, 0)
+    assert _total(store, "书法比赛") == 1
+    assert not store.is_stale()
+    assert store.sync().outcomes == []
+
+
+def test_a_touched_but_unchanged_file_is_not_indexed_again(store):
+    path = store.corpus_dir / "20230515.md"
+    before = _passages(store)
+    path.touch()
+    path.write_bytes(path.read_bytes())
+    report = store.sync()
+    assert [o.status for o in report.outcomes] == ["unchanged"]
+    assert _passages(store) == before and not store.is_stale()
+
+
+def test_gb18030_and_big5_reports_are_searchable(store, tmp_path):
+    gb, big5 = tmp_path / "gb.txt", tmp_path / "big5.txt"
+    gb.write_bytes("广宁县总工会组织职工登山比赛。".encode("gb18030"))
+    big5.write_bytes("肇慶市總工會舉辦職工籃球聯賽。".encode("big5"))
+    store.add_files([gb, big5])
+    assert _total(store, "登山比赛") == 1
+    assert _total(store, "篮球联赛") == 1
