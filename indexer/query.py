@@ -19,6 +19,7 @@ from whoosh import query as wq
 
 from indexer.analysis import has_chinese, iter_words
 from indexer.normalize import normalize_text
+from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
 FIELD = "content"
@@ -33,6 +34,8 @@ MAX_SPELLINGS = 64
 # query ranks passages by how much they share with it.
 MAX_AND_WORDS = 3
 LONG_QUERY_CHARS = 12
+# A passage found only through a synonym ranks after those holding the query.
+SYNONYM_BOOST = 0.05
 
 # Question words and particles: they may score, but never decide a match.
 STOP_WORDS = frozenset(
@@ -132,6 +135,18 @@ def _spellings(text: str, vocab: Vocabulary) -> list[wq.Query]:
     return found
 
 
+def _weighted(q: wq.Query, factor: float) -> wq.Query:
+    """``q`` with every term's weight multiplied by ``factor``.
+
+    The boost of a compound query is lost when Whoosh normalises nested ORs,
+    so the weight goes onto the leaves.
+    """
+    q = q.copy()
+    for leaf in q.leaves():
+        leaf.boost *= factor
+    return q
+
+
 def _any_of(words: list[str]) -> wq.Query:
     if len(words) == 1:
         return wq.Term(FIELD, words[0])
@@ -146,10 +161,26 @@ def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary)
     if not has_chinese(compact):
         return as_words
     # Word matches rank above matches inside or across other words.
-    return wq.Or([as_words.with_boost(2.0), *_spellings(compact, vocab)])
+    return wq.Or([_weighted(as_words, 2.0), *_spellings(compact, vocab)])
 
 
-def _part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, list[str], list[str]]:
+def _part_query(part: QueryPart, vocab: Vocabulary,
+                synonyms: Synonyms | None = None) -> tuple[wq.Query | None, list[str], list[str]]:
+    q, needles, words = _literal_part_query(part, vocab)
+    if q is None or part.phrase or synonyms is None:
+        return q, needles, words
+    others = []
+    for other in synonyms.of(re.sub(r"\s+", "", part.text)):
+        other_q, other_needles, _ = _literal_part_query(QueryPart(other, phrase=True), vocab)
+        if other_q is not None:
+            others.append(other_q)
+            needles = needles + other_needles
+    if others:
+        q = wq.Or([q, _weighted(wq.Or(others), SYNONYM_BOOST)])
+    return q, needles, words
+
+
+def _literal_part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, list[str], list[str]]:
     text = normalize_text(part.text)
     pieces = _pieces(text)
     if not pieces:
@@ -169,10 +200,10 @@ def _part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, li
     else:
         loose = wq.Or(terms)
     # The words anywhere in the passage match; the adjacent phrase ranks first.
-    return wq.Or([exact_query.with_boost(3.0), loose]), needles + content, words
+    return wq.Or([_weighted(exact_query, 3.0), loose]), needles + content, words
 
 
-def compile_query(text: str, vocab: Vocabulary) -> CompiledQuery:
+def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None) -> CompiledQuery:
     """Translate a user's query into one Whoosh query over the ``content`` field."""
     required: list[wq.Query] = []
     excluded: list[wq.Query] = []
@@ -181,7 +212,7 @@ def compile_query(text: str, vocab: Vocabulary) -> CompiledQuery:
     for group in parse_query(text):
         alternatives = []
         for part in group:
-            q, part_needles, words = _part_query(part, vocab)
+            q, part_needles, words = _part_query(part, vocab, synonyms)
             if q is None:
                 continue
             if part.negated:
