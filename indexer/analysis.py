@@ -51,8 +51,13 @@ def has_chinese(text: str) -> bool:
 def load_dictionaries(*paths: Path) -> None:
     """Load jieba user dictionaries once each (the bundled one always first)."""
     for path in (BUNDLED_DICTIONARY, *paths):
-        key = str(Path(path).resolve())
-        if key in _loaded_dictionaries or not Path(path).is_file():
+        path = Path(path)
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        # An edited dictionary is loaded again: its new words must count.
+        key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        if key in _loaded_dictionaries:
             continue
         jieba.load_userdict(str(path))
         _loaded_dictionaries.append(key)

@@ -12,6 +12,8 @@ from whoosh.searching import Searcher
 from indexer.highlight import highlight, mark_html, match_spans
 from indexer.query import CompiledQuery, compile_query
 from indexer.store import FILE, META, Store
+from indexer.suggest import suggest
+from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
 MAX_PAGE_SIZE = 1000
@@ -43,6 +45,7 @@ class SearchService:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
+        self.synonyms = Synonyms.load(store.synonyms_file)
 
     def _open(self):
         with self._lock:
@@ -73,7 +76,7 @@ class SearchService:
 
     def compile(self, text: str) -> CompiledQuery:
         searcher = self.searcher()
-        return compile_query(text, self.vocabulary(searcher))
+        return compile_query(text, self.vocabulary(searcher), self.synonyms)
 
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
@@ -92,7 +95,7 @@ class SearchService:
         if sort not in ("relevance", "date"):
             raise QueryError("sort must be 'relevance' or 'date'")
         searcher = self.searcher()
-        compiled = compile_query(text, self.vocabulary(searcher))
+        compiled = compile_query(text, self.vocabulary(searcher), self.synonyms)
         result = {"query": text, "total": 0, "page": page, "limit": limit,
                   "took_ms": 0.0, "hits": [], "suggestion": None}
         if compiled.query is not None:
@@ -109,8 +112,19 @@ class SearchService:
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
             result["hits"] = [self._hit(h, compiled) for h in hits]
+        if result["total"] == 0:
+            result["suggestion"] = self._suggestion(text, searcher)
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    def _suggestion(self, text: str, searcher: Searcher) -> str | None:
+        """A corrected query, offered only when it finds something."""
+        vocab = self.vocabulary(searcher)
+        corrected = suggest(text, vocab, lambda w: searcher.doc_frequency("content", w))
+        if corrected is None:
+            return None
+        query = compile_query(corrected, vocab, self.synonyms).query
+        return corrected if query is not None and searcher.search(query, limit=1) else None
 
     @staticmethod
     def _hit(hit, compiled: CompiledQuery) -> dict:
@@ -130,7 +144,7 @@ class SearchService:
         if not docs:
             return None
         docs.sort(key=lambda d: d["paragraph"])
-        needles = compile_query(query, self.vocabulary(searcher)).needles if query.strip() else []
+        needles = self.compile(query).needles if query.strip() else []
         first = docs[0]
         return {
             "id": article_id, "title": first.get("title", ""), "source": first["source"],

@@ -32,6 +32,7 @@ from indexer.readers import UnsupportedFile, is_supported, read_report
 
 SCHEMA_VERSION = 1
 USER_DICTIONARY = "userdict.dic"
+USER_SYNONYMS = "synonyms.dic"
 FILE, META = "file", "meta"
 
 # Above this much new text a commit uses both cores (Whoosh's MpWriter);
@@ -151,6 +152,10 @@ class Store:
     @property
     def user_dictionary(self) -> Path:
         return self.corpus_dir / USER_DICTIONARY
+
+    @property
+    def synonyms_file(self) -> Path:
+        return self.corpus_dir / USER_SYNONYMS
 
     def analysis_fingerprint(self) -> str:
         """What decides how text is cut into words; a change needs a rebuild."""
@@ -274,6 +279,7 @@ class Store:
         ``on_plan(files, bytes)`` is told how much will be read before reading
         starts. With ``rebuild`` every file is indexed anew, in one commit.
         """
+        analysis.load_dictionaries(self.user_dictionary)
         ix = self.open_index()
         report = SyncReport()
         fingerprint = self.analysis_fingerprint()

@@ -1,0 +1,87 @@
+"""Vocabulary, synonyms, question words and "did you mean"."""
+
+import json
+
+from indexer.analysis import segment
+from indexer.search import SearchService
+from indexer.store import Store
+
+
+def _service(tmp_path, files: dict[str, str], dictionary: str = "", synonyms: str = ""):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    if dictionary:
+        (corpus / "userdict.dic").write_text(dictionary, encoding="utf-8")
+    if synonyms:
+        (corpus / "synonyms.dic").write_text(synonyms, encoding="utf-8")
+    store = Store(corpus, tmp_path / "index")
+    store.sync()
+    return store, SearchService(store)
+
+
+def _sources(result):
+    return [h["source"] for h in result["hits"]]
+
+
+def test_domain_words_stay_whole():
+    for word in ["劳模", "职代会", "产改", "工匠人才", "爱心托管", "职工之家", "新就业形态", "五一劳动奖章"]:
+        assert segment(f"开展{word}工作") == ["开展", word, "工作"], word
+
+
+def test_synonyms_work_both_ways_and_rank_after_the_exact_word(tmp_path):
+    _, service = _service(tmp_path, {
+        "exact.txt": "本县表彰劳模十名，劳模代表发言。",
+        "synonym.txt": "全国劳动模范黎贤花。",
+    })
+    result = service.search("劳模")
+    assert _sources(result) == ["exact.txt", "synonym.txt"]
+    assert "<mark>劳动模范</mark>" in result["hits"][1]["highlight"]
+    assert _sources(service.search("劳动模范")) == ["synonym.txt", "exact.txt"]
+    assert service.search('"劳模"')["total"] == 1  # quoted: the exact text only
+
+
+def test_users_add_synonyms_and_words_in_the_corpus_folder(tmp_path):
+    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n")
+    assert _sources(service.search("阅览室")) == ["a.txt"]
+
+
+def test_changing_the_user_dictionary_triggers_a_reindex(tmp_path):
+    store, service = _service(tmp_path, {"a.txt": "推进暖企行动计划。"})
+    assert not store.is_stale()
+    (store.corpus_dir / "userdict.dic").write_text("暖企行动 100 n\n", encoding="utf-8")
+    assert store.is_stale()
+    store.sync()
+    assert not store.is_stale()
+    assert "暖企行动" in segment("推进暖企行动计划")
+    assert service.search("暖企行动")["total"] == 1
+
+
+def test_question_words_do_not_decide_a_match(tmp_path):
+    _, service = _service(tmp_path, {
+        "answer.txt": "肇庆高新区总工会累计筹集爱心助学款694万元，资助学生2082人次。",
+        "other.txt": "今天天气很好，大家去公园散步。",
+    })
+    result = service.search("高新区总工会筹集了多少爱心助学款？")
+    assert _sources(result)[0] == "answer.txt"
+    assert "other.txt" not in _sources(result)
+
+
+def test_did_you_mean_offers_the_homophone_that_finds_something(tmp_path):
+    _, service = _service(tmp_path, {"a.txt": "劳模精神代代相传，劳动创造幸福。"})
+    result = service.search("劳摸")
+    assert (result["total"], result["suggestion"]) == (0, "劳模")
+    assert service.search("劳模")["suggestion"] is None
+    assert service.search("完全无关的词汇")["suggestion"] is None
+
+
+def test_did_you_mean_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from indexer.cli import cli
+    store, _ = _service(tmp_path, {"a.txt": "劳模精神代代相传。"})
+    args = ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir), "search", "劳摸"]
+    result = CliRunner().invoke(cli, args)
+    assert result.stdout == "No passages match 劳摸.\nDid you mean: 劳模\n"
+    assert json.loads(CliRunner().invoke(cli, args + ["--json"]).stdout)["suggestion"] == "劳模"
