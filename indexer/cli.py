@@ -111,6 +111,11 @@ def index_command(obj: Context, rebuild: bool) -> None:
             click.echo(f"The damaged index was moved to {aside}.", err=True)
     report = _sync(store, rebuild=rebuild)
     _echo_outcomes(report)
+    problems = store.check()
+    if problems:
+        for problem in problems:
+            click.echo(f"repairing {problem.source}: {problem.description}", err=True)
+        _echo_outcomes(store.repair(problems))
     stats = store.stats()
     click.echo(f"{stats['files']} files, {stats['passages']} passages indexed.")
     if report.refused:
@@ -243,6 +248,24 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
         click.echo(f"  {source}")
     if store.is_stale():
         click.echo("The corpus changed since it was indexed: run `zhsearch index`.")
+
+
+@cli.command()
+@click.pass_obj
+@_fail_nicely
+def check(obj: Context) -> None:
+    """Verify that the index matches the corpus; exit 1 and say how to repair if not."""
+    store = obj.store()
+    if not store.exists():
+        raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+    problems = store.check()
+    for problem in problems:
+        click.echo(f"{problem.source}: {problem.description}")
+    if problems:
+        raise click.ClickException(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found. "
+            "Hint: run `zhsearch index` to repair the index.")
+    click.echo(f"OK: {len(store.sources())} files, each indexed once with its current content.")
 
 
 @cli.command()

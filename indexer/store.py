@@ -22,7 +22,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, Schema
 from whoosh.index import EmptyIndexError, LockError
-from whoosh.query import Every, Term
+from whoosh.query import And, Every, Term
 from whoosh.writing import IndexWriter
 
 from indexer import analysis
@@ -34,6 +34,10 @@ SCHEMA_VERSION = 1
 USER_DICTIONARY = "userdict.dic"
 USER_SYNONYMS = "synonyms.dic"
 FILE, META = "file", "meta"
+
+# Larger files are refused before they are read: a report this size is
+# almost certainly not one report, and reading it would hold it all in memory.
+MAX_FILE_BYTES = 100 * 1024 * 1024
 
 # Above this much new text a commit uses both cores (Whoosh's MpWriter);
 # below it, starting the worker processes costs more than it saves.
@@ -118,6 +122,14 @@ class _Pending:
     size: int
     mtime: float
     status: str
+
+
+@dataclass
+class Problem:
+    """Something ``check`` found where the index and the corpus disagree."""
+
+    source: str
+    description: str
 
 
 @dataclass
@@ -309,6 +321,9 @@ class Store:
                 report.outcomes.append(FileOutcome(source, "removed"))
             # One file in memory at a time, however large the corpus.
             for source, path, stat in to_read:
+                if stat.st_size > MAX_FILE_BYTES:
+                    report.outcomes.append(FileOutcome(source, "refused", reason=_TOO_LARGE))
+                    continue
                 data = path.read_bytes()
                 record = records.get(source)
                 status = "updated" if record else "added"
@@ -344,7 +359,9 @@ class Store:
                 if isinstance(payload, Path):
                     if not payload.is_file():
                         raise UnsupportedFile(name, "no such file")
+                    _refuse_if_too_large(name, payload.stat().st_size)
                     payload = payload.read_bytes()
+                _refuse_if_too_large(name, len(payload))
                 articles = read_report(payload, name)
             except UnsupportedFile as error:
                 report.outcomes.append(FileOutcome(name, "refused", reason=error.reason))
@@ -441,6 +458,62 @@ class Store:
             "analysis": fingerprint, "schema": SCHEMA_VERSION, "updated": time.time(),
         }))
 
+    # -- integrity -----------------------------------------------------------
+
+    def check(self) -> list[Problem]:
+        """Every corpus file indexed once, with its current content; no orphans."""
+        problems: list[Problem] = []
+        files = self.corpus_files()
+        ix = self.open_index(create=False)
+        with ix.searcher() as searcher:
+            records = self._records(searcher)
+            for source in sorted(set(files) - set(records)):
+                problems.append(Problem(source, "in the corpus but not indexed"))
+            for source in sorted(set(records) - set(files)):
+                problems.append(Problem(source, "indexed but no longer in the corpus"))
+            indexed_sources = {t.decode("utf-8") for t in searcher.reader().lexicon("source")}
+            for source in sorted(indexed_sources - set(records)):
+                if any(True for _ in searcher.document_numbers(source=source)):
+                    problems.append(Problem(source, "passages without a file record"))
+            for source, record in sorted(records.items()):
+                if source in files and content_hash(files[source].read_bytes()) != record.file_hash:
+                    problems.append(Problem(source, "changed since it was indexed"))
+                    continue
+                info = json.loads(searcher.document(id=f"{FILE}:{source}").get("info") or "{}")
+                expected = info.get("passages", 0) + 1  # the passages and the record
+                current = searcher.search(
+                    And([Term("source", source), Term("file_hash", record.file_hash)]),
+                    limit=None)
+                held = sum(1 for _ in searcher.document_numbers(source=source))
+                if len(current) != expected or held != expected:
+                    problems.append(Problem(
+                        source, f"{held - 1} passages indexed, {expected - 1} expected"))
+        return problems
+
+    def repair(self, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
+        """Index the files that ``check`` found wrong anew, in one commit."""
+        report = SyncReport()
+        sources = sorted({p.source for p in problems})
+        if not sources:
+            return report
+        analysis.load_dictionaries(self.user_dictionary)
+        ix = self.open_index()
+        with self.writer(ix) as writer:
+            for source in sources:
+                writer.delete_by_term("source", source)
+                path = self.corpus_dir / source
+                if not path.is_file():
+                    report.outcomes.append(FileOutcome(source, "removed"))
+                    continue
+                data = path.read_bytes()
+                stat = path.stat()
+                report.outcomes.append(
+                    self._write_file(writer, source, data, stat.st_size, stat.st_mtime, "updated"))
+                if progress:
+                    progress(source, len(data))
+            self._write_meta(writer, self.analysis_fingerprint())
+        return report
+
     # -- reading -------------------------------------------------------------
 
     def sources(self) -> list[str]:
@@ -469,6 +542,14 @@ class Store:
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
         }
+
+
+_TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller reports"
+
+
+def _refuse_if_too_large(name: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise UnsupportedFile(name, _TOO_LARGE)
 
 
 def _opening_text(articles: list[Article]) -> str:
