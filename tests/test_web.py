@@ -1,0 +1,608 @@
+"""The web app through Flask's test client: every route, status code and escaping case."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import threading
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+
+from web import create_app, make_server
+from web.upload import is_loopback
+
+SCRIPT = "<script>alert(1)</script>"
+UNIQUE_WORD = "翡翠蜻蜓计划"
+HTML_REPORT = (
+    "<i>危险标题</i>\n\n"
+    "正文<script>alert(1)</script>危险标签 <b onmouseover=alert(2)>粗体</b> 收尾。\n"
+)
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def csrf_token(client) -> str:
+    page = client.get("/upload")
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', body(page))
+    assert match, "the upload form carries a CSRF token"
+    return match.group(1)
+
+
+def upload(client, files: list[tuple[bytes, str]], csrf: str | None = None, **fields):
+    """POST the upload form as a browser would (with a fresh CSRF token unless given)."""
+    data = {"files": [(io.BytesIO(content), name) for content, name in files], **fields}
+    data["csrf_token"] = csrf_token(client) if csrf is None else csrf
+    return client.post("/upload", data=data, content_type="multipart/form-data")
+
+
+def outcome(html: str, name: str) -> tuple[str, str]:
+    """What the upload page says about one file: its result and the detail."""
+    row = re.search(rf'<td class="name">{re.escape(name)}</td>\s*<td class="status">([^<]*)</td>'
+                    r'\s*<td class="detail">(.*?)</td>', html, re.S)
+    assert row, f"no row for {name}"
+    return row.group(1), row.group(2).strip()
+
+
+def hit_links(html: str) -> list[str]:
+    return re.findall(r'<h3><a href="([^"]+)"', html)
+
+
+def in_layout(html: str) -> bool:
+    """The page has the site's header, search box and stylesheet."""
+    return '/static/style.css' in html and 'name="q"' in html and 'class="logo"' in html
+
+
+# -- home ---------------------------------------------------------------------
+
+
+def test_home_has_search_box_corpus_size_and_examples(client, service):
+    summary = service.corpus_summary()
+    response = client.get("/")
+    html = body(response)
+    assert response.status_code == 200
+    assert re.search(r'<form[^>]+action="/search"', html)
+    assert 'name="q"' in html and "搜索</button>" in html
+    assert f"<strong>{summary['files']}</strong> 份报告" in html
+    assert f"<strong>{summary['passages']}</strong> 个段落" in html
+    assert f'href="/search?q={quote("劳模")}"' in html
+    assert 'href="/upload"' in html
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'none'" in policy and "default-src 'self'" in policy
+
+
+def test_stylesheet_is_served_and_uses_no_external_resource(client):
+    response = client.get("/static/style.css")
+    assert response.status_code == 200
+    css = body(response)
+    assert "@media" in css
+    assert "http" not in css and "@import" not in css and "url(" not in css
+
+
+# -- result page --------------------------------------------------------------
+
+
+def test_search_shows_count_time_and_marked_passages(client, service):
+    expected = service.search("劳模")
+    assert expected["total"] > 0
+    html = body(client.get("/search?q=劳模"))
+    assert re.search(rf"找到 {expected['total']} 条结果（用时 \d+\.\d\d 秒）", html)
+    assert html.count('class="hit"') == len(expected["hits"])
+    assert "<mark>劳模</mark>" in html
+    assert 'value="劳模"' in html, "the query stays in the box"
+    for hit in expected["hits"]:
+        assert hit["source"] in html
+
+
+def test_each_hit_links_to_its_paragraph_in_the_article(client, service):
+    first = service.search("劳模")["hits"][0]
+    links = hit_links(body(client.get("/search?q=劳模")))
+    assert links[0] == f"/doc/{first['article']}?q={quote('劳模')}#p{first['paragraph']}"
+    article = body(client.get(links[0].split("#")[0]))
+    paragraph = re.search(rf'id="p{first["paragraph"]}">(.*?)</(p|h\d|span)>', article)
+    assert paragraph and "<mark>劳模</mark>" in paragraph.group(1)
+
+
+def test_empty_query_goes_back_to_the_home_page(client):
+    for url in ("/search", "/search?q=", "/search?q=%20%20"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/"
+
+
+def test_no_result_says_so(client):
+    html = body(client.get("/search?q=量子纠缠计算机"))
+    assert "找到 0 条结果" in html
+    assert "没有找到与“<strong>量子纠缠计算机</strong>”相关的段落" in html
+    assert 'class="hit"' not in html
+
+
+def test_no_result_offers_the_close_term(client, service):
+    suggestion = service.search("劳磨")["suggestion"]
+    assert suggestion == "劳模"
+    html = body(client.get("/search?q=劳磨"))
+    assert "您要找的是不是" in html
+    assert f'<a href="/search?q={quote("劳模")}">劳模</a>' in html
+
+
+def test_pagination_goes_from_page_to_page(client, service):
+    total = service.search("职工")["total"]
+    assert total > 10, "the test corpus has more than one page for 职工"
+    first = body(client.get("/search?q=职工"))
+    assert first.count('class="hit"') == 10
+    assert "上一页" not in first
+    assert f'href="/search?q={quote("职工")}&amp;page=2" rel="next">下一页 &gt;</a>' in first
+    assert '<strong aria-current="page">1</strong>' in first
+
+    second = body(client.get("/search?q=职工&page=2"))
+    assert second.count('class="hit"') == min(10, total - 10)
+    assert '<strong aria-current="page">2</strong>' in second
+    assert f'href="/search?q={quote("职工")}" rel="prev">&lt; 上一页</a>' in second
+    assert not set(hit_links(first)) & set(hit_links(second))
+
+
+def test_page_below_one_or_not_a_number_is_the_first_page(client):
+    first = hit_links(body(client.get("/search?q=职工")))
+    for page in ("-1", "0", "abc", "9" * 5000):
+        response = client.get(f"/search?q=职工&page={page}")
+        assert response.status_code == 200
+        assert hit_links(body(response)) == first
+
+
+def test_page_past_the_end_says_there_is_no_such_page(client):
+    response = client.get(f"/search?q=职工&page={10**9}")
+    html = body(response)
+    assert response.status_code == 200
+    assert f"没有第 {10**9} 页" in html
+    assert 'class="hit"' not in html
+    assert f'href="/search?q={quote("职工")}&amp;page=2">到最后一页</a>' in html
+
+
+def test_filter_by_source_file(client):
+    html = body(client.get("/search?q=劳模&source=20230515.md"))
+    assert 'class="hit"' in html
+    assert "000_37542822596f49c6.txt</span>" not in html
+    assert '<option value="20230515.md" selected>' in html
+    # Page links keep the filter.
+    page_two = body(client.get("/search?q=职工&source=000_37542822596f49c6.txt"))
+    assert "source=000_37542822596f49c6.txt" in "".join(re.findall(r'href="([^"]*page=2[^"]*)"', page_two))
+
+
+def test_filter_by_date_range(client):
+    dated = body(client.get("/search?q=劳模&from=2023-05-15&to=2023-05-15"))
+    assert 'class="hit"' in dated
+    assert "000_37542822596f49c6.txt</span>" not in dated, "the undated report is left out"
+    later = body(client.get("/search?q=劳模&from=2023-05-16"))
+    assert "找到 0 条结果" in later and "去掉筛选条件" in later
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="engine: SearchService._hit rounds hit.score, which is the sort key "
+                          "(bytes) when sortedby='date'; remove this mark once that is fixed")
+def test_sort_by_date(client):
+    by_date = client.get("/search?q=劳模&sort=date")
+    assert by_date.status_code == 200
+    html = body(by_date)
+    assert '<option value="date" selected>' in html
+    dates = re.findall(r'<span class="source">[^<]*</span><span>(\d{4}-\d\d-\d\d)</span>', html)
+    assert dates and dates == sorted(dates, reverse=True)
+
+
+def test_bad_date_or_sort_is_a_400_page(client):
+    for url in ("/search?q=劳模&from=2023-13-40", "/search?q=劳模&to=yesterday",
+                "/search?q=劳模&sort=random"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert in_layout(body(response))
+        assert "请求有误" in body(response)
+
+
+def test_date_controls_only_when_the_corpus_has_dates(tmp_path):
+    corpus = tmp_path / "undated"
+    corpus.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "corpus" / "000_37542822596f49c6.txt", corpus)
+    app = create_app({"TESTING": True, "CORPUS_DIR": str(corpus),
+                      "INDEX_DIR": str(tmp_path / "undated-index"), "SECRET_KEY": "t"})
+    html = body(app.test_client().get("/search?q=劳模"))
+    assert 'class="hit"' in html
+    assert 'name="source"' in html
+    assert 'name="from"' not in html and 'name="sort"' not in html
+
+
+# -- escaping -----------------------------------------------------------------
+
+
+def test_script_query_is_shown_as_text(client):
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for url in (f"/search?q={quote(SCRIPT)}", f"/search?q={quote(SCRIPT)}&page=2",
+                f"/search?q=%E5%8A%B3%E6%A8%A1+{quote(SCRIPT)}"):
+        html = body(client.get(url))
+        assert SCRIPT not in html
+        assert escaped in html
+    article = service_article_url(client)
+    html = body(client.get(f"{article}?q={quote(SCRIPT)}"))
+    assert SCRIPT not in html and escaped in html
+
+
+def service_article_url(client) -> str:
+    return hit_links(body(client.get("/search?q=劳模")))[0].split("?")[0]
+
+
+def test_bad_input_echoed_in_an_error_page_is_escaped(client):
+    html = body(client.get(f"/search?q=x&from={quote(SCRIPT)}"))
+    assert SCRIPT not in html and "&lt;script&gt;" in html
+
+
+@pytest.fixture
+def html_report(corpus_dir: Path, store) -> Path:
+    """A report whose text is full of markup, indexed before the app serves."""
+    path = corpus_dir / "markup.txt"
+    path.write_text(HTML_REPORT, encoding="utf-8")
+    store.sync()
+    return path
+
+
+def test_report_containing_html_is_shown_as_text(client, html_report):
+    html = body(client.get("/search?q=危险标签"))
+    assert 'class="hit"' in html
+    assert "<script>alert(1)</script>" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<mark>危险标签</mark>" in html
+    assert "&lt;i&gt;危险标题&lt;/i&gt;" in html  # the title
+    article = body(client.get(hit_links(html)[0].split("#")[0]))
+    assert "<script>" not in article and "<b onmouseover" not in article and "<i>" not in article
+    assert "&lt;b onmouseover=alert(2)&gt;粗体" in article
+
+
+def test_api_returns_the_engine_escaped_highlight(client, html_report):
+    hit = client.get("/api/search?q=危险标签").get_json()["hits"][0]
+    assert "<script>" not in hit["highlight"]
+    assert "<mark>危险标签</mark>" in hit["highlight"]
+    assert "<script>alert(1)</script>" in hit["text"], "plain text stays plain text in JSON"
+
+
+# -- article view -------------------------------------------------------------
+
+
+def test_article_shows_every_paragraph_in_order_with_matches_marked(client, service):
+    hit = service.search("劳模")["hits"][0]
+    article = service.article(hit["article"], "劳模")
+    response = client.get(f"/doc/{hit['article']}?q=劳模")
+    html = body(response)
+    assert response.status_code == 200
+    ids = [int(n) for n in re.findall(r'id="p(\d+)"', html)]
+    assert sorted(ids) == [p["paragraph"] for p in article["passages"]], "each paragraph once"
+    lead = next(i for i, p in enumerate(article["passages"]) if p["kind"] not in ("title", "byline"))
+    assert ids[lead:] == [p["paragraph"] for p in article["passages"][lead:]], "the text in order"
+    assert "<mark>劳模</mark>" in html
+    assert f'href="/search?q={quote("劳模")}">← 返回“劳模”的搜索结果' in html
+    assert article["source"] in html
+
+
+def test_article_without_query_marks_nothing(client, service):
+    hit = service.search("劳模")["hits"][0]
+    html = body(client.get(f"/doc/{hit['article']}"))
+    assert "<mark>" not in html and "返回" not in html
+    assert re.search(rf'id="p{hit["paragraph"]}"', html)
+
+
+def test_unknown_article_is_a_404_page(client):
+    missing = client.get("/doc/nope")
+    assert missing.status_code == 404
+    assert "没有这篇文章" in body(missing) and in_layout(body(missing))
+    for url in ("/doc/..%2F..%2Fsetup.cfg", "/doc/../../setup.cfg", "/doc/%00"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert in_layout(body(response)) and "[metadata]" not in body(response)
+
+
+def test_unknown_path_and_static_traversal_are_404(client):
+    for url in ("/no/such/page", "/static/../setup.cfg", "/static/%2e%2e/setup.cfg"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "[metadata]" not in body(response)
+    assert in_layout(body(client.get("/no/such/page")))
+
+
+# -- upload -------------------------------------------------------------------
+
+
+def test_upload_form(client):
+    html = body(client.get("/upload"))
+    assert re.search(r'<input type="file" name="files" multiple', html)
+    assert 'enctype="multipart/form-data"' in html
+    accept = re.search(r'accept="([^"]*)"', html).group(1).split(",")
+    assert ".txt" in accept and ".md" in accept
+    assert re.search(r'<input type="hidden" name="csrf_token" value="[^"]+">', html)
+    assert 'name="token"' not in html, "no token asked on a loopback server without one"
+
+
+def test_upload_is_searchable_as_soon_as_the_page_says_added(client, corpus_dir):
+    # Open a searcher in this thread first: the upload must not wait for its refresh.
+    assert "找到 0 条结果" in body(client.get(f"/search?q={UNIQUE_WORD}"))
+    response = upload(client, [(f"新报告提到{UNIQUE_WORD}，别处没有。\n".encode(), "新报告.txt")])
+    html = body(response)
+    assert response.status_code == 200
+    assert outcome(html, "新报告.txt") == ("已添加", "1 个段落")
+    assert (corpus_dir / "新报告.txt").is_file()
+    found = body(client.get(f"/search?q={UNIQUE_WORD}"))
+    assert "找到 1 条结果" in found and f"<mark>{UNIQUE_WORD}</mark>" in found
+
+
+def test_upload_again_is_unchanged_then_updated(client):
+    upload(client, [("第一版内容：蓝色鲸鱼。\n".encode(), "版本.txt")])
+    again = body(upload(client, [("第一版内容：蓝色鲸鱼。\n".encode(), "版本.txt")]))
+    assert outcome(again, "版本.txt")[0] == "未变化"
+    changed = body(upload(client, [("第二版内容：红色海豚。\n".encode(), "版本.txt")]))
+    assert outcome(changed, "版本.txt")[0] == "已更新"
+    assert "找到 0 条结果" in body(client.get("/search?q=蓝色鲸鱼"))
+    assert "找到 1 条结果" in body(client.get("/search?q=红色海豚"))
+
+
+def test_upload_refuses_what_is_not_a_report_and_keeps_the_rest(client, corpus_dir):
+    html = body(upload(client, [
+        (b"MZ\x90\x00binary", "tool.exe"),
+        (b"", "empty.txt"),
+        ("好文件里的紫色长颈鹿。\n".encode(), "good.txt"),
+    ]))
+    status, reason = outcome(html, "tool.exe")
+    assert status == "已拒绝" and reason.startswith("不支持的文件格式") and ".txt" in reason
+    assert outcome(html, "empty.txt") == ("已拒绝", "文件是空的")
+    assert outcome(html, "good.txt")[0] == "已添加"
+    assert not (corpus_dir / "tool.exe").exists()
+    assert "找到 1 条结果" in body(client.get("/search?q=紫色长颈鹿"))
+
+
+def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
+    html = body(upload(client, [
+        ("越界一号的内容。\n".encode(), "../../escape.txt"),
+        ("越界二号的内容。\n".encode(), "..\\..\\windows.txt"),
+        ("越界三号的内容。\n".encode(), "/etc/absolute.txt"),
+    ]))
+    for name in ("escape.txt", "windows.txt", "absolute.txt"):
+        assert (corpus_dir / name).is_file(), name
+        assert outcome(html, name)[0] == "已添加"
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path.parent / "escape.txt").exists()
+    assert not Path("/etc/absolute.txt").exists()
+    assert "../" not in html
+
+
+def test_upload_refuses_names_the_disk_cannot_hold(client, corpus_dir):
+    response = upload(client, [
+        ("名字太长。\n".encode(), "长" * 100 + ".txt"),
+        ("控制字符。\n".encode(), "bell\x07.txt"),
+        ("正常文件的橙色企鹅。\n".encode(), "normal.txt"),
+    ])
+    html = body(response)
+    assert response.status_code == 200
+    assert "文件名太长" in html and "文件名含有控制字符" in html
+    assert outcome(html, "normal.txt")[0] == "已添加"
+    assert {p.name for p in corpus_dir.iterdir()} == {
+        "000_37542822596f49c6.txt", "20230515.md", "normal.txt"}
+
+
+def test_upload_file_name_with_markup_is_escaped(client):
+    name = '<img src=x onerror=alert(1)>.txt'
+    html = body(upload(client, [("标签名字的银色狐狸。\n".encode(), name)]))
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.txt" in html
+    found = body(client.get("/search?q=银色狐狸"))
+    assert "<img src=x" not in found and "&lt;img src=x onerror=alert(1)&gt;.txt" in found
+
+
+def test_upload_without_csrf_token_is_refused(client, corpus_dir):
+    for csrf in ("", "forged"):
+        response = upload(client, [("没有令牌。\n".encode(), "nocsrf.txt")], csrf=csrf)
+        assert response.status_code == 400
+        assert "安全令牌" in body(response) and in_layout(body(response))
+    assert not (corpus_dir / "nocsrf.txt").exists()
+
+
+def test_upload_with_no_file_chosen(client):
+    response = client.post("/upload", data={"csrf_token": csrf_token(client),
+                                            "files": (io.BytesIO(b""), "")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "请先选择要上传的文件" in body(response)
+
+
+def test_upload_over_the_default_limit_is_a_413_page(client, app, corpus_dir):
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+    big = ("大" * (7 * 1024 * 1024 + 1)).encode()  # 21 MB of text
+    response = upload(client, [(big, "big.txt")])
+    assert response.status_code == 413
+    assert "一次最多上传 20 MB" in body(response) and in_layout(body(response))
+    assert not (corpus_dir / "big.txt").exists()
+
+
+def test_upload_limit_is_configurable(corpus_dir, index_dir, store):
+    app = create_app({"TESTING": True, "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
+                      "SECRET_KEY": "t", "MAX_CONTENT_LENGTH": 1024 * 1024})
+    client = app.test_client()
+    response = upload(client, [(b"x" * (1024 * 1024 + 10), "over.txt")])
+    assert response.status_code == 413 and "一次最多上传 1 MB" in body(response)
+    assert upload(client, [("小文件。\n".encode(), "under.txt")]).status_code == 200
+
+
+def test_upload_is_off_on_a_public_address_without_a_token(app, client, corpus_dir):
+    token = csrf_token(client)  # taken while the server was loopback-only
+    app.config["HOST"] = "0.0.0.0"
+    page = client.get("/upload")
+    assert page.status_code == 403
+    assert "上传已关闭" in body(page) and "ZHSEARCH_UPLOAD_TOKEN" in body(page)
+    assert 'href="/upload"' not in body(client.get("/")), "no link to a closed upload"
+    response = upload(client, [("公开地址。\n".encode(), "public.txt")], csrf=token)
+    assert response.status_code == 403
+    assert not (corpus_dir / "public.txt").exists()
+
+
+def test_upload_token_is_required_once_configured(app, client, corpus_dir):
+    app.config.update(HOST="0.0.0.0", UPLOAD_TOKEN="s3cret-token")
+    form = body(client.get("/upload"))
+    assert 'type="password" name="token"' in form
+    wrong = upload(client, [("口令错误。\n".encode(), "wrong.txt")], token="guess")
+    assert wrong.status_code == 403 and "上传口令不正确" in body(wrong)
+    assert not (corpus_dir / "wrong.txt").exists()
+    missing = upload(client, [("没有口令。\n".encode(), "missing.txt")])
+    assert missing.status_code == 403
+    right = upload(client, [("口令正确的金色蝴蝶。\n".encode(), "right.txt")], token="s3cret-token")
+    assert right.status_code == 200 and "已添加" in body(right)
+    assert (corpus_dir / "right.txt").is_file()
+
+
+@pytest.mark.parametrize("host,loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("", False), ("192.168.1.20", False), ("example.org", False),
+])
+def test_loopback_hosts(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_search_answers_while_another_process_writes_and_upload_waits(
+        corpus_dir, index_dir, store):
+    app = create_app({"TESTING": True, "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
+                      "SECRET_KEY": "t", "LOCK_TIMEOUT": 0.3})
+    client = app.test_client()
+    token = csrf_token(client)
+    writer = store.open_index().writer()  # what `zhsearch index` holds while it works
+    try:
+        assert "<mark>劳模</mark>" in body(client.get("/search?q=劳模"))
+        response = upload(client, [("锁住了。\n".encode(), "locked.txt")], csrf=token)
+        assert response.status_code == 503
+        assert "正在被另一个" in body(response) and in_layout(body(response))
+    finally:
+        writer.cancel()
+    assert upload(client, [("锁放开了。\n".encode(), "unlocked.txt")]).status_code == 200
+
+
+# -- API ----------------------------------------------------------------------
+
+
+def test_api_search_is_the_cli_json(client, corpus_dir, index_dir):
+    from indexer.cli import cli
+
+    run = CliRunner().invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir),
+                                   "search", "--json", "劳模"])
+    assert run.exit_code == 0, run.output
+    from_cli = json.loads(run.output)
+    response = client.get("/api/search?q=劳模")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    from_api = response.get_json()
+    from_cli.pop("took_ms"), from_api.pop("took_ms")
+    assert from_api == from_cli
+    assert list(from_api) == list(from_cli), "same keys in the same order"
+
+
+def test_api_filters_and_pages(client):
+    result = client.get("/api/search?q=职工&page=2&limit=5").get_json()
+    assert result["page"] == 2 and result["limit"] == 5 and len(result["hits"]) == 5
+    only = client.get("/api/search?q=劳模&source=20230515.md").get_json()
+    assert only["hits"] and {h["source"] for h in only["hits"]} == {"20230515.md"}
+    past = client.get(f"/api/search?q=职工&page={10**9}").get_json()
+    assert past["hits"] == [] and past["total"] > 0
+
+
+def test_api_limit_is_capped(app, client):
+    app.config["API_MAX_LIMIT"] = 4
+    for limit in (10**9, 0):
+        result = client.get(f"/api/search?q=职工&limit={limit}").get_json()
+        assert result["limit"] == 4 and len(result["hits"]) == 4 and result["total"] > 4
+
+
+@pytest.mark.parametrize("query", [
+    "q=", "q=%20", "page=1", "q=劳模&page=-1", "q=劳模&page=0", "q=劳模&page=abc",
+    "q=劳模&limit=-1", "q=劳模&limit=x", "q=劳模&sort=best", "q=劳模&from=2023-02-30",
+])
+def test_api_bad_request_is_json_400(client, query):
+    response = client.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]
+
+
+def test_api_unknown_path_is_json_404(client):
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and response.get_json()["status"] == 404
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    health = response.get_json()
+    assert health["status"] == "ok" and health["files"] == 2 and health["passages"] > 0
+
+
+def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
+    shutil.rmtree(index_dir)  # before the first request opens it
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["status"] == 503
+    page = client.get("/search?q=劳模")
+    assert page.status_code == 503
+    assert "zhsearch index --rebuild" in body(page) and in_layout(body(page))
+
+
+# -- other errors -------------------------------------------------------------
+
+
+def test_unexpected_error_is_a_500_page_without_traceback(app, client, monkeypatch):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(app.extensions["zhsearch"].service, "search", explode)
+    response = client.get("/search?q=劳模")
+    html = body(response)
+    assert response.status_code == 500
+    assert "服务器出错了" in html and in_layout(html)
+    assert "secret internal detail" not in html and "Traceback" not in html
+    api = client.get("/api/search?q=劳模")
+    assert api.status_code == 500 and "secret" not in body(api)
+
+
+def test_wrong_method_is_a_405_page(client):
+    response = client.post("/search?q=劳模")
+    assert response.status_code == 405 and in_layout(body(response))
+
+
+# -- configuration and the real server ------------------------------------------
+
+
+def test_create_app_reads_the_environment_and_builds_a_missing_index(
+        tmp_path, corpus_dir, monkeypatch):
+    index = tmp_path / "env-index"
+    monkeypatch.setenv("ZHSEARCH_CORPUS", str(corpus_dir))
+    monkeypatch.setenv("ZHSEARCH_INDEX", str(index))
+    monkeypatch.setenv("ZHSEARCH_UPLOAD_TOKEN", "from-env")
+    monkeypatch.setenv("ZHSEARCH_MAX_UPLOAD_MB", "5")
+    app = create_app()
+    assert app.config["CORPUS_DIR"] == str(corpus_dir)
+    assert app.config["UPLOAD_TOKEN"] == "from-env"
+    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert not app.debug and app.config["SECRET_KEY"]
+    assert "<mark>劳模</mark>" in body(app.test_client().get("/search?q=劳模"))
+    assert index.is_dir()
+
+
+def test_make_server_serves_the_app_with_waitress(store):
+    server = make_server(store, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.effective_port}/search?q={quote('劳模')}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["Server"] == "zhsearch"
+            assert "<mark>劳模</mark>" in response.read().decode("utf-8")
+    finally:
+        server.close()
+        thread.join(timeout=5)

@@ -1,0 +1,38 @@
+"""The JSON API and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from indexer.search import QueryError
+from web.engine import get_engine
+from web.params import int_arg, parse_filters
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search() -> ResponseReturnValue:
+    """The same object as `zhsearch search --json`; ``limit`` is capped, 0 means the cap."""
+    q = request.args.get("q", "")
+    if not q.strip():
+        abort(400, "参数 q（查询词）不能为空。")
+    page = int_arg(request.args, "page", 1, minimum=1)
+    limit = int_arg(request.args, "limit", 10, minimum=0)
+    cap = current_app.config["API_MAX_LIMIT"]
+    # One request must not make the server render the whole corpus.
+    limit = cap if limit == 0 or limit > cap else limit
+    filters = parse_filters(request.args)
+    try:
+        result = get_engine().service.search(q, page=page, limit=limit, **filters.engine_kwargs())
+    except QueryError as error:
+        abort(400, str(error))
+    return jsonify(result)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """200 while the index opens and answers; a broken index gives 503 (see errors)."""
+    summary = get_engine().summary()
+    return jsonify(status="ok", files=summary["files"], passages=summary["passages"])

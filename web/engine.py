@@ -1,0 +1,48 @@
+"""The one store and searcher an app shares between its request threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import current_app
+
+from indexer.search import SearchService
+from indexer.store import Store, SyncReport
+
+
+class Engine:
+    """A Store and its SearchService, plus a cache of the corpus summary."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.service = SearchService(store)
+        self._summary: tuple[object, dict] | None = None
+        self._lock = threading.Lock()
+
+    def summary(self) -> dict:
+        """``corpus_summary()``, read again only after the index changed."""
+        searcher = self.service.searcher()
+        generation = (id(self.service), searcher.ixreader.generation())
+        cached = self._summary
+        if cached is None or cached[0] != generation:
+            cached = (generation, self.service.corpus_summary())
+            self._summary = cached
+        return cached[1]
+
+    def add_uploads(self, items: Iterable[tuple[str, bytes | Path]]) -> SyncReport:
+        """Add uploaded files through the store's single-writer path."""
+        report = self.store.add_uploads(items)
+        if any(o.status in ("added", "updated") for o in report.outcomes):
+            # A SearchService looks for a new commit at most once a second per
+            # thread; a fresh one makes the upload searchable on the very next
+            # request, as the upload page promises. Searches already running
+            # finish on the old one.
+            with self._lock:
+                self.service = SearchService(self.store)
+        return report
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["zhsearch"]

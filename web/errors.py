@@ -1,0 +1,70 @@
+"""Error pages in the site's layout (JSON for the API); never a traceback."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from indexer.store import IndexCorrupt, IndexLocked
+
+bp = Blueprint("errors", __name__)
+
+TITLES = {
+    400: "请求有误", 403: "无法访问", 404: "找不到页面", 405: "不支持的请求方式",
+    413: "上传的内容太大", 500: "服务器出错了", 503: "暂时无法服务",
+}
+DEFAULT_MESSAGES = {
+    400: "请求的参数不对，请检查后再试。",
+    403: "没有权限访问这个页面。",
+    404: "这个地址没有内容，请检查链接，或从首页重新搜索。",
+    405: "这个地址不接受这种请求方式。",
+    500: "处理请求时出了错，已记录在服务器日志里。请稍后再试。",
+    503: "服务暂时不可用，请稍后再试。",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(code: int, message: str) -> ResponseReturnValue:
+    if _wants_json():
+        return jsonify(error=message, status=code), code
+    return render_template("error.html", code=code, title=TITLES.get(code, "出错了"),
+                           message=message), code
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    if code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        return error_response(413, f"一次最多上传 {limit:g} MB，请分几次上传，或上传较小的文件。")
+    # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
+    own = error.description and error.description != type(error).description
+    return error_response(code, error.description if own else DEFAULT_MESSAGES.get(
+        code, "请求无法完成。"))
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> ResponseReturnValue:
+    return error_response(400, "表单已失效（缺少或过期的安全令牌）。请刷新上传页面后重新提交。")
+
+
+@bp.app_errorhandler(IndexLocked)
+def index_locked(error: IndexLocked) -> ResponseReturnValue:
+    return error_response(503, "索引正在被另一个 zhsearch 程序写入，请稍后再上传。")
+
+
+@bp.app_errorhandler(IndexCorrupt)
+def index_corrupt(error: IndexCorrupt) -> ResponseReturnValue:
+    current_app.logger.error("index cannot be opened: %s", error)
+    return error_response(503, "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。")
+
+
+@bp.app_errorhandler(InternalServerError)
+def internal_error(error: InternalServerError) -> ResponseReturnValue:
+    # Flask has already logged the exception with its traceback.
+    return error_response(500, DEFAULT_MESSAGES[500])

@@ -1,0 +1,109 @@
+"""Reading search parameters from a query string, shared by the page and the API."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import asdict, dataclass
+
+from flask import abort
+from werkzeug.datastructures import MultiDict
+
+SORTS = ("relevance", "date")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The narrowing and ordering a search can have besides its words."""
+
+    source: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    sort: str = "relevance"
+
+    def engine_kwargs(self) -> dict:
+        return asdict(self)
+
+    def url_args(self) -> dict[str, str]:
+        """The query-string form, only what differs from the defaults."""
+        args = {"source": self.source, "from": self.date_from, "to": self.date_to,
+                "sort": self.sort if self.sort != "relevance" else None}
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def narrowing(self) -> bool:
+        return bool(self.source or self.date_from or self.date_to)
+
+
+def _date_arg(args: MultiDict, name: str) -> str | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        abort(400, f"日期“{value}”无效，请写成 年-月-日，例如 2023-05-15。")
+    return value
+
+
+def parse_filters(args: MultiDict) -> Filters:
+    """Filters from ``source``, ``from``, ``to`` and ``sort``; 400 when one is invalid."""
+    sort = args.get("sort", "").strip() or "relevance"
+    if sort not in SORTS:
+        abort(400, "排序方式只能是 relevance（按相关度）或 date（按日期）。")
+    return Filters(source=args.get("source", "").strip() or None,
+                   date_from=_date_arg(args, "from"), date_to=_date_arg(args, "to"),
+                   sort=sort)
+
+
+def int_arg(args: MultiDict, name: str, default: int, minimum: int) -> int:
+    """An integer parameter of at least ``minimum``; 400 otherwise."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:  # also a string of thousands of digits
+        abort(400, f"参数 {name} 应为整数。")
+    if value < minimum:
+        abort(400, f"参数 {name} 不能小于 {minimum}。")
+    return value
+
+
+def lenient_page(args: MultiDict) -> int:
+    """The page of a result page: anything unusable means the first page."""
+    try:
+        return max(1, int(args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Page numbers around the current page, the way Baidu shows them."""
+
+    page: int
+    total: int
+    per_page: int
+    window: int = 10
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return 1 < self.page <= self.pages
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def numbers(self) -> range:
+        last = self.pages
+        start = max(1, min(self.page - self.window // 2, last - self.window + 1))
+        return range(start, min(last, start + self.window - 1) + 1)

@@ -1,0 +1,38 @@
+"""The home page and the result page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from indexer.search import QueryError
+from web.engine import get_engine
+from web.params import Pager, lenient_page, parse_filters
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", summary=get_engine().summary())
+
+
+@bp.get("/search")
+def results():
+    q = request.args.get("q", "")
+    if not q.strip():
+        return redirect(url_for("search.index"))
+    filters = parse_filters(request.args)
+    page = lenient_page(request.args)
+    per_page = current_app.config["PAGE_SIZE"]
+    engine = get_engine()
+    try:
+        result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
+    except QueryError as error:
+        abort(400, f"无法执行这个查询：{error}")
+    if page == 1 and not result["hits"]:
+        # The engine reports the unfiltered count when a filter excludes
+        # every match; an empty first page can only mean none.
+        result["total"] = 0
+    return render_template("search.html", q=q, result=result, filters=filters,
+                           pager=Pager(page, result["total"], per_page),
+                           summary=engine.summary())

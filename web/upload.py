@@ -1,0 +1,109 @@
+"""Adding report files to the corpus from the browser, as `zhsearch add` does."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import unicodedata
+from pathlib import PurePosixPath
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from indexer.readers import supported_suffixes
+from indexer.store import FileOutcome
+from web.engine import get_engine
+
+bp = Blueprint("upload", __name__)
+
+STATUS_LABELS = {"added": "已添加", "updated": "已更新", "unchanged": "未变化", "refused": "已拒绝"}
+MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
+
+# The engine's reasons are English; these are the ones a user meets most.
+_REASONS = [
+    ("not a supported report format", "不支持的文件格式，可以上传：{suffixes}"),
+    ("the file is empty", "文件是空的"),
+    ("no text found in the file", "文件里没有可以搜索的文字"),
+    ("not a valid file name", "文件名无效"),
+    ("looks like a binary file", "看起来是二进制文件，不是文本"),
+    ("cannot tell its text encoding", "无法识别文字编码，请另存为 UTF-8、GB18030 或 Big5"),
+]
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere
+
+
+def upload_state() -> str:
+    """``token`` when an upload token is configured (then it is always asked for),
+    ``open`` on a loopback-only server, ``closed`` otherwise."""
+    if current_app.config.get("UPLOAD_TOKEN"):
+        return "token"
+    return "open" if is_loopback(current_app.config["HOST"]) else "closed"
+
+
+def template_globals() -> dict:
+    return {"upload_state": upload_state(),
+            "max_upload_mb": current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)}
+
+
+def reason_zh(reason: str) -> str:
+    for prefix, text in _REASONS:
+        if reason.startswith(prefix):
+            return text.format(suffixes=" ".join(supported_suffixes()))
+    return reason
+
+
+def base_name(filename: str) -> str:
+    """The last part of a client's file name, as the store will keep it."""
+    return PurePosixPath(filename.replace("\\", "/")).name
+
+
+def name_problem(name: str) -> str | None:
+    """Why the store could not save a file under ``name``, checked before it tries."""
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "文件名含有控制字符"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"文件名太长（最多 {MAX_NAME_BYTES} 字节）"
+    return None
+
+
+def _page(status: int = 200, **context) -> ResponseReturnValue:
+    return render_template("upload.html", suffixes=supported_suffixes(), **context), status
+
+
+def _token_ok(given: str) -> bool:
+    expected = current_app.config["UPLOAD_TOKEN"]
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload() -> ResponseReturnValue:
+    state = upload_state()
+    if state == "closed":
+        abort(403, "上传已关闭：服务器对外开放时，需要先在配置中设置上传口令"
+                   "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
+    if request.method == "GET":
+        return _page()
+    if state == "token" and not _token_ok(request.form.get("token", "")):
+        return _page(403, error="上传口令不正确。")
+    files = [f for f in request.files.getlist("files") if f.filename]
+    if not files:
+        return _page(400, error="请先选择要上传的文件。")
+    outcomes: list[FileOutcome] = []
+    items: list[tuple[str, bytes]] = []
+    for storage in files:
+        name = base_name(storage.filename or "")
+        problem = name_problem(name)
+        if problem:
+            outcomes.append(FileOutcome(name, "refused", reason=problem))
+        else:
+            items.append((name, storage.read()))
+    if items:
+        outcomes.extend(get_engine().add_uploads(items).outcomes)
+    return _page(outcomes=outcomes, labels=STATUS_LABELS, reason_zh=reason_zh)
