@@ -25,13 +25,17 @@ class UnsupportedFile(ValueError):
 
 
 def _readers() -> dict[str, Reader]:
-    from indexer.readers import markdown, plaintext
+    from indexer.readers import docx, html, markdown, pdf, plaintext
 
     return {
         ".txt": plaintext.read,
         ".text": plaintext.read,
         ".md": markdown.read,
         ".markdown": markdown.read,
+        ".docx": docx.read,
+        ".pdf": pdf.read,
+        ".html": html.read,
+        ".htm": html.read,
     }
 
 

@@ -1,0 +1,180 @@
+"""Word ``.docx`` reports: the author's paragraphs, headings and tables.
+
+Each paragraph is one passage, as the author wrote it; nothing is reflowed.
+Headings come from the Word heading styles (also custom styles based on
+them, and an outline level set by hand): the shallowest heading level used
+in the document starts an article, deeper ones are its section headings, and
+the ``Title`` style names the opening article. Table rows become passages of
+their own, cells separated by `` | ``; a table with one cell a row is only
+a frame around paragraphs and is read like the body.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from indexer.document import BODY, HEADING, TITLE, Article, Passage
+from indexer.readers import UnsupportedFile
+from indexer.readers.plaintext import join_wrapped
+
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+_TITLE_STYLES = {"title", "标题"}
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .doc (and .xls, …)
+_CELL_SEPARATOR = " | "
+
+
+@dataclass
+class Part:
+    """One paragraph of a structured document, before articles are formed.
+
+    ``level`` is None for text, 0 for the document title and 1-9 for a
+    heading of that level.
+    """
+
+    text: str
+    level: int | None = None
+    kind: str = BODY
+
+
+def group_articles(parts: list[Part]) -> list[Article]:
+    """Articles from a document outline (shared by the .docx and HTML readers).
+
+    Every heading at the shallowest level used starts an article (as does the
+    title, or a heading above that level); deeper headings become section
+    headings of the current article. Text before any heading forms an
+    article of its own, so nothing is dropped.
+    """
+    top = min((p.level for p in parts if p.level), default=None)
+    articles: list[Article] = []
+    article = Article()
+    section = ""
+    for part in parts:
+        if part.level is not None and (part.level == 0 or part.level <= top):
+            if article.passages:
+                articles.append(article)
+            article = Article(title=part.text, passages=[Passage(part.text, TITLE)])
+            section = ""
+        elif part.level is not None:
+            section = part.text
+            article.passages.append(Passage(part.text, HEADING, section))
+        else:
+            article.passages.append(Passage(part.text, part.kind, section))
+    if article.passages:
+        articles.append(article)
+    return articles
+
+
+def clean_text(text: str) -> str:
+    """Collapse a paragraph's line breaks and tabs the way wrapped text is joined."""
+    pieces = [piece.strip() for piece in text.replace("\t", " ").split("\n")]
+    joined = ""
+    for piece in pieces:
+        if piece:
+            joined = join_wrapped(joined, piece) if joined else piece
+    return " ".join(joined.split())
+
+
+def _outline_level(element) -> int | None:
+    # w:outlineLvl 0-8 is heading 1-9; 9 means body text.
+    values = element.xpath("./w:pPr/w:outlineLvl/@w:val")
+    if values and values[0].isdigit() and int(values[0]) < 9:
+        return int(values[0]) + 1
+    return None
+
+
+def _heading_level(paragraph: Paragraph) -> int | None:
+    level = _outline_level(paragraph._p)
+    if level is not None:
+        return level
+    style = paragraph.style
+    seen = 0
+    # A custom style based on "Heading 2" is a level-2 heading too; the chain
+    # is bounded in case a damaged file makes it circular.
+    while style is not None and seen < 10:
+        name = (style.name or "").strip()
+        if name.lower() in _TITLE_STYLES:
+            return 0
+        match = _HEADING_STYLE.match(name)
+        if match:
+            return int(match.group(1))
+        level = _outline_level(style.element)
+        if level is not None:
+            return level
+        style, seen = style.base_style, seen + 1
+    return None
+
+
+def _cell_text(cell) -> str:
+    texts = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            texts.extend(_row_text(row) for row in item.rows)
+        else:
+            texts.append(clean_text(item.text))
+    return " ".join(t for t in texts if t)
+
+
+def _unique_cells(row) -> list:
+    # A merged cell is returned once for every grid column it spans.
+    cells, seen = [], set()
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            cells.append(cell)
+    return cells
+
+
+def _row_text(row) -> str:
+    return _CELL_SEPARATOR.join(t for t in map(_cell_text, _unique_cells(row)) if t)
+
+
+def _table_parts(table: Table) -> list[Part]:
+    rows = [_unique_cells(row) for row in table.rows]
+    texts = [[_cell_text(cell) for cell in cells] for cells in rows]
+    if all(sum(1 for text in row if text) <= 1 for row in texts):
+        # One cell a row: a frame or text box drawn as a table. Its content
+        # keeps its paragraphs and headings.
+        return [part for cells, row in zip(rows, texts) for cell, text in zip(cells, row)
+                if text for part in _parts(cell.iter_inner_content())]
+    # A real table: one passage per row keeps each cell next to its row's others.
+    return [Part(_CELL_SEPARATOR.join(t for t in row if t)) for row in texts if any(row)]
+
+
+def _parts(items) -> list[Part]:
+    parts: list[Part] = []
+    for item in items:
+        if isinstance(item, Table):
+            parts.extend(_table_parts(item))
+        else:
+            text = clean_text(item.text)
+            if text:
+                parts.append(Part(text, _heading_level(item)))
+    return parts
+
+
+def read(data: bytes, name: str) -> list[Article]:
+    if data.startswith(_OLE_SIGNATURE):
+        raise UnsupportedFile(name, "an old binary Word .doc file; save it as .docx")
+    try:
+        # python-docx reads and parses every part here, so this is where a
+        # damaged file fails.
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise UnsupportedFile(name, "damaged .docx: not a complete zip archive") from None
+    except (KeyError, PackageNotFoundError):
+        raise UnsupportedFile(
+            name, "not a Word document: the zip holds no Word document parts") from None
+    except SyntaxError as error:  # lxml's XMLSyntaxError is a SyntaxError
+        raise UnsupportedFile(name, f"damaged .docx: broken XML ({error.msg})") from None
+    except ValueError:  # python-docx: "… is not a Word file, content type is …"
+        raise UnsupportedFile(name, "not a Word document (another kind of Office file?)") from None
+    return group_articles(_parts(document.iter_inner_content()))

@@ -1,0 +1,158 @@
+"""HTML pages saved from a website: the article text, not the page around it.
+
+Scripts, styles, navigation, the page header and footer and side boxes are
+dropped; what is left of ``<main>`` (or ``<body>``) is read block by block.
+``<h1>``-``<h3>`` are titles and headings, grouped into articles as in a
+Word document (each ``<article>`` element is an article of its own too), and
+``<title>`` names the page when no heading opens it. The charset the page
+declares is honoured; a page that declares none, or a wrong one, is decoded
+like a text file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+
+from indexer.document import BODY, CAPTION, Article
+from indexer.readers.docx import Part, group_articles
+from indexer.readers.encoding import decode_text
+
+# Never article text, wherever they are.
+# (Not <form>: many older sites wrap the whole page in one.)
+_DROP = {"head", "title", "script", "style", "noscript", "template", "nav", "aside", "footer",
+         "iframe", "object", "embed", "svg", "canvas", "button", "select", "textarea", "dialog"}
+_DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu"}
+_INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
+# Elements that end the paragraph before them and start a new one.
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt",
+           "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "blockquote", "pre",
+           "figure", "figcaption", "caption", "address", "hr", "br", "center",
+           "h1", "h2", "h3", "h4", "h5", "h6"}
+_CAPTIONS = {"figcaption", "caption"}
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""")
+# What browsers do with these labels (WHATWG Encoding Standard): GB2312 and
+# GBK pages are decoded as GB18030, their superset, so characters outside
+# GB2312 that such pages use anyway come out right.
+_CHARSET_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+    "csgb2312": "gb18030", "chinese": "gb18030", "euc-cn": "gb18030",
+    "big5": "big5hkscs", "x-x-big5": "big5hkscs",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
+    # A page cannot declare UTF-16 in its own ASCII-compatible bytes.
+    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",
+}
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+# A line break in the source between two Chinese characters is not a space.
+_WRAP_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\r]*\n\s*(?=[{_CJK}])")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The Python codec for the charset the page declares in its first 4 KB."""
+    head = data[:4096]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if not match:
+        return None
+    label = match.group(1).decode("ascii").lower()
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes, name: str) -> str:
+    """The page's text: a byte-order mark first, then the declared charset,
+    then the same guess as for text files (which also refuses binary files)."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data, name)
+    charset = declared_charset(data)
+    if charset:
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError as error:
+            # A page cut off inside its last character is still in that charset;
+            # anything else means the declaration is wrong: guess as for a text file.
+            if error.end == len(data) and error.end - error.start < 4:
+                return data[:error.start].decode(charset)
+    return decode_text(data, name)
+
+
+def _clean(text: str) -> str:
+    return " ".join(_WRAP_BETWEEN_CJK.sub("", text).split())
+
+
+def _dropped(tag: Tag) -> bool:
+    if tag.name in _DROP or tag.has_attr("hidden") or _INVISIBLE.search(tag.get("style", "")):
+        return True
+    if tag.get("role", "") in _DROP_ROLES:
+        return True
+    # A page header is navigation; an <article>'s own <header> holds its title.
+    return tag.name == "header" and tag.find_parent(["article", "main"]) is None
+
+
+class _Walker:
+    """Collects the blocks of a page in order, one list of parts per article."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[Part]] = [[]]
+        self.words: list[str] = []
+        self.kind = BODY
+
+    def flush(self) -> None:
+        text = _clean("".join(self.words))
+        if text:
+            self.groups[-1].append(Part(text, kind=self.kind))
+        self.words.clear()
+
+    def walk(self, tag: Tag) -> None:
+        for child in tag.children:
+            if isinstance(child, PreformattedString):
+                continue  # comments, <!DOCTYPE>, CDATA: not page text
+            if isinstance(child, NavigableString):
+                self.words.append(str(child))
+            elif isinstance(child, Tag) and not _dropped(child):
+                self.element(child)
+
+    def element(self, tag: Tag) -> None:
+        if tag.name not in _BLOCKS:
+            self.walk(tag)
+            return
+        self.flush()
+        if tag.name in _HEADINGS:
+            text = _clean(tag.get_text())
+            if text:
+                self.groups[-1].append(Part(text, _HEADINGS[tag.name]))
+            return
+        if tag.name == "article":
+            self.groups.append([])
+        outer_kind = self.kind
+        if tag.name in _CAPTIONS:
+            self.kind = CAPTION
+        self.walk(tag)
+        self.flush()
+        self.kind = outer_kind
+        if tag.name == "article":
+            self.groups.append([])
+
+
+def read(data: bytes, name: str) -> list[Article]:
+    soup = BeautifulSoup(decode_html(data, name), "html.parser")
+    title_tag = soup.find("title")
+    page_title = _clean(title_tag.get_text()) if title_tag else ""
+    root = soup.find("main") or soup.find("body") or soup
+    walker = _Walker()
+    walker.walk(root)
+    walker.flush()
+    groups = [g for g in walker.groups if g]
+    # The page title names the opening text only when no heading does.
+    if page_title and groups and groups[0][0].level is None:
+        groups[0].insert(0, Part(page_title, 0))
+    return [article for group in groups for article in group_articles(group)]

@@ -1,0 +1,357 @@
+"""PDF reports: the text layer of each page, read column by column.
+
+A newspaper e-paper page holds several articles in narrow columns, with
+headlines running across them. Reading its text line by line across the
+page would interleave the columns, so each page is cut, recursively, into
+columns at its gutters (strips no line of text crosses) and into bands at
+the lines that do cross one (a headline over several columns); the text is
+read band by band, each band column by column.
+
+The lines then go through the plain-text reflow, which rebuilds paragraphs
+and words cut at line ends, also from the foot of one column to the head of
+the next. Lines set well above the body size are headlines. Every passage
+keeps the number of the page it starts on.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass
+from itertools import pairwise
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.psexceptions import PSException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+from indexer.document import BODY, HEADING, Article
+from indexer.readers import UnsupportedFile
+from indexer.readers.plaintext import (
+    Block,
+    join_wrapped,
+    reflow_paragraphs,
+    split_articles,
+)
+
+# Distances in ems of the page's body text.
+_GUTTER = 0.8      # the narrowest gap between two columns
+_INDENT = 1.5      # a line starting this far in starts a paragraph (Chinese indents 2)
+_PARAGRAPH_GAP = 0.7  # extra space between lines, over the usual, that parts paragraphs
+_HEADLINE = 1.3    # a line this many times the body size is a headline
+# A strip crossed by at most this share of the lines still counts as a gutter:
+# those few lines are headlines across the columns. (In justified text every
+# full line crosses every strip of its column, so this can be generous.)
+_SPANNING_SHARE = 0.34
+# Columns this much wider or narrower than those before are another article.
+_WIDTH_CHANGE = 0.2
+
+_SENTENCE_END = re.compile(r"[。！？!?…]['\"”’」』）)]*$")
+# A folio: "3", "— 3 —", "第3版", "3 / 12".
+_PAGE_NUMBER = re.compile(
+    r"^[-—–_\s]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*/\s*\d{1,4})?[-—–_\s]*$")
+_MARGIN = 0.07     # share of the page height at top and bottom where page numbers sit
+
+
+@dataclass
+class _Char:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    space_before: bool = False  # the PDF has a space character just before it
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def wide(self) -> bool:
+        return unicodedata.east_asian_width(self.text[0]) in "WF"
+
+
+@dataclass
+class _Row:
+    """One line of text (within the region being cut), left to right."""
+
+    chars: list[_Char]
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0].x0
+
+    @property
+    def top(self) -> float:
+        return min(c.top for c in self.chars)
+
+    @property
+    def bottom(self) -> float:
+        return max(c.bottom for c in self.chars)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(c.size for c in self.chars)
+
+    def runs(self, gap: float) -> list[tuple[float, float]]:
+        """The x ranges the row's ink covers, joining pieces closer than ``gap``."""
+        runs: list[tuple[float, float]] = []
+        for char in self.chars:
+            if runs and char.x0 - runs[-1][1] < gap:
+                runs[-1] = (runs[-1][0], max(runs[-1][1], char.x1))
+            else:
+                runs.append((char.x0, char.x1))
+        return runs
+
+    def text(self) -> str:
+        out = self.chars[0].text
+        for left, right in pairwise(self.chars):
+            gap = right.x0 - left.x1
+            em = max(left.size, right.size)
+            # No space inside Chinese text however wide the justification
+            # spreads it, unless the gap is a deliberate one of a full em.
+            if right.space_before or gap > (1.0 if left.wide and right.wide else 0.2) * em:
+                out += " "
+            out += right.text
+        return out
+
+
+def _rows(chars: list[_Char]) -> list[_Row]:
+    """Chars grouped into lines by their vertical middle, top to bottom."""
+    rows: list[list[_Char]] = []
+    for char in sorted(chars, key=lambda c: c.middle):
+        first = rows[-1][0] if rows else None
+        if first and abs(char.middle - first.middle) <= 0.35 * max(char.size, first.size):
+            rows[-1].append(char)
+        else:
+            rows.append([char])
+    return [_Row(sorted(row, key=lambda c: c.x0)) for row in rows]
+
+
+def _coverage(rows: list[_Row], gap: float) -> list[tuple[float, float, int]]:
+    """Pieces ``(x0, x1, lines)``: how many rows have ink in each x range."""
+    events: list[tuple[float, int]] = []
+    for row in rows:
+        for x0, x1 in row.runs(gap):
+            events += [(x0, 1), (x1, -1)]
+    events.sort()
+    pieces, depth = [], 0
+    for (x, change), (next_x, _) in pairwise(events):
+        depth += change
+        if next_x > x:
+            pieces.append((x, next_x, depth))
+    return pieces
+
+
+def _gutters(rows: list[_Row], gap: float, most: int) -> list[tuple[float, float]]:
+    """X ranges at least ``gap`` wide that at most ``most`` rows cross, with
+    text crossed by more rows on both sides (so not a ragged right margin)."""
+    gutters: list[tuple[float, float]] = []
+    start = end = None
+    seen_text = False
+    for x0, x1, lines in _coverage(rows, gap):
+        if lines > most:
+            if start is not None and end - start >= gap:
+                gutters.append((start, end))
+            start, seen_text = None, True
+        elif seen_text:
+            start = x0 if start is None else start
+            end = x1
+    return gutters
+
+
+def _cut(chars: list[_Char], em: float, depth: int = 0) -> list[tuple[list[_Row], bool]]:
+    """The text regions of (part of) a page in reading order, each as
+    ``(rows, starts a new band)``."""
+    rows = _rows(chars)
+    gap = _GUTTER * em
+    if depth > 30:  # a layout nested this deep is noise: read it line by line
+        return [(rows, False)]
+    gutters = _gutters(rows, gap, 0)
+    if gutters:
+        # Columns: a paragraph runs on from the foot of one to the head of the next.
+        bounds = [(start + end) / 2 for start, end in gutters]
+        columns: list[list[_Char]] = [[] for _ in range(len(bounds) + 1)]
+        for char in chars:
+            columns[sum(char.x0 > b for b in bounds)].append(char)
+        return [region for column in columns if column
+                for region in _cut(column, em, depth + 1)]
+    if len(rows) >= 3:
+        # No clean gutter: is there one that only a few lines (headlines) cross?
+        near = _gutters(rows, gap, max(1, int(len(rows) * _SPANNING_SHARE)))
+        middles = [(start + end) / 2 for start, end in near]
+        spans = [any(x0 < m < x1 for x0, x1 in row.runs(gap) for m in middles) for row in rows]
+        bands: list[list[_Row]] = []
+        for i, row in enumerate(rows):
+            if i and spans[i] == spans[i - 1]:
+                bands[-1].append(row)
+            else:
+                bands.append([row])
+        if len(bands) > 1:
+            regions = []
+            for number, band in enumerate(bands):
+                band_regions = _cut([c for row in band for c in row.chars], em, depth + 1)
+                if number:
+                    band_regions[0] = (band_regions[0][0], True)
+                regions += band_regions
+            return regions
+    return [(rows, False)]
+
+
+@dataclass
+class _Page:
+    blocks: list[Block]
+    continues: bool  # its first line carries on a paragraph from the page before
+
+
+def _page_blocks(chars: list[_Char], em: float, height: float) -> _Page:
+    blocks: list[Block] = []
+    lines: list[str] = []
+    headline: list[str] = []
+    continues: bool | None = None
+
+    def reflow() -> None:
+        blocks.extend(reflow_paragraphs("\n".join(lines)))
+        lines.clear()
+
+    def end_headline() -> None:
+        if headline:
+            text = headline[0]
+            for piece in headline[1:]:
+                text = join_wrapped(text, piece)
+            # A lead paragraph set large ends in a full stop; a headline does not.
+            blocks.append(Block(text, BODY if _SENTENCE_END.search(text) else HEADING))
+            headline.clear()
+
+    flow_width = None
+    for rows, starts_band in _cut(chars, em):
+        # The reflow finds paragraph ends from the usual line length, so text
+        # set to another measure goes through it on its own. (A short column
+        # says little about its measure and stays in the flow.)
+        width = max(row.chars[-1].x1 for row in rows) - min(row.x0 for row in rows)
+        if len(rows) >= 4:
+            if flow_width and abs(width - flow_width) > _WIDTH_CHANGE * flow_width:
+                reflow()
+            flow_width = width
+        if starts_band:
+            lines.append("")
+        left = min(row.x0 for row in rows)
+        usual_gap = statistics.median(
+            [b.top - a.bottom for a, b in pairwise(rows)] or [0.0])
+        for i, row in enumerate(rows):
+            text = row.text()
+            in_margin = row.bottom < height * _MARGIN or row.top > height * (1 - _MARGIN)
+            if in_margin and _PAGE_NUMBER.match(text):
+                continue  # the page number is kept as metadata instead
+            if row.size >= _HEADLINE * em:
+                if continues is None:
+                    continues = False
+                reflow()
+                headline.append(text)
+                continue
+            end_headline()
+            if i and row.top - rows[i - 1].bottom > usual_gap + _PARAGRAPH_GAP * em:
+                lines.append("")
+            indented = row.x0 - left >= _INDENT * em
+            if continues is None:
+                continues = not indented and not starts_band
+            # Leading white space is how the reflow knows an indented line.
+            lines.append(("  " if indented else "") + text)
+    end_headline()
+    reflow()
+    return _Page(blocks, bool(continues))
+
+
+def _chars(page) -> tuple[list[_Char], int]:
+    """The page's visible characters, and how many had no Unicode text."""
+    chars: list[_Char] = []
+    unmapped = 0
+    space = None
+    # Fake bold is the same character printed twice a hair apart. (Not
+    # pdfplumber's dedupe_chars: it takes seconds on a full newspaper page.)
+    drawn: set[tuple[str, int, int]] = set()
+    # Content-stream order: a space character belongs before the next
+    # character drawn on its line. Spaces take no part in the layout.
+    for c in page.chars:
+        text = c["text"]
+        key = (text, round(c["x0"]), round(c["top"]))
+        if key in drawn:
+            continue
+        drawn.add(key)
+        if text.startswith("(cid:"):
+            # A glyph number: the font carries no map back to Unicode.
+            unmapped += 1
+        elif not text.strip():
+            space = c
+        elif c.get("upright", True):
+            after_space = space is not None and c["x0"] >= space["x0"] \
+                and abs(c["top"] - space["top"]) < c["size"] / 2
+            chars.append(_Char(text, c["x0"], c["x1"], c["top"], c["bottom"], c["size"],
+                               after_space))
+            space = None
+    return chars, unmapped
+
+
+def _refusal(error: Exception) -> str:
+    cause = error.args[0] if error.args and isinstance(error.args[0], Exception) else error
+    if isinstance(cause, PDFPasswordIncorrect):
+        return "the PDF is protected by a password; save an unprotected copy"
+    if isinstance(cause, PDFEncryptionError):
+        return "the PDF is encrypted in a way zhsearch cannot open"
+    detail = " ".join(str(cause).split())[:100]
+    return f"damaged PDF ({detail or type(cause).__name__})"
+
+
+def read(data: bytes, name: str) -> list[Article]:
+    # pdfminer accepts almost anything as a PDF; a missing header says it is not one.
+    if b"%PDF-" not in data[:1024]:
+        raise UnsupportedFile(name, "not a PDF file (no %PDF header)")
+    pages: list[tuple[int, _Page]] = []
+    readable = unmapped = images = 0
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                chars, missing = _chars(page)
+                readable, unmapped = readable + len(chars), unmapped + missing
+                images += len(page.images)
+                if chars:
+                    em = statistics.median(c.size for c in chars)
+                    pages.append((page.page_number, _page_blocks(chars, em, page.height)))
+                page.close()  # drop the page's parsed objects: e-papers are large
+    # pdfplumber wraps most pdfminer errors; PSException (the base of all of
+    # pdfminer's) is for any it lets through.
+    except (PdfminerException, MalformedPDFException, PSException) as error:
+        raise UnsupportedFile(name, _refusal(error)) from None
+    # Indexing the few characters that do have text (page numbers, say) would
+    # pass the file off as read.
+    if unmapped > readable:
+        raise UnsupportedFile(
+            name, "the PDF's fonts have no Unicode map, so its text cannot be read")
+    if not pages:
+        if images:
+            raise UnsupportedFile(name, "scanned PDF with no text layer; zhsearch does no OCR")
+        return []
+    return _articles(pages)
+
+
+def _articles(pages: list[tuple[int, _Page]]) -> list[Article]:
+    """Articles over all pages, each passage marked with the page it starts on."""
+    blocks: list[Block] = []
+    numbers: list[int] = []
+    for number, page in pages:
+        page_blocks = list(page.blocks)
+        # A paragraph cut by the page break: join it, on the page it starts on.
+        if page.continues and page_blocks and blocks and page_blocks[0].kind == BODY \
+                and blocks[-1].kind == BODY and not _SENTENCE_END.search(blocks[-1].text):
+            blocks[-1] = Block(join_wrapped(blocks[-1].text, page_blocks.pop(0).text), BODY)
+        blocks += page_blocks
+        numbers += [number] * len(page_blocks)
+    articles = split_articles(blocks)
+    # split_articles makes exactly one passage per block, in block order.
+    passages = [p for article in articles for p in article.passages]
+    for passage, number in zip(passages, numbers, strict=True):
+        passage.page = number
+    return articles
