@@ -45,6 +45,7 @@ class SearchService:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
+        self._changed_at = 0.0
         self.synonyms = Synonyms.load(store.synonyms_file)
 
     def _open(self):
@@ -59,10 +60,14 @@ class SearchService:
         if current is None:
             current = _ThreadSearcher(self._open().searcher(), now)
             self._local.current = current
-        elif now - current.checked > REFRESH_SECONDS:
+        elif now - current.checked > REFRESH_SECONDS or current.checked < self._changed_at:
             current.searcher = current.searcher.refresh()
             current.checked = now
         return current.searcher
+
+    def refresh(self) -> None:
+        """Make every thread look for a new commit on its next search (after a write)."""
+        self._changed_at = time.monotonic()
 
     def vocabulary(self, searcher: Searcher) -> Vocabulary:
         generation = searcher.ixreader.generation()
@@ -99,19 +104,23 @@ class SearchService:
         result = {"query": text, "total": 0, "page": page, "limit": limit,
                   "took_ms": 0.0, "hits": [], "suggestion": None}
         if compiled.query is not None:
+            # Filters go into the query itself (scoring nothing): Whoosh's count
+            # of a filtered search ignores the filter.
             filters = [wq.Term("source", source)] if source else []
             if date_from or date_to:
                 filters.append(wq.TermRange("date", date_from, date_to))
+            query = compiled.query
+            if filters:
+                query = wq.And([query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
             doc_count = max(searcher.doc_count(), 1)
             wanted = doc_count if limit == 0 else min(page * limit, doc_count)
-            kwargs = {"sortedby": "date", "reverse": True} if sort == "date" else {}
-            results = searcher.search(compiled.query, limit=wanted,
-                                      filter=wq.And(filters) if filters else None,
-                                      **kwargs)
+            by_date = sort == "date"
+            kwargs = {"sortedby": "date", "reverse": True} if by_date else {}
+            results = searcher.search(query, limit=wanted, **kwargs)
             result["total"] = len(results)
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
-            result["hits"] = [self._hit(h, compiled) for h in hits]
+            result["hits"] = [self._hit(h, compiled, scored=not by_date) for h in hits]
         if result["total"] == 0:
             result["suggestion"] = self._suggestion(text, searcher)
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -127,12 +136,14 @@ class SearchService:
         return corrected if query is not None and searcher.search(query, limit=1) else None
 
     @staticmethod
-    def _hit(hit, compiled: CompiledQuery) -> dict:
+    def _hit(hit, compiled: CompiledQuery, scored: bool = True) -> dict:
         doc = hit.fields()
+        # Sorted by date, Whoosh computes no relevance: the score is null then.
+        score = round(hit.score or 0.0, 3) if scored else None
         return {
             "id": doc["id"], "source": doc["source"], "title": doc.get("title", ""),
             "section": doc.get("section", ""), "date": doc.get("date"),
-            "paragraph": doc.get("paragraph"), "score": round(hit.score or 0.0, 3),
+            "paragraph": doc.get("paragraph"), "score": score,
             "text": doc["content"], "highlight": highlight(doc["content"], compiled.needles),
             "kind": doc.get("kind"), "article": doc.get("article"), "page": doc.get("page"),
         }

@@ -167,3 +167,16 @@ def test_filters_by_source_and_date(service):
     assert set(_sources(service.search("劳动模范", limit=0, source="20230515.md"))) == {"20230515.md"}
     dated = service.search("劳模", limit=0, date_from="2023-01-01", date_to="2023-12-31")
     assert set(_sources(dated)) == {"20230515.md"}
+
+
+def test_totals_count_only_what_the_filters_let_through(service):
+    assert service.search("劳模", source="nope.txt")["total"] == 0
+    assert service.search("劳模", date_from="2099-01-01")["total"] == 0
+    limited = service.search("劳模", limit=1, source="20230515.md")
+    assert limited["total"] == len(service.search("劳模", limit=0, source="20230515.md")["hits"])
+
+
+def test_sort_by_date_puts_dated_reports_first(service):
+    result = service.search("劳模", sort="date", limit=0)
+    assert result["hits"][0]["date"] == "2023-05-15"
+    assert all(h["score"] is None for h in result["hits"])

@@ -187,9 +187,6 @@ def test_filter_by_date_range(client):
     assert "找到 0 条结果" in later and "去掉筛选条件" in later
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="engine: SearchService._hit rounds hit.score, which is the sort key "
-                          "(bytes) when sortedby='date'; remove this mark once that is fixed")
 def test_sort_by_date(client):
     by_date = client.get("/search?q=劳模&sort=date")
     assert by_date.status_code == 200

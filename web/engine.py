@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,7 +18,6 @@ class Engine:
         self.store = store
         self.service = SearchService(store)
         self._summary: tuple[object, dict] | None = None
-        self._lock = threading.Lock()
 
     def summary(self) -> dict:
         """``corpus_summary()``, read again only after the index changed."""
@@ -35,12 +33,9 @@ class Engine:
         """Add uploaded files through the store's single-writer path."""
         report = self.store.add_uploads(items)
         if any(o.status in ("added", "updated") for o in report.outcomes):
-            # A SearchService looks for a new commit at most once a second per
-            # thread; a fresh one makes the upload searchable on the very next
-            # request, as the upload page promises. Searches already running
-            # finish on the old one.
-            with self._lock:
-                self.service = SearchService(self.store)
+            # Searchers look for a new commit at most once a second; the upload
+            # page promises the file is searchable on the very next request.
+            self.service.refresh()
         return report
 
 

@@ -29,10 +29,6 @@ def results():
         result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
     except QueryError as error:
         abort(400, f"无法执行这个查询：{error}")
-    if page == 1 and not result["hits"]:
-        # The engine reports the unfiltered count when a filter excludes
-        # every match; an empty first page can only mean none.
-        result["total"] = 0
     return render_template("search.html", q=q, result=result, filters=filters,
                            pager=Pager(page, result["total"], per_page),
                            summary=engine.summary())
