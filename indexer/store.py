@@ -354,7 +354,7 @@ class Store:
         for name, payload in items:
             name = Path(str(name).replace("\\", "/")).name  # never a path: no ../
             try:
-                if not name or name.startswith("."):
+                if not _valid_file_name(name):
                     raise UnsupportedFile(name or "(no name)", "not a valid file name")
                 if isinstance(payload, Path):
                     if not payload.is_file():
@@ -386,7 +386,13 @@ class Store:
                         and content_hash(target.read_bytes()) == digest:
                     report.outcomes.append(FileOutcome(name, "unchanged"))
                     continue
-                write_atomically(target, data)
+                try:
+                    write_atomically(target, data)
+                except OSError as error:
+                    # This file is refused; the others of the batch still go in.
+                    report.outcomes.append(FileOutcome(
+                        name, "refused", reason=f"cannot write it to the corpus: {error.strerror}"))
+                    continue
                 stat = target.stat()
                 status = "updated" if record else "added"
                 report.outcomes.append(self._write_file(
@@ -542,6 +548,13 @@ class Store:
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
         }
+
+
+def _valid_file_name(name: str) -> bool:
+    """A plain file name: no path, no control characters, not hidden, not too long."""
+    return (bool(name) and not name.startswith(".") and name not in ("..",)
+            and not any(ord(ch) < 32 or ch == "\x7f" for ch in name)
+            and len(name.encode("utf-8")) <= 255)
 
 
 _TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller reports"

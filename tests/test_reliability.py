@@ -5,6 +5,7 @@ The crash and concurrency tests run real ``zhsearch`` processes.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -119,7 +120,8 @@ def _hold_lock(store: Store, seconds: float) -> subprocess.Popen:
 
 
 def test_a_writer_waits_for_the_lock_and_says_so(store, tmp_path):
-    holder = _hold_lock(store, 2.0)
+    # Long enough that the add, which takes a second or so to start, finds it held.
+    holder = _hold_lock(store, 8.0)
     new = tmp_path / "wait.txt"
     new.write_text("等待锁的报告。", encoding="utf-8")
     out, err = _zhsearch(store, "add", str(new)).communicate(timeout=120)
@@ -200,10 +202,11 @@ def test_corpus_files_are_written_atomically(store, tmp_path, monkeypatch):
     new.write_text("# 新版本\n\n完全不同的内容。\n", encoding="utf-8")
 
     def fail(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(OSError):
-        store.add_files([new])
+    report = store.add_files([new])
+    assert [(o.status, o.reason) for o in report.outcomes] == [
+        ("refused", "cannot write it to the corpus: No space left on device")]
     assert target.read_bytes() == original
     assert not [p for p in Path(store.corpus_dir).iterdir() if p.name.startswith(".zhsearch-")]
     assert SearchService(store).search("故宫")["total"] > 0

@@ -118,3 +118,9 @@ def test_gb18030_and_big5_reports_are_searchable(store, tmp_path):
     store.add_files([gb, big5])
     assert _total(store, "登山比赛") == 1
     assert _total(store, "篮球联赛") == 1
+
+
+@pytest.mark.parametrize("name", ["a\x00b.txt", "line\nbreak.txt", "长" * 100 + ".txt", ".hidden.txt"])
+def test_invalid_file_names_are_refused_not_raised(store, name):
+    report = store.add_uploads([(name, "内容。".encode())])
+    assert [(o.status, o.reason) for o in report.outcomes] == [("refused", "not a valid file name")]
