@@ -214,7 +214,9 @@ def _page_blocks(chars: list[_Char], em: float, height: float) -> _Page:
     continues: bool | None = None
 
     def reflow() -> None:
-        blocks.extend(reflow_paragraphs("\n".join(lines)))
+        # The column's measure in characters (a Chinese character is one em).
+        column = round(flow_width / em) if flow_width else None
+        blocks.extend(reflow_paragraphs("\n".join(lines), column=column))
         lines.clear()
 
     def end_headline() -> None:
@@ -340,18 +342,12 @@ def read(data: bytes, name: str) -> list[Article]:
 def _articles(pages: list[tuple[int, _Page]]) -> list[Article]:
     """Articles over all pages, each passage marked with the page it starts on."""
     blocks: list[Block] = []
-    numbers: list[int] = []
     for number, page in pages:
-        page_blocks = list(page.blocks)
+        page_blocks = [Block(b.text, b.kind, number) for b in page.blocks]
         # A paragraph cut by the page break: join it, on the page it starts on.
         if page.continues and page_blocks and blocks and page_blocks[0].kind == BODY \
                 and blocks[-1].kind == BODY and not _SENTENCE_END.search(blocks[-1].text):
-            blocks[-1] = Block(join_wrapped(blocks[-1].text, page_blocks.pop(0).text), BODY)
+            joined = join_wrapped(blocks[-1].text, page_blocks.pop(0).text)
+            blocks[-1] = Block(joined, BODY, blocks[-1].page)
         blocks += page_blocks
-        numbers += [number] * len(page_blocks)
-    articles = split_articles(blocks)
-    # split_articles makes exactly one passage per block, in block order.
-    passages = [p for article in articles for p in article.passages]
-    for passage, number in zip(passages, numbers, strict=True):
-        passage.page = number
-    return articles
+    return split_articles(blocks)

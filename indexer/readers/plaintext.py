@@ -54,6 +54,7 @@ class Block:
 
     text: str
     kind: str  # body | heading | byline | caption | unit
+    page: int | None = None  # where a paged format (PDF) has it
 
 
 def _column_width(lines: list[Line]) -> float | None:
@@ -76,7 +77,7 @@ def _special_kind(text: str) -> str | None:
     return None
 
 
-def reflow_paragraphs(text: str) -> list[Block]:
+def reflow_paragraphs(text: str, column: float | None = None) -> list[Block]:
     """Rebuild paragraphs from hard-wrapped lines.
 
     A wrapped line joins the next one unless it ends a sentence short of the
@@ -102,7 +103,9 @@ def reflow_paragraphs(text: str) -> list[Block]:
     # Text with a blank line after (almost) every line: the blank lines are
     # line spacing, not paragraph breaks.
     double_spaced = len(lines) >= 4 and blanks_after >= 0.6 * len(lines)
-    column = _column_width(lines)
+    # A caller that knows the measure (a PDF column) says so: a few lines
+    # alone do not show it.
+    column = column or _column_width(lines)
     heading_width = column * 0.7 if column else 20.0
 
     blocks: list[Block] = []
@@ -179,14 +182,14 @@ def split_articles(blocks: list[Block]) -> list[Article]:
             unit = " ".join(units)
             headline = " ".join(headlines)
             article.title = f"{unit}：{headline}" if unit and headline else unit or headline
-            article.passages.append(Passage(block.text, TITLE))
+            article.passages.append(Passage(block.text, TITLE, page=block.page))
         elif block.kind == HEADING:
             section = f"{section} {block.text}" if last_kind == HEADING else block.text
-            article.passages.append(Passage(block.text, HEADING, section))
+            article.passages.append(Passage(block.text, HEADING, section, block.page))
         else:
             if block.kind == BYLINE:
                 article.byline = block.text.lstrip("■●◆▲□ ")
-            article.passages.append(Passage(block.text, block.kind, section))
+            article.passages.append(Passage(block.text, block.kind, section, block.page))
         last_kind = block.kind
     return [a for a in articles if a.passages]
 
