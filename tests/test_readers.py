@@ -107,3 +107,8 @@ def test_unreadable_files_are_refused_with_a_reason(data, name, reason):
     assert reason in str(caught.value)
     assert str(caught.value).startswith(name + ": ")
     assert "\n" not in str(caught.value)
+
+
+def test_utf8_cut_off_inside_its_last_character_is_still_read():
+    data = "全国劳动模范黎贤花。".encode()[:-1]
+    assert read_report(data, "cut.txt")[0].passages[0].text == "全国劳动模范黎贤花"

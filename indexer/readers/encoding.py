@@ -36,8 +36,10 @@ def decode_text(data: bytes, name: str) -> str:
         raise UnsupportedFile(name, "looks like a binary file, not text")
     try:
         return _newlines(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        # A file cut off inside its last character is still UTF-8: keep the rest.
+        if error.reason == "unexpected end of data" and error.start >= len(data) - 3:
+            return _newlines(data[:error.start].decode("utf-8"))
     decodable = []
     for encoding in _CHINESE_ENCODINGS:
         try:
