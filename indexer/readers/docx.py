@@ -15,62 +15,21 @@ import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from indexer.document import BODY, HEADING, TITLE, Article, Passage
+from indexer.document import Article
 from indexer.readers import UnsupportedFile
+from indexer.readers.outline import Part, group_articles
 from indexer.readers.plaintext import join_wrapped
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLES = {"title", "标题"}
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .doc (and .xls, …)
 _CELL_SEPARATOR = " | "
-
-
-@dataclass
-class Part:
-    """One paragraph of a structured document, before articles are formed.
-
-    ``level`` is None for text, 0 for the document title and 1-9 for a
-    heading of that level.
-    """
-
-    text: str
-    level: int | None = None
-    kind: str = BODY
-
-
-def group_articles(parts: list[Part]) -> list[Article]:
-    """Articles from a document outline (shared by the .docx and HTML readers).
-
-    Every heading at the shallowest level used starts an article (as does the
-    title, or a heading above that level); deeper headings become section
-    headings of the current article. Text before any heading forms an
-    article of its own, so nothing is dropped.
-    """
-    top = min((p.level for p in parts if p.level), default=None)
-    articles: list[Article] = []
-    article = Article()
-    section = ""
-    for part in parts:
-        if part.level is not None and (part.level == 0 or part.level <= top):
-            if article.passages:
-                articles.append(article)
-            article = Article(title=part.text, passages=[Passage(part.text, TITLE)])
-            section = ""
-        elif part.level is not None:
-            section = part.text
-            article.passages.append(Passage(part.text, HEADING, section))
-        else:
-            article.passages.append(Passage(part.text, part.kind, section))
-    if article.passages:
-        articles.append(article)
-    return articles
 
 
 def clean_text(text: str) -> str:

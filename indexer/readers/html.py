@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from indexer.document import BODY, CAPTION, Article
-from indexer.readers.docx import Part, group_articles
+from indexer.readers.outline import Part, group_articles
 from indexer.readers.encoding import decode_text
 
 # Never article text, wherever they are.
