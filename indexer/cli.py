@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from indexer.search import MAX_PAGE_SIZE, QueryError, SearchService
+from indexer.search import QueryError, SearchService
 from indexer.store import IndexCorrupt, IndexLocked, Store, SyncReport
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")

@@ -16,7 +16,6 @@ from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
-MAX_PAGE_SIZE = 1000
 # How often a long-lived searcher looks for a newer commit of the index.
 REFRESH_SECONDS = 1.0
 
