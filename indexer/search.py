@@ -115,7 +115,10 @@ class SearchService:
             wanted = doc_count if limit == 0 else min(page * limit, doc_count)
             by_date = sort == "date"
             kwargs = {"sortedby": "date", "reverse": True} if by_date else {}
-            results = searcher.search(query, limit=wanted, **kwargs)
+            # optimize=False: Whoosh 2.7.4's block-quality skipping can loop for
+            # ever on float ties (whoosh-community/whoosh#446, #461); we count
+            # every match for the total anyway, so skipping saves little.
+            results = searcher.search(query, limit=wanted, optimize=False, **kwargs)
             result["total"] = len(results)
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
@@ -132,7 +135,8 @@ class SearchService:
         if corrected is None:
             return None
         query = compile_query(corrected, vocab, self.synonyms).query
-        return corrected if query is not None and searcher.search(query, limit=1) else None
+        found = query is not None and searcher.search(query, limit=1, optimize=False)
+        return corrected if found else None
 
     @staticmethod
     def _hit(hit, compiled: CompiledQuery, scored: bool = True) -> dict:
