@@ -101,10 +101,13 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="zhsearch-soak-"))
     shutil.copytree(ROOT / "corpus", work / "corpus")
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up and then
+    # blocks every thread that logs.
+    log = (work / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "--corpus", str(work / "corpus"),
          "--index", str(work / "index"), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -162,7 +165,17 @@ def main() -> int:
 
         time.sleep(1.2)  # past the searchers' refresh interval
         client = Client(base)
-        lost = [m for m in uploaded if client.search(f'"{m}"')["total"] != 1]
+        lost = []
+        for marker in uploaded:
+            try:
+                if client.search(f'"{marker}"')["total"] != 1:
+                    lost.append(marker)
+            except (RuntimeError, OSError) as error:
+                errors.append(f"verify: {error}")
+                lost.append(marker)
+                if os.environ.get("SOAK_SPY"):
+                    subprocess.run(["py-spy", "dump", "--pid", str(server.pid)],
+                                   stdout=open(os.environ["SOAK_SPY"], "w"))
         check = subprocess.run(
             [sys.executable, "-m", "indexer.cli", "--corpus", str(work / "corpus"),
              "--index", str(work / "index"), "check"], capture_output=True, text=True)
@@ -185,6 +198,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
