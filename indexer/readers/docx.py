@@ -24,7 +24,7 @@ from docx.text.paragraph import Paragraph
 from indexer.document import Article
 from indexer.readers import UnsupportedFile
 from indexer.readers.outline import Part, group_articles
-from indexer.readers.plaintext import join_wrapped
+from indexer.readers.plaintext import join_lines
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLES = {"title", "标题"}
@@ -35,11 +35,7 @@ _CELL_SEPARATOR = " | "
 def clean_text(text: str) -> str:
     """Collapse a paragraph's line breaks and tabs the way wrapped text is joined."""
     pieces = [piece.strip() for piece in text.replace("\t", " ").split("\n")]
-    joined = ""
-    for piece in pieces:
-        if piece:
-            joined = join_wrapped(joined, piece) if joined else piece
-    return " ".join(joined.split())
+    return " ".join(join_lines([p for p in pieces if p]).split())
 
 
 def _outline_level(element) -> int | None:

@@ -13,7 +13,7 @@ import re
 
 from indexer.document import BODY, TITLE, Article, Passage
 from indexer.readers.encoding import decode_text
-from indexer.readers.plaintext import join_wrapped
+from indexer.readers.plaintext import join_lines
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -40,10 +40,7 @@ def read(data: bytes, name: str) -> list[Article]:
 
     def close_paragraph() -> None:
         if paragraph:
-            text = paragraph[0]
-            for piece in paragraph[1:]:
-                text = join_wrapped(text, piece)
-            text = strip_inline_markup(text)
+            text = strip_inline_markup(join_lines(paragraph))
             if text:
                 article.passages.append(Passage(text, BODY, section))
             paragraph.clear()

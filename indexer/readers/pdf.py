@@ -31,6 +31,7 @@ from indexer.document import BODY, HEADING, Article
 from indexer.readers import UnsupportedFile
 from indexer.readers.plaintext import (
     Block,
+    join_lines,
     join_wrapped,
     reflow_paragraphs,
     split_articles,
@@ -221,9 +222,7 @@ def _page_blocks(chars: list[_Char], em: float, height: float) -> _Page:
 
     def end_headline() -> None:
         if headline:
-            text = headline[0]
-            for piece in headline[1:]:
-                text = join_wrapped(text, piece)
+            text = join_lines(headline)
             # A lead paragraph set large ends in a full stop; a headline does not.
             blocks.append(Block(text, BODY if _SENTENCE_END.search(text) else HEADING))
             headline.clear()

@@ -40,6 +40,18 @@ def join_wrapped(left: str, right: str) -> str:
     return left + right
 
 
+def join_lines(pieces: list[str]) -> str:
+    """Join the wrapped lines of one paragraph (see :func:`join_wrapped`).
+
+    >>> join_lines(["第十四次代表大", "会以来 Hello", "World"])
+    '第十四次代表大会以来 Hello World'
+    """
+    joined = ""
+    for piece in pieces:
+        joined = join_wrapped(joined, piece) if joined else piece.strip()
+    return joined
+
+
 @dataclass
 class Line:
     text: str
@@ -85,7 +97,8 @@ def reflow_paragraphs(text: str, column: float | None = None) -> list[Block]:
     the next in double-spaced text), bylines, captions and unit headers stand
     alone.
 
-    >>> [b.text for b in reflow_paragraphs("第十四次代表大\\n\\n会以来，工作\\n\\n取得成效。\\n\\n下一段。")]
+    >>> text = "第十四次代表大\\n\\n会以来，工作取\\n\\n得成效。\\n\\n下一段。"
+    >>> [b.text for b in reflow_paragraphs(text, column=7)]
     ['第十四次代表大会以来，工作取得成效。', '下一段。']
     """
     raw = text.split("\n")
@@ -113,10 +126,7 @@ def reflow_paragraphs(text: str, column: float | None = None) -> list[Block]:
 
     def close_paragraph() -> None:
         if current:
-            joined = current[0]
-            for piece in current[1:]:
-                joined = join_wrapped(joined, piece)
-            blocks.append(Block(joined, BODY))
+            blocks.append(Block(join_lines(current), BODY))
             current.clear()
 
     def looks_like_heading(i: int) -> bool:
