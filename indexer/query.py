@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from indexer.analysis import has_chinese, iter_words
+from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.normalize import normalize_text
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
@@ -26,7 +27,7 @@ FIELD = "content"
 MAX_QUERY_CHARS = 1000
 # Substrings longer than this are matched as phrases of their words only:
 # the ways to spell a long string across word boundaries grow too fast.
-MAX_SUBSTRING_CHARS = 12
+MAX_SUBSTRING_CHARS = 6
 MAX_SPELLINGS = 64
 # Every content word must occur, unless the query reads as a question or a
 # pasted sentence: more than this many content words, and question words,
@@ -106,7 +107,8 @@ def _spellings(text: str, vocab: Vocabulary) -> list[wq.Query]:
     of one word, whole words, then the start of another (``贤花`` over
     ``黎|贤|花``).
     """
-    found: list[wq.Query] = [wq.Term(FIELD, w) for w in vocab.containing(text)]
+    containing = vocab.containing(text)
+    found: list[wq.Query] = [AnyTerm(FIELD, containing)] if containing else []
     if len(text) > MAX_SUBSTRING_CHARS:
         return found
 
@@ -128,8 +130,7 @@ def _spellings(text: str, vocab: Vocabulary) -> list[wq.Query]:
         if not heads:
             continue
         for tail in tails(text[i:]):
-            steps = [heads, *tail]
-            found.append(wq.Sequence([_any_of(words) for words in steps]))
+            found.append(AdjacentWords(FIELD, [heads, *tail]))
             if len(found) > MAX_SPELLINGS:
                 return found
     return found
@@ -147,18 +148,13 @@ def _weighted(q: wq.Query, factor: float) -> wq.Query:
     return q
 
 
-def _any_of(words: list[str]) -> wq.Query:
-    if len(words) == 1:
-        return wq.Term(FIELD, words[0])
-    return wq.Or([wq.Term(FIELD, w) for w in words])
-
-
-def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary) -> wq.Query:
+def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary,
+           as_words_only: bool = False) -> wq.Query:
     """Passages holding this run of words as one adjacent stretch of text."""
     words = [w for w, _, _, _ in piece]
     as_words = wq.Term(FIELD, words[0]) if len(words) == 1 else wq.Phrase(FIELD, words)
     compact = re.sub(r"\s+", "", text[piece[0][2]:piece[-1][3]])
-    if not has_chinese(compact):
+    if not has_chinese(compact) or as_words_only:
         return as_words
     # Word matches rank above matches inside or across other words.
     return wq.Or([_weighted(as_words, 2.0), *_spellings(compact, vocab)])
@@ -187,18 +183,21 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | 
         return None, [], []
     needles = [re.sub(r"\s+", "", text[p[0][2]:p[-1][3]]) for p in pieces]
     words = [w for p in pieces for w, _, _, _ in p]
-    exact = [_exact(p, text, vocab) for p in pieces]
+    content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
+    reads_as_sentence = not part.phrase and len(content) > MAX_AND_WORDS and (
+        len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)
+    # A sentence is not looked for inside or across other words: as a whole
+    # it is rare, and its words carry the match.
+    exact = [_exact(p, text, vocab, as_words_only=reads_as_sentence) for p in pieces]
     exact_query = exact[0] if len(exact) == 1 else wq.And(exact)
     if part.phrase or len(words) == 1:
         return exact_query, needles, words
-    content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
-    terms = [wq.Term(FIELD, w) for w in dict.fromkeys(words)]
-    reads_as_sentence = len(pieces) > 1 or len(content) < len(set(words)) \
-        or len(text) > LONG_QUERY_CHARS
-    if len(content) <= MAX_AND_WORDS or not reads_as_sentence:
-        loose = wq.And([wq.Term(FIELD, w) for w in content])
+    if reads_as_sentence:
+        # Ranked by the content words it shares; particles would only make
+        # every passage a candidate to score.
+        loose = wq.Or([wq.Term(FIELD, w) for w in content])
     else:
-        loose = wq.Or(terms)
+        loose = wq.And([wq.Term(FIELD, w) for w in content])
     # The words anywhere in the passage match; the adjacent phrase ranks first.
     return wq.Or([_weighted(exact_query, 3.0), loose]), needles + content, words
 
