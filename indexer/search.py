@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -18,6 +19,23 @@ from indexer.vocabulary import Vocabulary
 
 # How often a long-lived searcher looks for a newer commit of the index.
 REFRESH_SECONDS = 1.0
+
+
+def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False):
+    """Whoosh's results for ``query``, visiting every match.
+
+    Whoosh's shortcuts are off: block-quality skipping can loop for ever on
+    float ties in 2.7.4 (whoosh-community/whoosh#446, #461), and dropping
+    sub-queries that cannot reach the top N leaves their documents out of
+    the total. Every match is counted for the total anyway.
+    """
+    if by_date:
+        collector = collectors.SortingCollector(
+            sorting.FieldFacet("date", reverse=True), limit=limit)
+    else:
+        collector = collectors.TopCollector(limit, usequality=False, replace=0)
+    searcher.search_with_collector(query, collector)
+    return collector.results()
 
 
 class QueryError(ValueError):
@@ -114,11 +132,7 @@ class SearchService:
             doc_count = max(searcher.doc_count(), 1)
             wanted = doc_count if limit == 0 else min(page * limit, doc_count)
             by_date = sort == "date"
-            kwargs = {"sortedby": "date", "reverse": True} if by_date else {}
-            # optimize=False: Whoosh 2.7.4's block-quality skipping can loop for
-            # ever on float ties (whoosh-community/whoosh#446, #461); we count
-            # every match for the total anyway, so skipping saves little.
-            results = searcher.search(query, limit=wanted, optimize=False, **kwargs)
+            results = _run(searcher, query, wanted, by_date)
             result["total"] = len(results)
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
@@ -135,7 +149,7 @@ class SearchService:
         if corrected is None:
             return None
         query = compile_query(corrected, vocab, self.synonyms).query
-        found = query is not None and searcher.search(query, limit=1, optimize=False)
+        found = query is not None and _run(searcher, query, 1)
         return corrected if found else None
 
     @staticmethod

@@ -180,3 +180,11 @@ def test_sort_by_date_puts_dated_reports_first(service):
     result = service.search("劳模", sort="date", limit=0)
     assert result["hits"][0]["date"] == "2023-05-15"
     assert all(h["score"] is None for h in result["hits"])
+
+
+def test_total_does_not_depend_on_the_page_size(tmp_path):
+    """Whoosh drops sub-queries that cannot reach the top N; the total must not."""
+    files = {f"a{n:02}.txt": "托管服务很好。" for n in range(15)}
+    files.update({f"z{n}.txt": "开办爱心托管班。" for n in range(3)})
+    service = _corpus(tmp_path, files)
+    assert [service.search("托管", limit=n)["total"] for n in (0, 1, 2)] == [18, 18, 18]
