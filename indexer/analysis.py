@@ -69,7 +69,8 @@ def iter_words(text: str) -> Iterator[tuple[str, int, int, int]]:
     >>> [w for w, _, _, _ in iter_words("劳模精神、劳动精神 25.6 万次")]
     ['劳模', '精神', '劳动', '精神', '25.6', '万次']
     """
-    load_dictionaries()
+    if not _loaded_dictionaries:
+        load_dictionaries()
     cut = jieba.cut
     pos = 0
     for match in _RUNS.finditer(text):
