@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pypinyin import Style, lazy_pinyin
-
 from indexer.analysis import has_chinese
 from indexer.normalize import normalize_text
 from indexer.query import parse_query
@@ -19,6 +17,10 @@ from indexer.vocabulary import Vocabulary
 
 
 def _sound(text: str) -> list[str]:
+    # Imported here: pypinyin's dictionaries take a quarter of a second to load,
+    # and only a query that found nothing needs them.
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
 
 
