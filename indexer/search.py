@@ -90,8 +90,11 @@ class SearchService:
         generation = searcher.ixreader.generation()
         cached = self._vocab
         if cached is None or cached[0] != generation:
-            words = searcher.reader().lexicon("content")
-            vocab = Vocabulary(t.decode("utf-8") for t in words)
+            # Segment by segment: Whoosh's merged lexicon is twice as slow.
+            words: set[str] = set()
+            for leaf, _ in searcher.reader().leaf_readers():
+                words.update(t.decode("utf-8") for t in leaf.lexicon("content"))
+            vocab = Vocabulary(words)
             with self._lock:
                 self._vocab = cached = (generation, vocab)
         return cached[1]

@@ -10,6 +10,7 @@ so these look-ups take well under a millisecond.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable
 
 
@@ -24,10 +25,14 @@ class Vocabulary:
     """
 
     def __init__(self, words: Iterable[str]):
-        self.words = sorted(set(words))
-        self._set = frozenset(self.words)
-        self._reversed = sorted(w[::-1] for w in self.words)
+        self._set = frozenset(words)
+        self.words = sorted(self._set)
         self._joined = "\n" + "\n".join(self.words) + "\n"
+
+    @functools.cached_property
+    def _reversed(self) -> list[str]:
+        # Built on first use: a one-shot command-line search rarely needs it.
+        return sorted(w[::-1] for w in self.words)
 
     def __contains__(self, word: str) -> bool:
         return word in self._set
