@@ -37,6 +37,14 @@ MAX_AND_WORDS = 3
 LONG_QUERY_CHARS = 12
 # A passage found only through a synonym ranks after those holding the query.
 SYNONYM_BOOST = 0.05
+# In a question, a pair of its adjacent words found adjacent in a passage.
+PAIR_BOOST = 0.5
+# A word of a longer query found only inside a longer word of a passage.
+INSIDE_BOOST = 0.5
+# Words that make a query read as a question, to be ranked by overlap when
+# no passage holds all of its words.
+QUESTION_WORDS = frozenset(
+    "什么 哪 哪些 哪个 哪里 哪儿 哪年 谁 怎么 怎样 如何 为什么 为何 多少 几 是否 是不是 吗 呢 请问".split())
 
 # Question words and particles: they may score, but never decide a match.
 STOP_WORDS = frozenset(
@@ -160,9 +168,9 @@ def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary,
     return wq.Or([_weighted(as_words, 2.0), *_spellings(compact, vocab)])
 
 
-def _part_query(part: QueryPart, vocab: Vocabulary,
-                synonyms: Synonyms | None = None) -> tuple[wq.Query | None, list[str], list[str]]:
-    q, needles, words = _literal_part_query(part, vocab)
+def _part_query(part: QueryPart, vocab: Vocabulary, synonyms: Synonyms | None = None,
+                relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str]]:
+    q, needles, words = _literal_part_query(part, vocab, relaxed)
     if q is None or part.phrase or synonyms is None:
         return q, needles, words
     others = []
@@ -176,7 +184,19 @@ def _part_query(part: QueryPart, vocab: Vocabulary,
     return q, needles, words
 
 
-def _literal_part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | None, list[str], list[str]]:
+def _word(word: str, vocab: Vocabulary) -> wq.Query:
+    """One word of a longer query: the word itself, or inside a longer one
+    (总工会 in 县总工会), ranked lower. Single characters stand inside too
+    many words to be worth it."""
+    term = wq.Term(FIELD, word)
+    if len(word) < 2 or not has_chinese(word):
+        return term
+    longer = [w for w in vocab.containing(word) if w != word]
+    return wq.Or([term, AnyTerm(FIELD, longer, boost=INSIDE_BOOST)]) if longer else term
+
+
+def _literal_part_query(part: QueryPart, vocab: Vocabulary,
+                        relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str]]:
     text = normalize_text(part.text)
     pieces = _pieces(text)
     if not pieces:
@@ -184,8 +204,11 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | 
     needles = [re.sub(r"\s+", "", text[p[0][2]:p[-1][3]]) for p in pieces]
     words = [w for p in pieces for w, _, _, _ in p]
     content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
-    reads_as_sentence = not part.phrase and len(content) > MAX_AND_WORDS and (
-        len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)
+    question = bool(QUESTION_WORDS & set(words)) or text.rstrip().endswith("?") \
+        or len(text) > LONG_QUERY_CHARS
+    reads_as_sentence = not part.phrase and len(content) > 1 and (
+        (relaxed and question) or (len(content) > MAX_AND_WORDS and (
+            len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)))
     # A sentence is not looked for inside or across other words: as a whole
     # it is rare, and its words carry the match.
     exact = [_exact(p, text, vocab, as_words_only=reads_as_sentence) for p in pieces]
@@ -193,17 +216,27 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary) -> tuple[wq.Query | 
     if part.phrase or len(words) == 1:
         return exact_query, needles, words
     if reads_as_sentence:
-        # Ranked by the content words it shares; particles would only make
-        # every passage a candidate to score.
-        loose = wq.Or([wq.Term(FIELD, w) for w in content])
+        # Ranked by the content words it shares (particles would only make
+        # every passage a candidate to score), and by the pairs of adjacent
+        # words it shares: a question repeats its passage's wording.
+        pairs = {(a[0], b[0]) for p in pieces for a, b in zip(p, p[1:])
+                 if a[0] not in STOP_WORDS or b[0] not in STOP_WORDS}
+        loose = wq.Or([_word(w, vocab) for w in content]
+                      + [wq.Phrase(FIELD, list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)])
     else:
-        loose = wq.And([wq.Term(FIELD, w) for w in content])
+        loose = wq.And([_word(w, vocab) for w in content])
     # The words anywhere in the passage match; the adjacent phrase ranks first.
     return wq.Or([_weighted(exact_query, 3.0), loose]), needles + content, words
 
 
-def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None) -> CompiledQuery:
-    """Translate a user's query into one Whoosh query over the ``content`` field."""
+def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None,
+                  relaxed: bool = False) -> CompiledQuery:
+    """Translate a user's query into one Whoosh query over the ``content`` field.
+
+    ``relaxed`` ranks every term of several words by the words it shares
+    with a passage instead of requiring them all: the second try for a
+    query that found nothing.
+    """
     required: list[wq.Query] = []
     excluded: list[wq.Query] = []
     needles: list[str] = []
@@ -211,7 +244,7 @@ def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None
     for group in parse_query(text):
         alternatives = []
         for part in group:
-            q, part_needles, words = _part_query(part, vocab, synonyms)
+            q, part_needles, words = _part_query(part, vocab, synonyms, relaxed)
             if q is None:
                 continue
             if part.negated:

@@ -120,9 +120,17 @@ class SearchService:
         if sort not in ("relevance", "date"):
             raise QueryError("sort must be 'relevance' or 'date'")
         searcher = self.searcher()
-        compiled = compile_query(text, self.vocabulary(searcher), self.synonyms)
+        vocab = self.vocabulary(searcher)
+        compiled = compile_query(text, vocab, self.synonyms)
         result = {"query": text, "total": 0, "page": page, "limit": limit,
-                  "took_ms": 0.0, "hits": [], "suggestion": None}
+                  "took_ms": 0.0, "hits": [], "suggestion": None, "relaxed": False}
+        if compiled.query is not None and not self._any(searcher, compiled.query):
+            # Nothing holds every word (a question typed with few words):
+            # rank by the words passages share with it instead.
+            relaxed = compile_query(text, vocab, self.synonyms, relaxed=True)
+            if relaxed.query != compiled.query:
+                compiled = relaxed
+                result["relaxed"] = True
         if compiled.query is not None:
             # Filters go into the query itself (scoring nothing): Whoosh's count
             # of a filtered search ignores the filter.
@@ -144,6 +152,10 @@ class SearchService:
             result["suggestion"] = self._suggestion(text, searcher)
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    @staticmethod
+    def _any(searcher: Searcher, query: wq.Query) -> bool:
+        return any(True for _ in query.docs(searcher))
 
     def _suggestion(self, text: str, searcher: Searcher) -> str | None:
         """A corrected query, offered only when it finds something."""

@@ -85,3 +85,23 @@ def test_did_you_mean_on_the_command_line(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.stdout == "No passages match 劳摸.\nDid you mean: 劳模\n"
     assert json.loads(CliRunner().invoke(cli, args + ["--json"]).stdout)["suggestion"] == "劳模"
+
+
+def test_a_question_whose_words_are_not_all_in_one_passage_still_finds_it(tmp_path):
+    _, service = _service(tmp_path, {
+        "answer.txt": "县总工会今年为职工发放慰问金五十万元。",
+        "other.txt": "市里举办篮球比赛。",
+    })
+    result = service.search("总工会发了多少慰问品？")  # 慰问品 is not in the passage
+    assert _sources(result) == ["answer.txt"]
+    assert result["relaxed"] is True
+    assert service.search("总工会 慰问品")["total"] == 0  # typed as keywords: AND
+
+
+def test_questions_rank_the_passage_that_repeats_their_wording_first(tmp_path):
+    _, service = _service(tmp_path, {
+        "scattered.txt": "职工发展很重要。技能大赛吸引青年。服务园区企业。",
+        "answer.txt": "高新区坚持每年举办职工职业技能大赛，服务园区发展。",
+    })
+    result = service.search("高新区每年举办什么职业技能大赛？")
+    assert _sources(result)[0] == "answer.txt"
