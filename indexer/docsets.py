@@ -9,31 +9,32 @@ list once and working with plain sets takes milliseconds.
 
 from __future__ import annotations
 
-import weakref
-
 from whoosh import matching
 from whoosh import query as wq
 
 
-# Per segment reader (they live as long as the searcher that holds them):
-# a word's documents, read once. Whoosh's own compound queries read a word's
-# postings again in every branch that names it.
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_CACHE_WORDS = 20000
+# A word's documents in one segment, read once and shared by every thread:
+# Whoosh's own compound queries read a word's postings again in every branch
+# that names it, and each server thread has readers of its own. A segment
+# never changes but for deletions, so its id and deletion count name what a
+# reader of it sees.
+_CACHE: dict[tuple, frozenset[int]] = {}
+_CACHE_WORDS = 50000
 
 
 def _documents(reader, fieldname: str, word: str) -> frozenset[int]:
-    cache = _CACHE.setdefault(reader, {})
-    key = (fieldname, word)
-    found = cache.get(key)
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    key = segment and (segment.segment_id(), segment.deleted_count(), fieldname, word)
+    found = _CACHE.get(key) if key else None
     if found is None:
         if (fieldname, word) in reader:
             found = frozenset(reader.postings(fieldname, word).all_ids())
         else:
             found = frozenset()
-        if len(cache) >= _CACHE_WORDS:
-            cache.clear()
-        cache[key] = found
+        if key:  # a multi-segment reader is not cached: it has no stable name
+            if len(_CACHE) >= _CACHE_WORDS:
+                _CACHE.clear()
+            _CACHE[key] = found
     return found
 
 

@@ -155,7 +155,7 @@ class SearchService:
 
     @staticmethod
     def _any(searcher: Searcher, query: wq.Query) -> bool:
-        return any(True for _ in query.docs(searcher))
+        return any(True for sub, _ in searcher.leaf_searchers() for _ in query.docs(sub))
 
     def _suggestion(self, text: str, searcher: Searcher) -> str | None:
         """A corrected query, offered only when it finds something."""
