@@ -124,3 +124,22 @@ def test_gb18030_and_big5_reports_are_searchable(store, tmp_path):
 def test_invalid_file_names_are_refused_not_raised(store, name):
     report = store.add_uploads([(name, "内容。".encode())])
     assert [(o.status, o.reason) for o in report.outcomes] == [("refused", "not a valid file name")]
+
+
+def test_a_changed_file_cuts_only_its_changed_paragraphs_into_words(store, tmp_path, monkeypatch):
+    import jieba
+
+    path = tmp_path / "long.txt"
+    paragraphs = [f"第{n}段：县总工会开展职工技能培训{'和竞赛' * n}活动。" for n in range(1, 9)]
+    path.write_text("\n".join(paragraphs), encoding="utf-8")
+    store.add_files([path])
+    segmented: list[str] = []
+    real_cut = jieba.cut
+    monkeypatch.setattr(jieba, "cut", lambda text, **kw: segmented.append(text) or real_cut(text, **kw))
+    paragraphs[3] = "第4段：县总工会组织劳模疗休养。"
+    path.write_text("\n".join(paragraphs), encoding="utf-8")
+    report = store.add_files([path])
+    assert [(o.status, o.passages) for o in report.outcomes] == [("updated", 8)]
+    assert "".join(segmented) == "第段县总工会组织劳模疗休养"  # the changed paragraph alone
+    assert (_total(store, "疗休养"), _total(store, "技能培训")) == (1, 7)
+    assert store.check() == []
