@@ -363,15 +363,22 @@ def test_upload_refuses_what_is_not_a_report_and_keeps_the_rest(client, corpus_d
 def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
     html = body(upload(client, [
         ("越界一号的内容。\n".encode(), "../../escape.txt"),
-        ("越界二号的内容。\n".encode(), "..\\..\\windows.txt"),
         ("越界三号的内容。\n".encode(), "/etc/absolute.txt"),
     ]))
-    for name in ("escape.txt", "windows.txt", "absolute.txt"):
+    for name in ("escape.txt", "absolute.txt"):
         assert (corpus_dir / name).is_file(), name
         assert outcome(html, name)[0] == "已添加"
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path.parent / "escape.txt").exists()
     assert not Path("/etc/absolute.txt").exists()
     assert "../" not in html
+
+
+def test_a_windows_path_is_cut_to_its_base_name():
+    # Tested on the function: how a multipart parser reads backslashes in a
+    # file name differs between Werkzeug releases (3.1.9 unescapes them).
+    from web.upload import base_name
+    assert base_name("..\\..\\windows.txt") == "windows.txt"
+    assert base_name("C:\\Users\\me\\报告.txt") == "报告.txt"
 
 
 def test_upload_refuses_names_the_disk_cannot_hold(client, corpus_dir):
