@@ -112,3 +112,20 @@ def test_unreadable_files_are_refused_with_a_reason(data, name, reason):
 def test_utf8_cut_off_inside_its_last_character_is_still_read():
     data = "全国劳动模范黎贤花。".encode()[:-1]
     assert read_report(data, "cut.txt")[0].passages[0].text == "全国劳动模范黎贤花"
+
+
+@pytest.mark.parametrize("data, name", [
+    (b'<html><head><meta charset="base64"></head><body><p>\xe5\x8a\xb3\xe6\xa8\xa1</p></body></html>',
+     "codec.html"),
+    (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+     b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+     b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBoy [0 0 612 792] >> endobj\n"
+     b"trailer << /Root 1 0 R >>\n%%EOF", "odd.pdf"),
+])
+def test_odd_files_are_read_or_refused_never_raise_anything_else(data, name):
+    try:
+        articles = read_report(data, name)
+    except UnsupportedFile as refused:
+        assert "\n" not in str(refused)
+    else:
+        assert articles

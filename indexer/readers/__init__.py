@@ -64,7 +64,14 @@ def read_report(data: bytes, name: str) -> list[Article]:
         )
     if not data.strip():
         raise UnsupportedFile(name, "the file is empty")
-    articles = [a for a in reader(data, name) if a.passages]
+    try:
+        articles = [a for a in reader(data, name) if a.passages]
+    except UnsupportedFile:
+        raise
+    except Exception as error:  # noqa: BLE001 - libraries fail on damaged files in many ways
+        # A damaged file must be refused, never stop the other files of an add.
+        raise UnsupportedFile(
+            name, f"damaged or unreadable file ({type(error).__name__})") from error
     if not articles:
         raise UnsupportedFile(name, "no text found in the file")
     return articles

@@ -63,9 +63,11 @@ def declared_charset(data: bytes) -> str | None:
     label = match.group(1).decode("ascii").lower()
     label = _CHARSET_ALIASES.get(label, label)
     try:
-        return codecs.lookup(label).name
+        codec = codecs.lookup(label)
     except LookupError:
         return None
+    # base64, zlib, rot13 … are codecs too, but not of text.
+    return codec.name if getattr(codec, "_is_text_encoding", True) else None
 
 
 def decode_html(data: bytes, name: str) -> str:
@@ -77,7 +79,9 @@ def decode_html(data: bytes, name: str) -> str:
     if charset:
         try:
             return data.decode(charset)
-        except UnicodeDecodeError as error:
+        except UnicodeError as error:
+            if not isinstance(error, UnicodeDecodeError):
+                return decode_text(data, name)
             # A page cut off inside its last character is still in that charset;
             # anything else means the declaration is wrong: guess as for a text file.
             if error.end == len(data) and error.end - error.start < 4:
