@@ -370,14 +370,24 @@ class Store:
                 report.outcomes.append(FileOutcome(name, "refused", reason=error.strerror or str(error)))
                 continue
             accepted.append((name, payload, articles))
+        # Two files of one batch with the same name: the last one wins, as
+        # it would in two adds; the others are reported, not half-written.
+        last = {name: i for i, (name, _, _) in enumerate(accepted)}
+        for i, (name, _, _) in enumerate(accepted):
+            if last[name] != i:
+                report.outcomes.append(FileOutcome(
+                    name, "refused", reason="a later file of this batch has the same name"))
+        accepted = [item for i, item in enumerate(accepted) if last[item[0]] == i]
         if not accepted:
             return report
+        analysis.load_dictionaries(self.user_dictionary)
         ix = self.open_index()
         fingerprint = self.analysis_fingerprint()
         procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
         with self.writer(ix, procs=procs) as writer:
             with writer.searcher() as searcher:
                 records = self._records(searcher)
+                indexed_with = self._meta(searcher).get("analysis", fingerprint)
             for name, data, articles in accepted:
                 target = self.corpus_dir / name
                 digest = content_hash(data)
@@ -399,7 +409,10 @@ class Store:
                     writer, name, data, stat.st_size, stat.st_mtime, status, articles))
                 if progress:
                     progress(name, len(data))
-            self._write_meta(writer, fingerprint)
+            # The files already indexed were cut with the dictionary named
+            # in the index: keep its name, so that the next sync rebuilds
+            # them if the dictionary changed since.
+            self._write_meta(writer, indexed_with if records else fingerprint)
         return report
 
     def remove(self, name: str) -> int:
@@ -410,12 +423,16 @@ class Store:
         """
         source = name.replace("\\", "/").strip("/")
         path = self.corpus_dir / source
+        # Only a report of this corpus: never a path out of it (../), nor the
+        # dictionaries that sit beside the reports.
+        corpus = self.corpus_dir.resolve()
+        inside = path.resolve().is_relative_to(corpus) and path.resolve() != corpus
         ix = self.open_index()
         with self.writer(ix) as writer:
             with writer.searcher() as searcher:
                 known = searcher.document_number(kind=FILE, source=source) is not None
                 passages = sum(1 for _ in searcher.document_numbers(source=source)) - known
-            if not known and not path.is_file():
+            if not inside or not (known or (path.is_file() and is_supported(path))):
                 raise FileNotFoundError(source)
             writer.delete_by_term("source", source)
         path.unlink(missing_ok=True)

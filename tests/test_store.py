@@ -143,3 +143,30 @@ def test_a_changed_file_cuts_only_its_changed_paragraphs_into_words(store, tmp_p
     assert "".join(segmented) == "第段县总工会组织劳模疗休养"  # the changed paragraph alone
     assert (_total(store, "疗休养"), _total(store, "技能培训")) == (1, 7)
     assert store.check() == []
+
+
+def test_remove_never_touches_files_outside_the_reports(store):
+    outside = store.corpus_dir.parent / "precious.txt"
+    outside.write_text("不能删除。", encoding="utf-8")
+    (store.corpus_dir / "userdict.dic").write_text("暖企行动 100 n\n", encoding="utf-8")
+    for name in ["../precious.txt", "userdict.dic", "."]:
+        with pytest.raises(FileNotFoundError):
+            store.remove(name)
+    assert outside.exists() and (store.corpus_dir / "userdict.dic").exists()
+
+
+def test_two_files_of_one_batch_with_the_same_name(store):
+    report = store.add_uploads([("报告.txt", "第一份：劳模座谈。".encode()),
+                                ("报告.txt", "第二份：职工运动会。".encode())])
+    assert [(o.status, o.reason) for o in report.outcomes] == [
+        ("refused", "a later file of this batch has the same name"), ("added", "")]
+    assert (_total(store, "运动会"), _total(store, "劳模座谈")) == (1, 0)
+    assert store.check() == []
+
+
+def test_an_upload_after_a_dictionary_change_leaves_the_index_due_for_a_rebuild(store):
+    (store.corpus_dir / "userdict.dic").write_text("暖企行动 100 n\n", encoding="utf-8")
+    store.add_uploads([("新.txt", "推进暖企行动计划。".encode())])
+    assert store.is_stale()
+    store.sync()
+    assert not store.is_stale()
