@@ -25,6 +25,7 @@ from indexer.vocabulary import Vocabulary
 
 FIELD = "content"
 MAX_QUERY_CHARS = 1000
+MAX_TERMS = 32  # distinct space-separated terms; the rest of a query is ignored
 # Substrings longer than this are matched as phrases of their words only:
 # the ways to spell a long string across word boundaries grow too fast.
 MAX_SUBSTRING_CHARS = 6
@@ -70,6 +71,7 @@ def parse_query(text: str) -> list[list[QueryPart]]:
     [[QueryPart(text='劳模', phrase=False, negated=False), QueryPart(text='工匠', phrase=False, negated=False)], [QueryPart(text='爱心 托管', phrase=True, negated=False)], [QueryPart(text='表彰', phrase=False, negated=True)]]
     """
     groups: list[list[QueryPart]] = []
+    seen: set[tuple] = set()
     join_next = False
     for match in _PART.finditer(text[:MAX_QUERY_CHARS]):
         minus, quoted, bare = match.groups()
@@ -79,8 +81,14 @@ def parse_query(text: str) -> list[list[QueryPart]]:
         if bare is not None and bare in ("AND", "&&", "NOT") or (bare == "-" and not minus):
             continue
         part = QueryPart(quoted if quoted is not None else bare, quoted is not None, bool(minus))
-        if not part.text.strip():
+        key = (part.text, part.phrase, part.negated)
+        # A repeated term adds nothing but work: Whoosh's nested ANDs grow
+        # quadratically (300 times 新 took 30 s).
+        if not part.text.strip() or key in seen:
             continue
+        seen.add(key)
+        if len(seen) > MAX_TERMS:
+            break
         if join_next and not part.negated and not groups[-1][0].negated:
             groups[-1].append(part)
         else:

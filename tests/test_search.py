@@ -188,3 +188,11 @@ def test_total_does_not_depend_on_the_page_size(tmp_path):
     files.update({f"z{n}.txt": "开办爱心托管班。" for n in range(3)})
     service = _corpus(tmp_path, files)
     assert [service.search("托管", limit=n)["total"] for n in (0, 1, 2)] == [18, 18, 18]
+
+
+def test_repeated_and_excess_terms_are_dropped_not_searched(service):
+    """300 copies of one word took 30 s in Whoosh's nested ANDs."""
+    from indexer.query import MAX_TERMS, parse_query
+    assert parse_query("新 " * 300) == parse_query("新")
+    assert len(parse_query(" ".join(f"词{n}" for n in range(300)))) == MAX_TERMS
+    assert service.search("宫 " * 300)["total"] == service.search("宫")["total"]
