@@ -31,19 +31,21 @@ def _lower_keeping_length(text: str) -> str:
     return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
 
 
-def _simplify_keeping_length(text: str) -> str:
-    converter = _t2s()
-    simplified = converter.convert(text)
-    if len(simplified) == len(text):
-        return simplified
-    # A phrase rule changed the length; fall back to one character at a time.
-    return "".join(_simplify_char(ch) for ch in text)
+class _SimplifiedTable(dict):
+    """Code point -> its simplified character, filled in as characters are met.
+
+    One character at a time, never by phrase: a phrase rule would convert a
+    character in a document (瞭解 -> 了解) differently from the same
+    character typed alone as a query (瞭), and the query would not find it.
+    """
+
+    def __missing__(self, code: int) -> int:
+        converted = _t2s().convert(chr(code))
+        self[code] = ord(converted) if len(converted) == 1 else code
+        return self[code]
 
 
-@functools.lru_cache(maxsize=65536)
-def _simplify_char(ch: str) -> str:
-    converted = _t2s().convert(ch)
-    return converted if len(converted) == 1 else ch
+_SIMPLIFIED = _SimplifiedTable()
 
 
 def normalize_text(text: str) -> str:
@@ -55,5 +57,5 @@ def normalize_text(text: str) -> str:
     text = text.translate(_FULLWIDTH)
     text = _lower_keeping_length(text)
     if not text.isascii():
-        text = _simplify_keeping_length(text)
+        text = text.translate(_SIMPLIFIED)
     return text

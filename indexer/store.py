@@ -30,7 +30,7 @@ from indexer.analysis import ChineseTextField
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.readers import UnsupportedFile, is_supported, read_report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: traditional characters simplified one by one
 USER_DICTIONARY = "userdict.dic"
 USER_SYNONYMS = "synonyms.dic"
 FILE, META = "file", "meta"

@@ -75,3 +75,8 @@ def test_phrase_query_fails_with_the_readme_analyzer_but_not_ours(tmp_path):
             words = [t.text for t in analyzer("劳动模范黎贤花")]
             found[name] = len(searcher.search(Phrase("content", words)))
     assert found == {"readme": 0, "ours": 1}
+
+
+def test_a_traditional_character_alone_normalises_as_it_does_in_a_word():
+    for word in ["乾隆", "瞭解", "後來", "頭髮"]:
+        assert normalize_text(word)[0] == normalize_text(word[0])
