@@ -28,7 +28,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32  # distinct space-separated terms; the rest of a query is ignored
 # Substrings longer than this are matched as phrases of their words only:
 # the ways to spell a long string across word boundaries grow too fast.
-MAX_SUBSTRING_CHARS = 6
+MAX_SUBSTRING_CHARS = 24
 MAX_SPELLINGS = 64
 # Every content word must occur, unless the query reads as a question or a
 # pasted sentence: more than this many content words, and question words,
@@ -217,9 +217,9 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary,
     reads_as_sentence = not part.phrase and len(content) > 1 and (
         (relaxed and question) or (len(content) > MAX_AND_WORDS and (
             len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)))
-    # A sentence is not looked for inside or across other words: as a whole
-    # it is rare, and its words carry the match.
-    exact = [_exact(p, text, vocab, as_words_only=reads_as_sentence) for p in pieces]
+    # A sentence or a question is not looked for inside or across other
+    # words: as a whole it is rare, and its words carry the match.
+    exact = [_exact(p, text, vocab, as_words_only=reads_as_sentence or question) for p in pieces]
     exact_query = exact[0] if len(exact) == 1 else wq.And(exact)
     if part.phrase or len(words) == 1:
         return exact_query, needles, words

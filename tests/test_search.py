@@ -18,6 +18,18 @@ SEED_WORDS = [
 ]
 
 
+@pytest.mark.parametrize("text", ["举办各类竞赛活", "县总工会积极争取省", "奋力谱写了新时代工",
+                                  "十四次代表大会以来", "黎贤花、省五一劳动奖章获得者朱"])
+def test_long_strings_that_begin_and_end_inside_words_are_found(service, seed_text, text):
+    expected = seed_text.replace("\n", "").count(text)
+    assert expected > 0
+    for query in (text, f'"{text}"'):
+        hits = service.search(query, limit=0, source=SEED.name)["hits"]
+        assert sum(h["text"].count(text) for h in hits) == expected, query
+    quoted = service.search(f'"{text}"', limit=0, source=SEED.name)["hits"]
+    assert all(text in h["text"] for h in quoted)
+
+
 @pytest.mark.parametrize("word", SEED_WORDS)
 def test_every_occurrence_in_the_report_is_found(service, seed_text, word):
     expected = seed_text.replace("\n", "").count(word)
