@@ -1,0 +1,167 @@
+"""Helpers shared by the benchmark scripts: corpus selection, memory sampling, statistics.
+
+Nothing here imports ``indexer.analysis``: the reference implementation must
+run on stock jieba, without zhsearch's user dictionary in jieba's global state.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer.readers import UnsupportedFile, is_supported, read_report
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+QUERIES = BENCH_DIR / "queries.txt"
+
+
+def report_files(corpus_dir: Path) -> list[tuple[str, Path]]:
+    """``(source, path)`` of every report file, chosen as ``Store.corpus_files`` does."""
+    found = []
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and is_supported(path):
+            found.append((rel.as_posix(), path))
+    return found
+
+
+def link_subset(data_dir: Path, pattern: str, target: Path) -> Path:
+    """A corpus folder of symbolic links to ``data_dir/pattern``: the data is never copied."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(data_dir.glob(pattern)):
+        if path.is_file():
+            (target / path.name).symlink_to(path.resolve())
+    return target
+
+
+def passages(data: bytes, source: str) -> list[str]:
+    """The passage texts zhsearch indexes for one file (every passage of every article)."""
+    try:
+        articles = read_report(data, source)
+    except UnsupportedFile:
+        return []
+    return [p.text for a in articles for p in a.passages]
+
+
+def iter_passages(corpus_dir: Path) -> Iterator[tuple[str, str]]:
+    """``(source, text)`` for every passage of the corpus, one file in memory at a time."""
+    for source, path in report_files(corpus_dir):
+        for text in passages(path.read_bytes(), source):
+            yield source, text
+
+
+def read_queries(path: Path = QUERIES) -> list[str]:
+    """One query per line; blank lines and ``#`` comments skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0–100), linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+class PeakTreeRSS:
+    """Samples the resident memory of a process and all its descendants.
+
+    Whoosh's MpWriter forks worker processes, so the RSS of the parent alone
+    would miss most of the indexing memory. The sum of RSS counts pages
+    shared copy-on-write after a fork once per process, so it is an upper
+    bound of the real footprint.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        import psutil  # in the `bench` extra
+
+        self._psutil = psutil
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0
+        self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakTreeRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sample(self) -> int:
+        psutil = self._psutil
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue  # a worker that just ended
+        if total > self.peak:
+            self.peak, self.peak_processes = total, len(procs)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+
+def machine() -> str:
+    """One line naming the machine: CPU model, cores, memory, Python."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                          if line.startswith("MemTotal")))
+        mem = f"{mem_kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, StopIteration, ValueError):
+        mem = "? GB RAM"
+    return (f"{cpu}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def engine_version() -> str:
+    """The engine's last commit, with ``+changes`` when indexer/ or web/ differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    # The last commit that changed the engine: a docs-only commit is not a new engine.
+    commit = git("log", "-1", "--format=%h", "--", "indexer", "web") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--", "indexer", "web") else "")
