@@ -124,38 +124,43 @@ class SearchService:
         compiled = compile_query(text, vocab, self.synonyms)
         result = {"query": text, "total": 0, "page": page, "limit": limit,
                   "took_ms": 0.0, "hits": [], "suggestion": None, "relaxed": False}
-        if compiled.query is not None and not self._any(searcher, compiled.query):
+        results = self._results(searcher, compiled, page, limit, sort, source, date_from, date_to)
+        if results is not None and len(results) == 0:
             # Nothing holds every word (a question typed with few words):
             # rank by the words passages share with it instead.
             relaxed = compile_query(text, vocab, self.synonyms, relaxed=True)
             if relaxed.query != compiled.query:
                 compiled = relaxed
                 result["relaxed"] = True
-        if compiled.query is not None:
-            # Filters go into the query itself (scoring nothing): Whoosh's count
-            # of a filtered search ignores the filter.
-            filters = [wq.Term("source", source)] if source else []
-            if date_from or date_to:
-                filters.append(wq.TermRange("date", date_from, date_to))
-            query = compiled.query
-            if filters:
-                query = wq.And([query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
-            doc_count = max(searcher.doc_count(), 1)
-            wanted = doc_count if limit == 0 else min(page * limit, doc_count)
-            by_date = sort == "date"
-            results = _run(searcher, query, wanted, by_date)
+                results = self._results(searcher, compiled, page, limit, sort, source,
+                                        date_from, date_to)
+        if results is not None:
             result["total"] = len(results)
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
-            result["hits"] = [self._hit(h, compiled, scored=not by_date) for h in hits]
+            result["hits"] = [self._hit(h, compiled, scored=sort != "date") for h in hits]
         if result["total"] == 0:
             result["suggestion"] = self._suggestion(text, searcher)
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return result
 
     @staticmethod
-    def _any(searcher: Searcher, query: wq.Query) -> bool:
-        return any(True for sub, _ in searcher.leaf_searchers() for _ in query.docs(sub))
+    def _results(searcher: Searcher, compiled: CompiledQuery, page: int, limit: int, sort: str,
+                 source: str | None, date_from: str | None, date_to: str | None):
+        """Whoosh's results for a compiled query, or None when it has no query."""
+        if compiled.query is None:
+            return None
+        # Filters go into the query itself (scoring nothing): Whoosh's count
+        # of a filtered search ignores the filter.
+        filters = [wq.Term("source", source)] if source else []
+        if date_from or date_to:
+            filters.append(wq.TermRange("date", date_from, date_to))
+        query = compiled.query
+        if filters:
+            query = wq.And([query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
+        doc_count = max(searcher.doc_count(), 1)
+        wanted = doc_count if limit == 0 else min(page * limit, doc_count)
+        return _run(searcher, query, wanted, sort == "date")
 
     def _suggestion(self, text: str, searcher: Searcher) -> str | None:
         """A corrected query, offered only when it finds something."""
