@@ -108,7 +108,8 @@ class SearchService:
                date_to: str | None = None, sort: str = "relevance") -> dict:
         """Run a query; ``limit=0`` returns every hit on one page.
 
-        Returns ``{"query", "total", "page", "limit", "took_ms", "hits", "suggestion"}``.
+        Returns ``{"query", "total", "page", "limit", "took_ms", "hits",
+        "suggestion", "relaxed"}``, the object of ``zhsearch search --json``.
         """
         started = time.perf_counter()
         if not text or not text.strip():
