@@ -12,7 +12,7 @@ from whoosh.searching import Searcher
 
 from indexer.highlight import highlight, mark_html, match_spans
 from indexer.query import CompiledQuery, compile_query
-from indexer.store import FILE, META, Store
+from indexer.store import META, Store
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
@@ -208,11 +208,11 @@ class SearchService:
     def corpus_summary(self) -> dict:
         """Reports and passages in the index, and the sources and date range."""
         searcher = self.searcher()
-        files = [searcher.stored_fields(n) for n in searcher.document_numbers(kind=FILE)]
-        passages = searcher.doc_count() - len(files) - (
+        records = Store.file_records(searcher)
+        passages = searcher.doc_count() - len(records) - (
             searcher.document_number(kind=META) is not None)
-        dates = sorted(f["date"] for f in files if f.get("date"))
-        return {"files": len(files), "passages": passages,
-                "sources": sorted(f["source"] for f in files),
+        dates = sorted(r.date for r in records.values() if r.date)
+        return {"files": len(records), "passages": passages,
+                "sources": sorted(records),
                 "first_date": dates[0] if dates else None,
                 "last_date": dates[-1] if dates else None}

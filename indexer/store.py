@@ -98,10 +98,15 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 @dataclass
 class FileRecord:
+    """What the index records of one corpus file."""
+
     source: str
     file_hash: str
     size: int
     mtime: float
+    date: str | None = None
+    articles: int = 0
+    passages: int = 0
 
 
 @dataclass
@@ -112,16 +117,6 @@ class FileOutcome:
     status: str  # added | updated | unchanged | removed | refused
     passages: int = 0
     reason: str = ""
-
-
-@dataclass
-class _Pending:
-    source: str
-    data: bytes
-    articles: list[Article]
-    size: int
-    mtime: float
-    status: str
 
 
 @dataclass
@@ -228,12 +223,15 @@ class Store:
     # -- what the index holds ----------------------------------------------
 
     @staticmethod
-    def _records(searcher) -> dict[str, FileRecord]:
+    def file_records(searcher) -> dict[str, FileRecord]:
+        """The record of every file the index holds, by source."""
         records = {}
         for docnum in searcher.document_numbers(kind=FILE):
             doc = searcher.stored_fields(docnum)
-            records[doc["source"]] = FileRecord(doc["source"], doc["file_hash"],
-                                                doc["size"], doc["mtime"])
+            info = json.loads(doc.get("info") or "{}")
+            records[doc["source"]] = FileRecord(
+                doc["source"], doc["file_hash"], doc["size"], doc["mtime"], doc.get("date"),
+                info.get("articles", 0), info.get("passages", 0))
         return records
 
     @staticmethod
@@ -266,7 +264,7 @@ class Store:
         with ix.searcher() as searcher:
             if self._meta(searcher).get("analysis") != self.analysis_fingerprint():
                 return True
-            records = self._records(searcher)
+            records = self.file_records(searcher)
         files = self.corpus_files()
         if set(files) != set(records):
             return True
@@ -301,7 +299,7 @@ class Store:
         fingerprint = self.analysis_fingerprint()
         with ix.searcher() as searcher:
             rebuild = rebuild or self._meta(searcher).get("analysis") != fingerprint
-            records = {} if rebuild else self._records(searcher)
+            records = {} if rebuild else self.file_records(searcher)
         files = self.corpus_files()
         to_read = []
         for source, path in files.items():
@@ -390,7 +388,7 @@ class Store:
         procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
         with self.writer(ix, procs=procs) as writer:
             with writer.searcher() as searcher:
-                records = self._records(searcher)
+                records = self.file_records(searcher)
                 indexed_with = self._meta(searcher).get("analysis", fingerprint)
             for name, data, articles in accepted:
                 target = self.corpus_dir / name
@@ -518,7 +516,7 @@ class Store:
         files = self.corpus_files()
         ix = self.open_index(create=False)
         with ix.searcher() as searcher:
-            records = self._records(searcher)
+            records = self.file_records(searcher)
             for source in sorted(set(files) - set(records)):
                 problems.append(Problem(source, "in the corpus but not indexed"))
             for source in sorted(set(records) - set(files)):
@@ -531,8 +529,7 @@ class Store:
                 if source in files and content_hash(files[source].read_bytes()) != record.file_hash:
                     problems.append(Problem(source, "changed since it was indexed"))
                     continue
-                info = json.loads(searcher.document(id=f"{FILE}:{source}").get("info") or "{}")
-                expected = info.get("passages", 0) + 1  # the passages and the record
+                expected = record.passages + 1  # the passages and the record
                 held = sum(1 for _ in searcher.document_numbers(source=source))
                 if held != expected:
                     problems.append(Problem(
@@ -569,21 +566,17 @@ class Store:
     def sources(self) -> list[str]:
         """The corpus files the index holds."""
         with self.open_index(create=False).searcher() as searcher:
-            return sorted(self._records(searcher))
+            return sorted(self.file_records(searcher))
 
     def stats(self) -> dict:
         """Counts of files, articles and passages, and the index size on disk."""
         ix = self.open_index(create=False)
         with ix.searcher() as searcher:
-            records = self._records(searcher)
-            articles = passages = 0
-            for docnum in searcher.document_numbers(kind=FILE):
-                info = json.loads(searcher.stored_fields(docnum).get("info") or "{}")
-                articles += info.get("articles", 0)
-                passages += info.get("passages", 0)
+            records = self.file_records(searcher).values()
             terms = sum(1 for _ in searcher.lexicon("content"))
-            dates = sorted(d for d in (searcher.stored_fields(n).get("date")
-                                        for n in searcher.document_numbers(kind=FILE)) if d)
+        articles = sum(r.articles for r in records)
+        passages = sum(r.passages for r in records)
+        dates = sorted(r.date for r in records if r.date)
         size = sum(f.stat().st_size for f in self.index_dir.iterdir() if f.is_file())
         return {
             "corpus": str(self.corpus_dir), "index": str(self.index_dir),
@@ -596,7 +589,7 @@ class Store:
 
 def _valid_file_name(name: str) -> bool:
     """A plain file name: no path, no control characters, not hidden, not too long."""
-    return (bool(name) and not name.startswith(".") and name not in ("..",)
+    return (bool(name) and not name.startswith(".")
             and not any(ord(ch) < 32 or ch == "\x7f" for ch in name)
             and len(name.encode("utf-8")) <= 255)
 
