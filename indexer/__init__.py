@@ -1,8 +1,9 @@
 """zhsearch: full-text search for Chinese report and news files."""
 
-from indexer.readers import UnsupportedFile
-from indexer.search import QueryError, SearchService
-from indexer.store import IndexCorrupt, IndexLocked, Store
+from indexer.errors import (IndexCorrupt, IndexLocked, NotInCorpus, QueryError, UnsupportedFile,
+                            ZhsearchError)
+from indexer.search import SearchService
+from indexer.store import Store
 
-__all__ = ["IndexCorrupt", "IndexLocked", "QueryError", "SearchService", "Store",
-           "UnsupportedFile"]
+__all__ = ["IndexCorrupt", "IndexLocked", "NotInCorpus", "QueryError", "SearchService", "Store",
+           "UnsupportedFile", "ZhsearchError"]

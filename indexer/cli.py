@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from indexer.search import QueryError, SearchService
-from indexer.store import IndexCorrupt, IndexLocked, Store, SyncReport
+from indexer.errors import IndexCorrupt, NotInCorpus, ZhsearchError
+from indexer.search import SearchService
+from indexer.store import Store, SyncReport
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -34,14 +35,9 @@ def _fail_nicely(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except IndexLocked as error:
+        except ZhsearchError as error:
             raise click.ClickException(
-                f"{error}. Hint: wait for the other zhsearch command to finish, then try again.")
-        except IndexCorrupt as error:
-            raise click.ClickException(
-                f"{error}. Hint: run `zhsearch index --rebuild` to rebuild it from the corpus.")
-        except QueryError as error:
-            raise click.ClickException(str(error))
+                str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
     return wrapper
 
 
@@ -210,7 +206,7 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
     for name in names:
         try:
             passages = store.remove(name)
-        except FileNotFoundError:
+        except NotInCorpus:
             missing.append(name)
             continue
         click.echo(f"removed {name} ({passages} passages)")

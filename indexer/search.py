@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -10,15 +12,40 @@ from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from indexer.errors import QueryError
 from indexer.highlight import highlight, mark_html, match_spans
 from indexer.query import CompiledQuery, compile_query
-from indexer.store import META, Store
+from indexer.store import FILE, META, Store
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
 # How often a long-lived searcher looks for a newer commit of the index.
 REFRESH_SECONDS = 1.0
+SORTS = ("relevance", "date")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def check_date(value: str | None, name: str) -> str | None:
+    """A ``YYYY-MM-DD`` date filter as given, or None when empty.
+
+    >>> check_date("2023-05-15", "--from")
+    '2023-05-15'
+    >>> check_date("2023-13-01", "--from")
+    Traceback (most recent call last):
+    indexer.errors.QueryError: --from 2023-13-01 is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(f"{name} {value} is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15",
+                         code="bad_date", value=value) from None
+    return value
 
 
 def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False):
@@ -36,10 +63,6 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
         collector = collectors.TopCollector(limit, usequality=False, replace=0)
     searcher.search_with_collector(query, collector)
     return collector.results()
-
-
-class QueryError(ValueError):
-    """A search request that cannot be run as given; ``str()`` says why."""
 
 
 @dataclass
@@ -113,14 +136,20 @@ class SearchService:
         """
         started = time.perf_counter()
         if not text or not text.strip():
-            raise QueryError("the query is empty")
+            raise QueryError("the query is empty", code="empty_query")
         if page < 1:
-            raise QueryError("page must be 1 or more")
+            raise QueryError("page must be 1 or more", code="bad_page")
         if limit < 0:
-            raise QueryError("limit must be 0 (all) or more")
-        if sort not in ("relevance", "date"):
-            raise QueryError("sort must be 'relevance' or 'date'")
+            raise QueryError("limit must be 0 (all) or more", code="bad_limit")
+        if sort not in SORTS:
+            raise QueryError("sort must be 'relevance' or 'date'", code="bad_sort")
+        date_from, date_to = check_date(date_from, "--from"), check_date(date_to, "--to")
+        if date_from and date_to and date_from > date_to:
+            raise QueryError(f"--from {date_from} is after --to {date_to}", code="bad_date_range")
         searcher = self.searcher()
+        if source and searcher.document_number(kind=FILE, source=source) is None:
+            raise QueryError(f"no report named {source!r} is indexed", code="unknown_source",
+                             hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
         compiled = compile_query(text, vocab, self.synonyms)
         result = {"query": text, "total": 0, "page": page, "limit": limit,

@@ -28,7 +28,8 @@ from whoosh.writing import IndexWriter
 from indexer import analysis
 from indexer.analysis import ChineseTextField
 from indexer.document import Article, date_from_name, date_from_text
-from indexer.readers import UnsupportedFile, is_supported, read_report
+from indexer.errors import IndexCorrupt, IndexLocked, NotInCorpus, UnsupportedFile
+from indexer.readers import is_supported, read_report
 
 SCHEMA_VERSION = 2  # 2: characters simplified one by one; fewer indexed fields
 USER_DICTIONARY = "userdict.dic"
@@ -42,14 +43,6 @@ MAX_FILE_BYTES = 100 * 1024 * 1024
 # Above this much new text a commit uses both cores (Whoosh's MpWriter);
 # below it, starting the worker processes costs more than it saves.
 PARALLEL_BYTES = 2_000_000
-
-
-class IndexLocked(RuntimeError):
-    """Another process is writing to the index and did not finish in time."""
-
-
-class IndexCorrupt(RuntimeError):
-    """The index directory exists but cannot be opened."""
 
 
 def build_schema() -> Schema:
@@ -116,7 +109,12 @@ class FileOutcome:
     name: str
     status: str  # added | updated | unchanged | removed | refused
     passages: int = 0
-    reason: str = ""
+    reason: str = ""  # why it was refused, in English
+    code: str = ""  # the stable code of that reason (indexer.errors.CODES)
+
+    @classmethod
+    def refused(cls, error: UnsupportedFile) -> FileOutcome:
+        return cls(error.name, "refused", reason=error.reason, code=error.code)
 
 
 @dataclass
@@ -186,7 +184,7 @@ class Store:
         except Exception as error:  # unpickling a damaged TOC raises nearly anything
             raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
         if not create:
-            raise IndexCorrupt(f"no index in {self.index_dir}")
+            raise IndexCorrupt(f"no index in {self.index_dir}", code="no_index")
         self.index_dir.mkdir(parents=True, exist_ok=True)
         return whoosh_index.create_in(str(self.index_dir), build_schema())
 
@@ -324,7 +322,8 @@ class Store:
             # One file in memory at a time, however large the corpus.
             for source, path, stat in to_read:
                 if stat.st_size > MAX_FILE_BYTES:
-                    report.outcomes.append(FileOutcome(source, "refused", reason=_TOO_LARGE))
+                    report.outcomes.append(FileOutcome(source, "refused", reason=_TOO_LARGE,
+                                                       code="too_large"))
                     continue
                 data = path.read_bytes()
                 record = records.get(source)
@@ -357,19 +356,21 @@ class Store:
             name = Path(str(name).replace("\\", "/")).name  # never a path: no ../
             try:
                 if not _valid_file_name(name):
-                    raise UnsupportedFile(name or "(no name)", "not a valid file name")
+                    raise UnsupportedFile(name or "(no name)", "not a valid file name",
+                                          code="bad_name")
                 if isinstance(payload, Path):
                     if not payload.is_file():
-                        raise UnsupportedFile(name, "no such file")
+                        raise UnsupportedFile(name, "no such file", code="no_such_file")
                     _refuse_if_too_large(name, payload.stat().st_size)
                     payload = payload.read_bytes()
                 _refuse_if_too_large(name, len(payload))
                 articles = read_report(payload, name)
             except UnsupportedFile as error:
-                report.outcomes.append(FileOutcome(name, "refused", reason=error.reason))
+                report.outcomes.append(FileOutcome.refused(error))
                 continue
             except OSError as error:
-                report.outcomes.append(FileOutcome(name, "refused", reason=error.strerror or str(error)))
+                report.outcomes.append(FileOutcome(name, "refused", reason=error.strerror or str(error),
+                                                   code="cannot_write"))
                 continue
             accepted.append((name, payload, articles))
         # Two files of one batch with the same name: the last one wins, as
@@ -378,7 +379,8 @@ class Store:
         for i, (name, _, _) in enumerate(accepted):
             if last[name] != i:
                 report.outcomes.append(FileOutcome(
-                    name, "refused", reason="a later file of this batch has the same name"))
+                    name, "refused", reason="a later file of this batch has the same name",
+                    code="same_name_in_batch"))
         accepted = [item for i, item in enumerate(accepted) if last[item[0]] == i]
         if not accepted:
             return report
@@ -403,7 +405,8 @@ class Store:
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
                     report.outcomes.append(FileOutcome(
-                        name, "refused", reason=f"cannot write it to the corpus: {error.strerror}"))
+                        name, "refused", reason=f"cannot write it to the corpus: {error.strerror}",
+                        code="cannot_write"))
                     continue
                 stat = target.stat()
                 status = "updated" if record else "added"
@@ -420,7 +423,7 @@ class Store:
     def remove(self, name: str) -> int:
         """Remove a file from the corpus and its passages from the index.
 
-        Returns how many passages went. Raises FileNotFoundError when the
+        Returns how many passages went. Raises :class:`NotInCorpus` when the
         corpus has no such file.
         """
         source = name.replace("\\", "/").strip("/")
@@ -435,7 +438,7 @@ class Store:
                 known = searcher.document_number(kind=FILE, source=source) is not None
                 passages = sum(1 for _ in searcher.document_numbers(source=source)) - known
             if not inside or not (known or (path.is_file() and is_supported(path))):
-                raise FileNotFoundError(source)
+                raise NotInCorpus(source)
             writer.delete_by_term("source", source)
         path.unlink(missing_ok=True)
         return max(passages, 0)
@@ -470,7 +473,7 @@ class Store:
                 articles = read_report(data, source)
             except UnsupportedFile as error:
                 # Keep whatever the index already holds for this file.
-                return FileOutcome(source, "refused", reason=error.reason)
+                return FileOutcome.refused(error)
         digest = content_hash(data)
         date = date_from_name(source) or date_from_text(_opening_text(articles))
         key = file_key(source)
@@ -603,7 +606,7 @@ _TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller r
 
 def _refuse_if_too_large(name: str, size: int) -> None:
     if size > MAX_FILE_BYTES:
-        raise UnsupportedFile(name, _TOO_LARGE)
+        raise UnsupportedFile(name, _TOO_LARGE, code="too_large")
 
 
 def _opening_text(articles: list[Article]) -> str:

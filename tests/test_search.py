@@ -181,8 +181,13 @@ def test_filters_by_source_and_date(service):
     assert set(_sources(dated)) == {"20230515.md"}
 
 
+def test_an_unknown_source_is_an_error_not_an_empty_result(service):
+    with pytest.raises(QueryError) as raised:
+        service.search("劳模", source="nope.txt")
+    assert raised.value.code == "unknown_source"
+
+
 def test_totals_count_only_what_the_filters_let_through(service):
-    assert service.search("劳模", source="nope.txt")["total"] == 0
     assert service.search("劳模", date_from="2099-01-01")["total"] == 0
     limited = service.search("劳模", limit=1, source="20230515.md")
     assert limited["total"] == len(service.search("劳模", limit=0, source="20230515.md")["hits"])

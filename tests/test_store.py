@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.errors import NotInCorpus
 from indexer.search import SearchService
 from indexer.store import Store
 
@@ -81,7 +82,7 @@ def test_remove_deletes_the_file_and_its_passages(store):
     assert removed == 5
     assert _total(store, "故宫") == 0
     assert not (store.corpus_dir / "20230515.md").exists()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NotInCorpus):
         store.remove("20230515.md")
 
 
@@ -150,7 +151,7 @@ def test_remove_never_touches_files_outside_the_reports(store):
     outside.write_text("不能删除。", encoding="utf-8")
     (store.corpus_dir / "userdict.dic").write_text("暖企行动 100 n\n", encoding="utf-8")
     for name in ["../precious.txt", "userdict.dic", "."]:
-        with pytest.raises(FileNotFoundError):
+        with pytest.raises(NotInCorpus):
             store.remove(name)
     assert outside.exists() and (store.corpus_dir / "userdict.dic").exists()
 

@@ -551,7 +551,23 @@ def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
     assert health.status_code == 503 and health.get_json()["status"] == 503
     page = client.get("/search?q=劳模")
     assert page.status_code == 503
-    assert "zhsearch index --rebuild" in body(page) and in_layout(body(page))
+    assert "运行 `zhsearch index` 建立索引" in body(page) and in_layout(body(page))
+
+
+def test_every_error_code_has_its_chinese_text():
+    from indexer.errors import CODES
+    from web.messages import ZH
+
+    assert set(ZH) == set(CODES)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in ZH.values())
+
+
+def test_a_refused_upload_says_why_in_chinese(client):
+    page = upload(client, [(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧报告.docx"),
+                           (b"not a pdf at all", "假的.pdf")])
+    text = body(page)
+    assert "请在 Word 中另存为 .docx" in text and "不是 PDF 文件" in text
+    assert "save it as" not in text and "no %PDF header" not in text
 
 
 # -- other errors -------------------------------------------------------------

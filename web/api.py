@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from indexer.search import QueryError
 from web.engine import get_engine
 from web.params import int_arg, parse_filters
 
@@ -24,11 +23,8 @@ def search() -> ResponseReturnValue:
     # One request must not make the server render the whole corpus.
     limit = cap if limit == 0 or limit > cap else limit
     filters = parse_filters(request.args)
-    try:
-        result = get_engine().service.search(q, page=page, limit=limit, **filters.engine_kwargs())
-    except QueryError as error:
-        abort(400, str(error))
-    return jsonify(result)
+    # A QueryError becomes a JSON 400 in errors.py.
+    return jsonify(get_engine().service.search(q, page=page, limit=limit, **filters.engine_kwargs()))
 
 
 @bp.get("/healthz")

@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from indexer.store import IndexCorrupt, IndexLocked
+from indexer.errors import ZhsearchError
+from web.messages import zh_error
 
 bp = Blueprint("errors", __name__)
 
@@ -53,15 +54,16 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
     return error_response(400, "表单已失效（缺少或过期的安全令牌）。请刷新上传页面后重新提交。")
 
 
-@bp.app_errorhandler(IndexLocked)
-def index_locked(error: IndexLocked) -> ResponseReturnValue:
-    return error_response(503, "索引正在被另一个 zhsearch 程序写入，请稍后再上传。")
+# The HTTP status of a library error, by its code; any other code is a 400.
+_STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "not_in_corpus": 404}
 
 
-@bp.app_errorhandler(IndexCorrupt)
-def index_corrupt(error: IndexCorrupt) -> ResponseReturnValue:
-    current_app.logger.error("index cannot be opened: %s", error)
-    return error_response(503, "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。")
+@bp.app_errorhandler(ZhsearchError)
+def library_error(error: ZhsearchError) -> ResponseReturnValue:
+    status = _STATUS.get(error.code, 400)
+    if status >= 500:
+        current_app.logger.error("%s: %s", error.code, error)
+    return error_response(status, zh_error(error))
 
 
 @bp.app_errorhandler(InternalServerError)

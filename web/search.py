@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from indexer.search import QueryError
 from web.engine import get_engine
 from web.params import Pager, lenient_page, parse_filters
 
@@ -25,10 +24,8 @@ def results():
     page = lenient_page(request.args)
     per_page = current_app.config["PAGE_SIZE"]
     engine = get_engine()
-    try:
-        result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
-    except QueryError as error:
-        abort(400, f"无法执行这个查询：{error}")
+    # A QueryError (a bad date, an unknown source) becomes a 400 page in errors.py.
+    result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
     return render_template("search.html", q=q, result=result, filters=filters,
                            pager=Pager(page, result["total"], per_page),
                            summary=engine.summary())

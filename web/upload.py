@@ -13,22 +13,12 @@ from flask.typing import ResponseReturnValue
 from indexer.readers import supported_suffixes
 from indexer.store import FileOutcome
 from web.engine import get_engine
+from web.messages import zh
 
 bp = Blueprint("upload", __name__)
 
 STATUS_LABELS = {"added": "已添加", "updated": "已更新", "unchanged": "未变化", "refused": "已拒绝"}
 MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
-
-# The engine's reasons are English; these are the ones a user meets most.
-_REASONS = [
-    ("not a supported report format", "不支持的文件格式，可以上传：{suffixes}"),
-    ("the file is empty", "文件是空的"),
-    ("no text found in the file", "文件里没有可以搜索的文字"),
-    ("not a valid file name", "文件名无效"),
-    ("looks like a binary file", "看起来是二进制文件，不是文本"),
-    ("cannot tell its text encoding", "无法识别文字编码，请另存为 UTF-8、GB18030 或 Big5"),
-]
-
 
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
@@ -52,11 +42,9 @@ def template_globals() -> dict:
             "max_upload_mb": current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)}
 
 
-def reason_zh(reason: str) -> str:
-    for prefix, text in _REASONS:
-        if reason.startswith(prefix):
-            return text.format(suffixes=" ".join(supported_suffixes()))
-    return reason
+def reason_zh(outcome: FileOutcome) -> str:
+    """A refused file's reason in Chinese: by its code, else as the store gave it."""
+    return zh(outcome.code) if outcome.code else outcome.reason
 
 
 def base_name(filename: str) -> str:

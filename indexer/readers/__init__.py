@@ -12,17 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.document import Article
+from indexer.errors import UnsupportedFile
+
+__all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
 
 Reader = Callable[[bytes, str], list[Article]]
-
-
-class UnsupportedFile(ValueError):
-    """A file that zhsearch cannot read; ``str()`` is a one-line reason."""
-
-    def __init__(self, name: str, reason: str):
-        super().__init__(f"{name}: {reason}")
-        self.name = name
-        self.reason = reason
 
 
 # Suffix -> reader module. Modules are imported when a file of theirs is
@@ -60,10 +54,10 @@ def read_report(data: bytes, name: str) -> list[Article]:
     reader = _reader(Path(name).suffix.lower())
     if reader is None:
         raise UnsupportedFile(
-            name, "not a supported report format (use " + ", ".join(supported_suffixes()) + ")"
-        )
+            name, "not a supported report format (use " + ", ".join(supported_suffixes()) + ")",
+            code="unsupported_format")
     if not data.strip():
-        raise UnsupportedFile(name, "the file is empty")
+        raise UnsupportedFile(name, "the file is empty", code="empty_file")
     try:
         articles = [a for a in reader(data, name) if a.passages]
     except UnsupportedFile:
@@ -71,7 +65,8 @@ def read_report(data: bytes, name: str) -> list[Article]:
     except Exception as error:  # noqa: BLE001 - libraries fail on damaged files in many ways
         # A damaged file must be refused, never stop the other files of an add.
         raise UnsupportedFile(
-            name, f"damaged or unreadable file ({type(error).__name__})") from error
+            name, f"damaged or unreadable file ({type(error).__name__})",
+            code="damaged_file") from error
     if not articles:
-        raise UnsupportedFile(name, "no text found in the file")
+        raise UnsupportedFile(name, "no text found in the file", code="no_text")
     return articles

@@ -22,7 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from indexer.document import Article
-from indexer.readers import UnsupportedFile
+from indexer.errors import UnsupportedFile
 from indexer.readers.outline import Part, group_articles
 from indexer.readers.plaintext import join_lines
 
@@ -118,18 +118,23 @@ def _parts(items) -> list[Part]:
 
 def read(data: bytes, name: str) -> list[Article]:
     if data.startswith(_OLE_SIGNATURE):
-        raise UnsupportedFile(name, "an old binary Word .doc file; save it as .docx")
+        raise UnsupportedFile(name, "an old binary Word .doc file; save it as .docx",
+                              code="old_word")
     try:
         # python-docx reads and parses every part here, so this is where a
         # damaged file fails.
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, EOFError):
-        raise UnsupportedFile(name, "damaged .docx: not a complete zip archive") from None
+        raise UnsupportedFile(name, "damaged .docx: not a complete zip archive",
+                              code="damaged_docx") from None
     except (KeyError, PackageNotFoundError):
         raise UnsupportedFile(
-            name, "not a Word document: the zip holds no Word document parts") from None
+            name, "not a Word document: the zip holds no Word document parts",
+            code="not_word") from None
     except SyntaxError as error:  # lxml's XMLSyntaxError is a SyntaxError
-        raise UnsupportedFile(name, f"damaged .docx: broken XML ({error.msg})") from None
+        raise UnsupportedFile(name, f"damaged .docx: broken XML ({error.msg})",
+                              code="damaged_docx") from None
     except ValueError:  # python-docx: "… is not a Word file, content type is …"
-        raise UnsupportedFile(name, "not a Word document (another kind of Office file?)") from None
+        raise UnsupportedFile(name, "not a Word document (another kind of Office file?)",
+                              code="not_word") from None
     return group_articles(_parts(document.iter_inner_content()))

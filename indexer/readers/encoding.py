@@ -6,7 +6,7 @@ import codecs
 
 from charset_normalizer import from_bytes
 
-from indexer.readers import UnsupportedFile
+from indexer.errors import UnsupportedFile
 
 _BOMS = [
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -33,7 +33,7 @@ def decode_text(data: bytes, name: str) -> str:
         if data.startswith(bom):
             return _newlines(data.decode(encoding, errors="replace"))
     if _looks_binary(data):
-        raise UnsupportedFile(name, "looks like a binary file, not text")
+        raise UnsupportedFile(name, "looks like a binary file, not text", code="binary_file")
     try:
         return _newlines(data.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -52,8 +52,8 @@ def decode_text(data: bytes, name: str) -> str:
         decodable = [best.encoding] if best is not None else decodable
     if not decodable:
         raise UnsupportedFile(
-            name, "cannot tell its text encoding (save it as UTF-8, GB18030 or Big5)"
-        )
+            name, "cannot tell its text encoding (save it as UTF-8, GB18030 or Big5)",
+            code="unknown_encoding")
     return _newlines(data.decode(decodable[0]))
 
 

@@ -28,7 +28,7 @@ from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from indexer.document import BODY, HEADING, Article
-from indexer.readers import UnsupportedFile
+from indexer.errors import UnsupportedFile
 from indexer.readers.plaintext import (
     Block,
     join_lines,
@@ -296,20 +296,23 @@ def _chars(page) -> tuple[list[_Char], int]:
     return chars, unmapped
 
 
-def _refusal(error: Exception) -> str:
+def _refusal(error: Exception, name: str) -> UnsupportedFile:
     cause = error.args[0] if error.args and isinstance(error.args[0], Exception) else error
     if isinstance(cause, PDFPasswordIncorrect):
-        return "the PDF is protected by a password; save an unprotected copy"
+        return UnsupportedFile(name, "the PDF is protected by a password; save an unprotected copy",
+                               code="pdf_password")
     if isinstance(cause, PDFEncryptionError):
-        return "the PDF is encrypted in a way zhsearch cannot open"
+        return UnsupportedFile(name, "the PDF is encrypted in a way zhsearch cannot open",
+                               code="pdf_encrypted")
     detail = " ".join(str(cause).split())[:100]
-    return f"damaged PDF ({detail or type(cause).__name__})"
+    return UnsupportedFile(name, f"damaged PDF ({detail or type(cause).__name__})",
+                           code="damaged_file")
 
 
 def read(data: bytes, name: str) -> list[Article]:
     # pdfminer accepts almost anything as a PDF; a missing header says it is not one.
     if b"%PDF-" not in data[:1024]:
-        raise UnsupportedFile(name, "not a PDF file (no %PDF header)")
+        raise UnsupportedFile(name, "not a PDF file (no %PDF header)", code="not_pdf")
     pages: list[tuple[int, _Page]] = []
     readable = unmapped = images = 0
     try:
@@ -325,15 +328,17 @@ def read(data: bytes, name: str) -> list[Article]:
     # pdfplumber wraps most pdfminer errors; PSException (the base of all of
     # pdfminer's) is for any it lets through.
     except (PdfminerException, MalformedPDFException, PSException) as error:
-        raise UnsupportedFile(name, _refusal(error)) from None
+        raise _refusal(error, name) from None
     # Indexing the few characters that do have text (page numbers, say) would
     # pass the file off as read.
     if unmapped > readable:
         raise UnsupportedFile(
-            name, "the PDF's fonts have no Unicode map, so its text cannot be read")
+            name, "the PDF's fonts have no Unicode map, so its text cannot be read",
+            code="pdf_no_unicode")
     if not pages:
         if images:
-            raise UnsupportedFile(name, "scanned PDF with no text layer; zhsearch does no OCR")
+            raise UnsupportedFile(name, "scanned PDF with no text layer; zhsearch does no OCR",
+                                  code="pdf_scanned")
         return []
     return _articles(pages)
 

@@ -1,0 +1,120 @@
+"""One exception family for everything the library refuses, each with a stable code.
+
+The library raises these; each front door translates them once: the CLI into a
+one-line ``click.ClickException`` (the English message and its hint), the web
+into a Chinese page or a JSON error chosen by :attr:`ZhsearchError.code`.
+Scripts may rely on the codes, never on the wording.
+
+>>> error = QueryError("page must be 1 or more", code="bad_page")
+>>> error.code, str(error)
+('bad_page', 'page must be 1 or more')
+>>> UnsupportedFile("a.doc", "an old binary Word .doc file", code="old_word").code
+'old_word'
+"""
+
+from __future__ import annotations
+
+# Every code the library can raise or report, with what it means. The web's
+# Chinese texts are keyed by these (a test checks that none is missing).
+CODES: dict[str, str] = {
+    # A report file that is refused (UnsupportedFile, FileOutcome.code).
+    "unsupported_format": "the file's suffix is not one zhsearch reads",
+    "empty_file": "the file is empty",
+    "no_text": "nothing searchable in the file",
+    "binary_file": "the file looks binary, not text",
+    "unknown_encoding": "the text encoding cannot be told",
+    "damaged_file": "the file is damaged or its library could not read it",
+    "old_word": "an old binary Word .doc file",
+    "damaged_docx": "a .docx that is not a complete zip or has broken XML",
+    "not_word": "a zip or Office file that is not a Word document",
+    "not_pdf": "a .pdf file without a PDF header",
+    "pdf_password": "a password-protected PDF",
+    "pdf_encrypted": "a PDF encrypted in a way that cannot be opened",
+    "pdf_no_unicode": "a PDF whose fonts have no Unicode map",
+    "pdf_scanned": "a scanned PDF with no text layer",
+    "bad_name": "not a valid file name",
+    "no_such_file": "the file to add does not exist",
+    "too_large": "the file is larger than the size limit",
+    "cannot_write": "the file cannot be written into the corpus folder",
+    "same_name_in_batch": "a later file of the same batch has the same name",
+    # The index.
+    "index_locked": "another process is writing the index",
+    "index_corrupt": "the index cannot be opened",
+    "no_index": "there is no index yet",
+    # The corpus.
+    "not_in_corpus": "no such report in the corpus",
+    # A search request.
+    "empty_query": "the query is empty",
+    "bad_page": "the page number is not 1 or more",
+    "bad_limit": "the limit is negative",
+    "bad_sort": "the sort order is unknown",
+    "bad_date": "a date is not a valid YYYY-MM-DD date",
+    "bad_date_range": "the start date is after the end date",
+    "unknown_source": "the source filter names no indexed report",
+}
+
+
+class ZhsearchError(Exception):
+    """Base of every refusal: ``str()`` is a one-line English message,
+    :attr:`code` a key of :data:`CODES`, :attr:`hint` what the user can do,
+    :attr:`details` the values a translation may quote."""
+
+    default_code = "damaged_file"
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str = "",
+                 **details: object):
+        super().__init__(message)
+        self.code = code or self.default_code
+        if self.code not in CODES:
+            raise ValueError(f"unknown error code {self.code!r}")
+        self.hint = hint
+        # Values a translated message may quote (``{value}``), never needed to act on.
+        self.details = details
+
+
+class UnsupportedFile(ZhsearchError, ValueError):
+    """A file that zhsearch cannot read; :attr:`reason` is a one-line reason."""
+
+    default_code = "damaged_file"
+
+    def __init__(self, name: str, reason: str, code: str | None = None):
+        super().__init__(f"{name}: {reason}", code=code)
+        self.name = name
+        self.reason = reason
+
+
+class IndexLocked(ZhsearchError, RuntimeError):
+    """Another process is writing to the index and did not finish in time."""
+
+    default_code = "index_locked"
+
+    def __init__(self, message: str):
+        super().__init__(message, hint="wait for the other zhsearch command to finish, then try again")
+
+
+class IndexCorrupt(ZhsearchError, RuntimeError):
+    """The index directory exists but cannot be opened."""
+
+    default_code = "index_corrupt"
+
+    def __init__(self, message: str, code: str | None = None):
+        hint = ("run `zhsearch index` to build it" if code == "no_index"
+                else "run `zhsearch index --rebuild` to rebuild it from the corpus")
+        super().__init__(message, code=code, hint=hint)
+
+
+class NotInCorpus(ZhsearchError, FileNotFoundError):
+    """A report name that the corpus does not hold."""
+
+    default_code = "not_in_corpus"
+
+    def __init__(self, name: str):
+        super().__init__(f"not in the corpus: {name}",
+                         hint="`zhsearch stats --files` lists the files")
+        self.name = name
+
+
+class QueryError(ZhsearchError, ValueError):
+    """A search request that cannot be run as given; ``str()`` says why."""
+
+    default_code = "empty_query"

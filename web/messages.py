@@ -1,0 +1,59 @@
+"""The Chinese text of every error code the library raises or reports.
+
+The library speaks English with stable codes (:data:`indexer.errors.CODES`);
+this table is the one place the web turns a code into Chinese. A text may
+quote the error's details (``{value}``) and the supported suffixes
+(``{suffixes}``); a test checks that every code has its text.
+"""
+
+from __future__ import annotations
+
+from indexer.errors import ZhsearchError
+from indexer.readers import supported_suffixes
+
+ZH: dict[str, str] = {
+    "unsupported_format": "不支持的文件格式，可以上传：{suffixes}",
+    "empty_file": "文件是空的",
+    "no_text": "文件里没有可以搜索的文字",
+    "binary_file": "看起来是二进制文件，不是文本",
+    "unknown_encoding": "无法识别文字编码，请另存为 UTF-8、GB18030 或 Big5",
+    "damaged_file": "文件已损坏或无法读取",
+    "old_word": "这是旧版 Word（.doc）文件，请在 Word 中另存为 .docx 后再上传",
+    "damaged_docx": "Word 文件已损坏（不是完整的 .docx）",
+    "not_word": "不是 Word 文档（可能是其他 Office 文件）",
+    "not_pdf": "不是 PDF 文件（缺少 PDF 文件头）",
+    "pdf_password": "PDF 设有密码，请另存一份不加密的副本",
+    "pdf_encrypted": "PDF 的加密方式无法打开",
+    "pdf_no_unicode": "PDF 的字体没有文字编码表，无法读出文字",
+    "pdf_scanned": "这是扫描版 PDF，没有文字层；zhsearch 不做文字识别（OCR）",
+    "bad_name": "文件名无效",
+    "no_such_file": "文件不存在",
+    "too_large": "文件太大，请拆分成较小的报告",
+    "cannot_write": "无法写入语料库文件夹",
+    "same_name_in_batch": "同一批上传中后面还有同名文件",
+    "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
+    "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
+    "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
+    "not_in_corpus": "语料库中没有这个报告：{value}",
+    "empty_query": "请输入要搜索的词。",
+    "bad_page": "页码应为 1 或更大的整数。",
+    "bad_limit": "每页条数不能为负数。",
+    "bad_sort": "排序方式只能是 relevance（按相关度）或 date（按日期）。",
+    "bad_date": "日期“{value}”无效，请写成 年-月-日，例如 2023-05-15。",
+    "bad_date_range": "开始日期晚于结束日期，请检查日期范围。",
+    "unknown_source": "语料库中没有名为“{value}”的报告。",
+}
+
+
+def zh(code: str, **details: object) -> str:
+    """The Chinese text of ``code``, its details filled in.
+
+    >>> zh("bad_date", value="2023-13-01")
+    '日期“2023-13-01”无效，请写成 年-月-日，例如 2023-05-15。'
+    """
+    values = {"value": "", "suffixes": " ".join(supported_suffixes()), **details}
+    return ZH.get(code, ZH["damaged_file"]).format(**values)
+
+
+def zh_error(error: ZhsearchError) -> str:
+    return zh(error.code, **error.details)
