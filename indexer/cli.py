@@ -10,11 +10,80 @@ from pathlib import Path
 
 import click
 
-from indexer.errors import IndexCorrupt, NotInCorpus, ZhsearchError
+from indexer.errors import IndexCorrupt, NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
+from indexer.settings import SETTINGS
 from indexer.store import Store, SyncReport
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+class BadUsage(click.ClickException):
+    """A mistake in the command line itself: one line, exit status 2 (as click's usage errors)."""
+
+    exit_code = 2
+
+
+class StrictCommand(click.Command):
+    """A command whose usage errors are one line with exit status 2, and
+    whose ``--corpus``/``--index`` may also follow the command name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise BadUsage(f"{error.format_message()} See `zhsearch {ctx.info_name} --help`."
+                           ) from None
+
+
+class QueryCommand(StrictCommand):
+    """``search``: options may stand before or after the query words, and a
+    word that starts with ``-`` and a Chinese character (``-表彰``) is a
+    query word (an exclusion), while an unknown option (``--limt``) is an
+    error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options, words = _split_query_words(self, ctx, args)
+        return super().parse_args(ctx, [*options, "--", *words])
+
+
+def _split_query_words(command: click.Command, ctx: click.Context,
+                       args: list[str]) -> tuple[list[str], list[str]]:
+    takes_value = {}
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Option):
+            for opt in (*param.opts, *param.secondary_opts):
+                takes_value[opt] = not param.is_flag and not param.count
+    options: list[str] = []
+    words: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--":
+            words.extend(rest)
+            break
+        name = arg.split("=", 1)[0]
+        if name in takes_value:
+            options.append(arg)
+            if takes_value[name] and "=" not in arg:
+                options.append(next(rest, ""))
+        elif len(arg) > 2 and arg[:2] in takes_value and not arg.startswith("--") \
+                and takes_value[arg[:2]]:
+            options.append(arg)  # -n5
+        elif re.match(r"--[A-Za-z]", arg):
+            options.append(arg)  # an unknown long option: click names it
+        else:  # -表彰 and -ibm exclude a word
+            words.append(arg)
+    return options, words
+
+
+def _corpus_options(func):
+    """``--corpus`` and ``--index`` after the command name, as before it."""
+    for name in ("index", "corpus"):
+        setting = SETTINGS[name]
+        func = click.option(f"--{name}", f"{name}_dir", default=None, expose_value=True,
+                            type=click.Path(file_okay=False, path_type=Path),
+                            help=f"{setting.help} Same as before the command.")(func)
+    return func
 
 
 class Context:
@@ -28,17 +97,24 @@ class Context:
 
 
 def _fail_nicely(func):
-    """Turn the library's narrow exceptions into one-line messages with a hint."""
+    """Turn the library's errors into one-line messages with a hint, in one
+    place; also applies ``--corpus``/``--index`` given after the command name."""
     import functools
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, corpus_dir: Path | None = None, index_dir: Path | None = None, **kwargs):
+        obj = click.get_current_context().find_object(Context)
+        if obj is not None:
+            obj.corpus = corpus_dir or obj.corpus
+            obj.index = index_dir or obj.index
         try:
             return func(*args, **kwargs)
+        except QueryError as error:
+            raise BadUsage(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
         except ZhsearchError as error:
             raise click.ClickException(
                 str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
-    return wrapper
+    return _corpus_options(wrapper)
 
 
 def _progress_bar(total_bytes: int, files: int):
@@ -78,13 +154,33 @@ def _echo_outcomes(report: SyncReport) -> None:
             click.echo(f"{outcome.status} {outcome.name}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
-              default="corpus", show_default=True, envvar="ZHSEARCH_CORPUS",
-              help="Folder of report files (env ZHSEARCH_CORPUS).")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-              default="index", show_default=True, envvar="ZHSEARCH_INDEX",
-              help="Folder of the search index (env ZHSEARCH_INDEX).")
+class StrictGroup(click.Group):
+    command_class = StrictCommand
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise BadUsage(f"{error.format_message()} See `zhsearch --help`.") from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise BadUsage(f"{error.format_message()} See `zhsearch --help`.") from None
+
+
+def _setting_option(name: str, dest: str | None = None):
+    setting = SETTINGS[name]
+    return click.option(
+        f"--{name}", *([dest] if dest else []),
+        type=click.Path(file_okay=False, path_type=Path), default=setting.default,
+        show_default=True, envvar=setting.env, help=f"{setting.help} (env {setting.env})")
+
+
+@click.group(cls=StrictGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@_setting_option("corpus")
+@_setting_option("index", "index_dir")
 @click.version_option(package_name="zhsearch")
 @click.pass_context
 def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
@@ -118,8 +214,8 @@ def index_command(obj: Context, rebuild: bool) -> None:
         raise SystemExit(1)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query", nargs=-1, type=click.UNPROCESSED, required=True)
+@cli.command(cls=QueryCommand)
+@click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
               help="Passages per page; 0 shows every hit.")
 @click.option("--page", "-p", type=click.IntRange(min=1), default=1, show_default=True,
@@ -265,12 +361,12 @@ def check(obj: Context) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but loopback needs ZHSEARCH_UPLOAD_TOKEN for uploads.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
-              help="Port to listen on.")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Worker threads of the WSGI server.")
+@click.option("--host", default=SETTINGS["host"].default, show_default=True,
+              help=SETTINGS["host"].help)
+@click.option("--port", type=click.IntRange(1, 65535), default=SETTINGS["port"].default,
+              show_default=True, help=SETTINGS["port"].help)
+@click.option("--threads", type=click.IntRange(1, 64), default=SETTINGS["threads"].default,
+              show_default=True, help=SETTINGS["threads"].help)
 @click.pass_obj
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int) -> None:

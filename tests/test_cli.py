@@ -61,8 +61,46 @@ def test_search_with_no_match_says_so(zhsearch):
 
 def test_bad_query_is_one_line_error(zhsearch):
     result = zhsearch("search", "  ")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == "Error: the query is empty\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["劳模", "--limt", "3"],
+     "Error: No such option '--limt'. (Did you mean one of: '--limit', '--to'?) "
+     "See `zhsearch search --help`.\n"),
+    (["劳模", "--from", "yesterday"],
+     "Error: --from yesterday is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15\n"),
+    (["劳模", "--from", "2023-13-01"],
+     "Error: --from 2023-13-01 is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15\n"),
+    (["劳模", "--from", "2023-05-01", "--to", "2023-01-01"],
+     "Error: --from 2023-05-01 is after --to 2023-01-01\n"),
+    (["劳模", "--source", "nosuch.txt"],
+     "Error: no report named 'nosuch.txt' is indexed. "
+     "Hint: `zhsearch stats --files` lists the reports.\n"),
+    (["劳模", "--limit", "-1"],
+     "Error: Invalid value for '--limit' / '-n': -1 is not in the range x>=0. "
+     "See `zhsearch search --help`.\n"),
+])
+def test_mistakes_in_a_search_are_one_line_with_status_2(zhsearch, args, message):
+    result = zhsearch("search", *args)
+    assert (result.exit_code, result.output) == (2, message)
+
+
+def test_an_unknown_command_is_one_line_with_status_2():
+    result = CliRunner().invoke(cli, ["serach", "劳模"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: No such command 'serach'. Did you mean 'search'? "
+                             "See `zhsearch --help`.\n")
+
+
+def test_options_may_follow_the_query(zhsearch, tmp_path, corpus_dir, index_dir):
+    before = json.loads(zhsearch("search", "--limit", "1", "--json", "劳模").stdout)
+    after = CliRunner().invoke(cli, ["search", "劳模", "--json", "-n", "1", "--corpus",
+                                     str(corpus_dir), "--index", str(index_dir)])
+    assert after.exit_code == 0, after.output
+    data = json.loads(after.stdout)
+    assert data["query"] == "劳模" and data == {**before, "took_ms": data["took_ms"]}
 
 
 def test_add_and_remove(zhsearch, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -10,27 +9,14 @@ from typing import Any
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
 
+from indexer import settings
+from indexer.settings import flask_config
 from indexer.store import Store
 from web.engine import Engine
 
-DEFAULT_MAX_UPLOAD_MB = 20
 EXAMPLE_QUERIES = ["劳模", "爱心托管", "工匠精神", "职工 服务"]
 
 csrf = CSRFProtect()
-
-
-def _config_from_env() -> dict[str, Any]:
-    """The settings a deployment gives through ZHSEARCH_* environment variables."""
-    config: dict[str, Any] = {
-        "CORPUS_DIR": os.environ.get("ZHSEARCH_CORPUS", "corpus"),
-        "INDEX_DIR": os.environ.get("ZHSEARCH_INDEX", "index"),
-        "UPLOAD_TOKEN": os.environ.get("ZHSEARCH_UPLOAD_TOKEN") or None,
-    }
-    if os.environ.get("ZHSEARCH_SECRET_KEY"):
-        config["SECRET_KEY"] = os.environ["ZHSEARCH_SECRET_KEY"]
-    if os.environ.get("ZHSEARCH_MAX_UPLOAD_MB"):
-        config["MAX_CONTENT_LENGTH"] = int(float(os.environ["ZHSEARCH_MAX_UPLOAD_MB"]) * 1024 * 1024)
-    return config
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *,
@@ -44,17 +30,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
         # Only signs the CSRF tokens of the upload form: a random key means a
         # restart asks whoever has the form open to reload it, nothing worse.
         SECRET_KEY=secrets.token_hex(32),
-        CORPUS_DIR="corpus",
-        INDEX_DIR="index",
-        UPLOAD_TOKEN=None,
-        HOST="127.0.0.1",  # where the server listens; serve() sets it
-        MAX_CONTENT_LENGTH=DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
-        PAGE_SIZE=10,
-        API_MAX_LIMIT=100,
-        LOCK_TIMEOUT=60.0,
         EXAMPLE_QUERIES=EXAMPLE_QUERIES,
+        # The defaults of indexer/settings.py; HOST is where the server listens.
+        **flask_config(settings.from_env({})),
     )
-    app.config.from_mapping(_config_from_env() if test_config is None else test_config)
+    app.config.from_mapping(
+        flask_config(settings.from_env()) if test_config is None else test_config)
     # The API answers with the same JSON as `zhsearch search --json`.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""Every setting of zhsearch, declared once: name, environment variable, default, help.
+
+The CLI builds its options from this table and the web app its config, so a
+setting has one name, one variable and one default wherever it is read.
+
+>>> SETTINGS["corpus"].env, SETTINGS["corpus"].default
+('ZHSEARCH_CORPUS', 'corpus')
+>>> from_env({"ZHSEARCH_MAX_UPLOAD_MB": "5"})["max_upload_mb"]
+5.0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str | None
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+    config_key: str | None = None  # the Flask config key, where the web reads it
+
+
+def _mb(value: str) -> float:
+    mb = float(value)
+    if not 0 < mb <= 4096:
+        raise ValueError(f"{value} MB is not between 0 and 4096")
+    return mb
+
+
+_TABLE = [
+    Setting("corpus", "ZHSEARCH_CORPUS", "corpus", "Folder of report files.",
+            config_key="CORPUS_DIR"),
+    Setting("index", "ZHSEARCH_INDEX", "index", "Folder of the search index.",
+            config_key="INDEX_DIR"),
+    Setting("host", None, "127.0.0.1",
+            "Address to listen on; anything but loopback needs ZHSEARCH_UPLOAD_TOKEN for uploads.",
+            config_key="HOST"),
+    Setting("port", None, 5000, "Port to listen on.", int),
+    Setting("threads", None, 8, "Worker threads of the WSGI server.", int),
+    Setting("upload_token", "ZHSEARCH_UPLOAD_TOKEN", None,
+            "Token the upload form asks for; without one, uploads work on loopback only.",
+            config_key="UPLOAD_TOKEN"),
+    Setting("secret_key", "ZHSEARCH_SECRET_KEY", None,
+            "Key that signs upload forms; set it to keep open forms valid across restarts.",
+            config_key="SECRET_KEY"),
+    Setting("max_upload_mb", "ZHSEARCH_MAX_UPLOAD_MB", 20.0,
+            "Largest upload request, in MB.", _mb),
+    Setting("lock_timeout", None, 60.0,
+            "Seconds a writer waits for another process's writer lock.", float,
+            config_key="LOCK_TIMEOUT"),
+    Setting("page_size", None, 10, "Results per page on the web page.", int,
+            config_key="PAGE_SIZE"),
+    Setting("api_max_limit", None, 100, "Most results one /api/search request returns.", int,
+            config_key="API_MAX_LIMIT"),
+]
+SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting's value: its environment variable when set, else its default."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in _TABLE:
+        raw = environ.get(setting.env) if setting.env else None
+        values[setting.name] = setting.parse(raw) if raw else setting.default
+    return values
+
+
+def flask_config(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The Flask config keys of ``values`` (a secret key only when one is set)."""
+    config = {s.config_key: values[s.name] for s in _TABLE
+              if s.config_key and s.name in values}
+    if not config.get("SECRET_KEY"):
+        config.pop("SECRET_KEY", None)
+    if "max_upload_mb" in values:
+        config["MAX_CONTENT_LENGTH"] = int(values["max_upload_mb"] * 1024 * 1024)
+    return config
