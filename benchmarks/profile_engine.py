@@ -76,6 +76,7 @@ def report(profile: cProfile.Profile, top: int, title: str) -> None:
 
 
 def profile_index(data_dir: Path, subset: str, max_bytes: int, top: int) -> None:
+    from indexer import integrity
     from indexer.store import PARALLEL_BYTES, Store
 
     max_bytes = min(max_bytes, PARALLEL_BYTES)
@@ -102,7 +103,7 @@ def profile_index(data_dir: Path, subset: str, max_bytes: int, top: int) -> None
         wall = time.perf_counter() - started
         print(f"Store.sync of {files} files, {chosen / 1e6:.2f} MB, one process: "
               f"{wall:.1f} s wall ({chosen / 1e6 / wall:.3f} MB/s under the profiler), "
-              f"{store.stats()['passages']:,} passages")
+              f"{integrity.stats(store)['passages']:,} passages")
         report(profile, top, "indexing")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -31,12 +31,13 @@ def index(engine: str, corpus: Path, index_dir: Path) -> dict:
     """Whole folder to committed index; the clock includes loading jieba."""
     started = time.perf_counter()
     if engine == "zhsearch":
+        from indexer import integrity
         from indexer.store import Store
 
         store = Store(corpus, index_dir)
         store.sync()
         seconds = time.perf_counter() - started
-        passages = store.stats()["passages"]
+        passages = integrity.stats(store)["passages"]
     else:
         import baseline
         from common import iter_passages

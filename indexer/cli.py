@@ -6,14 +6,18 @@ import html
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from indexer.errors import IndexCorrupt, NotInCorpus, QueryError, ZhsearchError
+from indexer.errors import NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
-from indexer.store import Store, SyncReport
+from indexer import integrity
+from indexer.records import SyncReport
+from indexer.store import Store
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -125,7 +129,9 @@ def _progress_bar(total_bytes: int, files: int):
                 disable=None, leave=False)
 
 
-def _sync(store: Store, quiet: bool = False, rebuild: bool = False) -> SyncReport:
+@contextmanager
+def _progress(quiet: bool = False) -> Iterator[dict]:
+    """The progress and on_plan callbacks of a library call that reads files: a bar on stderr."""
     bar = None
 
     def on_plan(files: int, total: int) -> None:
@@ -138,7 +144,7 @@ def _sync(store: Store, quiet: bool = False, rebuild: bool = False) -> SyncRepor
             bar.update(done)
 
     try:
-        return store.sync(progress=progress, on_plan=on_plan, rebuild=rebuild)
+        yield {"progress": progress, "on_plan": on_plan}
     finally:
         if bar is not None:
             bar.close()
@@ -195,20 +201,20 @@ def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
 def index_command(obj: Context, rebuild: bool) -> None:
     """Bring the index in line with the corpus folder (new, changed, deleted files)."""
     store = obj.store()
-    if rebuild:
-        try:
-            store.open_index()
-        except IndexCorrupt:
-            aside = store.set_aside()
-            click.echo(f"The damaged index was moved to {aside}.", err=True)
-    report = _sync(store, rebuild=rebuild)
+    with _progress() as callbacks:
+        if rebuild:
+            report, aside = store.rebuild(**callbacks)
+            if aside:
+                click.echo(f"The damaged index was moved to {aside}.", err=True)
+        else:
+            report = store.sync(**callbacks)
     _echo_outcomes(report)
-    problems = store.check()
+    problems = integrity.check(store)
     if problems:
         for problem in problems:
             click.echo(f"repairing {problem.source}: {problem.description}", err=True)
-        _echo_outcomes(store.repair(problems))
-    stats = store.stats()
+        _echo_outcomes(integrity.repair(store, problems))
+    stats = integrity.stats(store)
     click.echo(f"{stats['files']} files, {stats['passages']} passages indexed.")
     if report.refused:
         raise SystemExit(1)
@@ -236,8 +242,8 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     The index is built or brought up to date first when the corpus changed.
     """
     store = obj.store()
-    if store.is_stale():
-        _sync(store, quiet=as_json)
+    with _progress(quiet=as_json) as callbacks:
+        store.ensure_current(**callbacks)
     service = SearchService(store)
     result = service.search(" ".join(query), page=page, limit=limit, source=source,
                             date_from=date_from, date_to=date_to, sort=sort)
@@ -283,8 +289,8 @@ def add(obj: Context, files: tuple[Path, ...]) -> None:
     go in, and the exit status is 1 if any was refused.
     """
     store = obj.store()
-    if store.is_stale():
-        _sync(store)
+    with _progress() as callbacks:
+        store.ensure_current(**callbacks)
     report = store.add_files(files)
     _echo_outcomes(report)
     if report.refused:
@@ -322,7 +328,7 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
     if not store.exists():
         raise click.ClickException(
             f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
-    data = store.stats()
+    data = integrity.stats(store)
     if list_files:
         data["sources"] = store.sources()
     if as_json:
@@ -350,7 +356,7 @@ def check(obj: Context) -> None:
     store = obj.store()
     if not store.exists():
         raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
-    problems = store.check()
+    problems = integrity.check(store)
     for problem in problems:
         click.echo(f"{problem.source}: {problem.description}")
     if problems:
@@ -371,11 +377,11 @@ def check(obj: Context) -> None:
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int) -> None:
     """Serve the web search page (waitress), building the index first when needed."""
-    from web import serve as serve_web
+    from web.server import serve as serve_web
 
     store = obj.store()
-    if store.is_stale():
-        _sync(store)
+    with _progress() as callbacks:
+        store.ensure_current(**callbacks)
     click.echo(f"zhsearch: serving {obj.corpus} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
     serve_web(store, host=host, port=port, threads=threads)
 

@@ -15,7 +15,8 @@ from whoosh.searching import Searcher
 from indexer.errors import QueryError
 from indexer.highlight import highlight, mark_html, match_spans
 from indexer.query import CompiledQuery, compile_query
-from indexer.store import FILE, META, Store
+from indexer.records import FILE, CorpusSummary
+from indexer.store import Store
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
@@ -234,14 +235,7 @@ class SearchService:
             } for d in docs],
         }
 
-    def corpus_summary(self) -> dict:
-        """Reports and passages in the index, and the sources and date range."""
-        searcher = self.searcher()
-        records = Store.file_records(searcher)
-        passages = searcher.doc_count() - len(records) - (
-            searcher.document_number(kind=META) is not None)
-        dates = sorted(r.date for r in records.values() if r.date)
-        return {"files": len(records), "passages": passages,
-                "sources": sorted(records),
-                "first_date": dates[0] if dates else None,
-                "last_date": dates[-1] if dates else None}
+    def corpus_summary(self) -> CorpusSummary:
+        """Reports and passages in the index (as ``zhsearch stats`` counts them),
+        and the sources and date range."""
+        return CorpusSummary.of(Store.file_records(self.searcher()))

@@ -52,13 +52,34 @@ def index_dir(tmp_path: Path) -> Path:
     return tmp_path / "index"
 
 
-@pytest.fixture
-def store(corpus_dir: Path, index_dir: Path):
+def make_store(corpus_dir: Path, index_dir: Path, **kwargs):
+    """A store over ``corpus_dir`` with its index built."""
     from indexer.store import Store
 
-    store = Store(corpus_dir, index_dir)
+    store = Store(corpus_dir, index_dir, **kwargs)
     store.sync()
     return store
+
+
+def make_service(corpus_dir: Path, index_dir: Path):
+    """A search service over ``corpus_dir``, its index built."""
+    from indexer.search import SearchService
+
+    return SearchService(make_store(corpus_dir, index_dir))
+
+
+def make_app(corpus_dir: Path, index_dir: Path, **config):
+    """The app in test mode over ``corpus_dir``, its index built; ``config`` overrides."""
+    from web import create_app
+
+    make_store(corpus_dir, index_dir)
+    return create_app({"TESTING": True, "CORPUS_DIR": str(corpus_dir),
+                       "INDEX_DIR": str(index_dir), "SECRET_KEY": "test", **config})
+
+
+@pytest.fixture
+def store(corpus_dir: Path, index_dir: Path):
+    return make_store(corpus_dir, index_dir)
 
 
 @pytest.fixture
@@ -70,15 +91,7 @@ def service(store):
 
 @pytest.fixture
 def app(corpus_dir: Path, index_dir: Path, store):
-    from web import create_app
-
-    app = create_app({
-        "TESTING": True,
-        "CORPUS_DIR": str(corpus_dir),
-        "INDEX_DIR": str(index_dir),
-        "SECRET_KEY": "test",
-    })
-    yield app
+    return make_app(corpus_dir, index_dir)
 
 
 @pytest.fixture

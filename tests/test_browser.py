@@ -16,7 +16,7 @@ import pytest
 from indexer.search import SearchService
 from indexer.store import Store
 from tests.conftest import NEWS_MD, SEED
-from web import make_server
+from web.server import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from indexer.search import SearchService
-from indexer.store import Store, content_hash
+from indexer import integrity
+from indexer.records import content_hash
+from indexer.store import Store
 
 # Sentences cycled to make reports long enough to kill a process while it writes.
 SENTENCES = [
@@ -80,7 +82,7 @@ def test_sigkill_mid_write_leaves_the_index_as_it_was(store, tmp_path, command, 
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     fresh = Store(store.corpus_dir, store.index_dir)
-    assert fresh.check() == []
+    assert integrity.check(fresh) == []
     service = SearchService(fresh)
     assert all(service.search(f"甲{n}乙")["total"] == 1 for n in range(files))
     assert _snapshot(fresh)[0] == before[0]
@@ -96,16 +98,16 @@ def test_two_adds_started_together_both_succeed(store, tmp_path):
     results = [p.communicate(timeout=300) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], results
     fresh = Store(store.corpus_dir, store.index_dir)
-    assert fresh.check() == []
+    assert integrity.check(fresh) == []
     service = SearchService(fresh)
     assert [service.search(f"并发{n}号")["total"] for n in range(2)] == [1, 1]
 
 
 HOLD_LOCK = """
 import sys, time
-from indexer.store import Store, content_hash
+from indexer.store import Store
 store = Store(sys.argv[1], sys.argv[2])
-with store.writer(store.open_index()):
+with store.transaction():
     print("locked", flush=True)
     time.sleep(float(sys.argv[3]))
 """
@@ -176,9 +178,9 @@ def test_check_finds_what_is_wrong_and_index_repairs_it(store):
     args = ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir)]
     assert CliRunner().invoke(cli, [*args, "check"]).exit_code == 0
     # A passage too many and an orphan, as a bug or a half-applied repair would leave them.
-    ix = store.open_index()
     digest = content_hash((store.corpus_dir / "20230515.md").read_bytes())
-    with store.writer(ix) as writer:
+    with store.transaction() as txn:
+        writer = txn.writer
         writer.add_document(id="dup-1-1", kind="body", source="20230515.md", file_hash=digest,
                             content="重复的段落。")
         writer.add_document(id="orphan-1-1", kind="body", source="gone.txt", content="孤儿段落。")
@@ -191,7 +193,7 @@ def test_check_finds_what_is_wrong_and_index_repairs_it(store):
     assert result.output.rstrip().endswith("Hint: run `zhsearch index` to repair the index.")
     assert CliRunner().invoke(cli, [*args, "index"]).exit_code == 0
     assert CliRunner().invoke(cli, [*args, "check"]).exit_code == 0
-    assert Store(store.corpus_dir, store.index_dir).check() == []
+    assert integrity.check(Store(store.corpus_dir, store.index_dir)) == []
 
 
 def test_corpus_files_are_written_atomically(store, tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import pytest
 
 from indexer.errors import NotInCorpus
 from indexer.search import SearchService
+from indexer import integrity
 from indexer.store import Store
 
 
@@ -14,11 +15,11 @@ def _total(store: Store, query: str) -> int:
 
 
 def _passages(store: Store) -> int:
-    return store.stats()["passages"]
+    return integrity.stats(store)["passages"]
 
 
 def test_sync_indexes_every_report_in_the_corpus(store):
-    stats = store.stats()
+    stats = integrity.stats(store)
     assert (stats["files"], stats["articles"]) == (2, 4)
     assert not store.is_stale()
 
@@ -121,10 +122,12 @@ def test_gb18030_and_big5_reports_are_searchable(store, tmp_path):
     assert _total(store, "篮球联赛") == 1
 
 
-@pytest.mark.parametrize("name", ["a\x00b.txt", "line\nbreak.txt", "长" * 100 + ".txt", ".hidden.txt"])
-def test_invalid_file_names_are_refused_not_raised(store, name):
+@pytest.mark.parametrize("name, code", [("a\x00b.txt", "name_control"), ("line\nbreak.txt", "name_control"),
+                                        ("长" * 100 + ".txt", "name_too_long"), (".hidden.txt", "name_hidden")])
+def test_invalid_file_names_are_refused_not_raised(store, name, code):
     report = store.add_uploads([(name, "内容。".encode())])
-    assert [(o.status, o.reason) for o in report.outcomes] == [("refused", "not a valid file name")]
+    assert [(o.status, o.code) for o in report.outcomes] == [("refused", code)]
+    assert report.outcomes[0].reason.startswith("not a valid file name: ")
 
 
 def test_a_changed_file_cuts_only_its_changed_paragraphs_into_words(store, tmp_path, monkeypatch):
@@ -143,7 +146,7 @@ def test_a_changed_file_cuts_only_its_changed_paragraphs_into_words(store, tmp_p
     assert [(o.status, o.passages) for o in report.outcomes] == [("updated", 8)]
     assert "".join(segmented) == "第段县总工会组织劳模疗休养"  # the changed paragraph alone
     assert (_total(store, "疗休养"), _total(store, "技能培训")) == (1, 7)
-    assert store.check() == []
+    assert integrity.check(store) == []
 
 
 def test_remove_never_touches_files_outside_the_reports(store):
@@ -162,7 +165,7 @@ def test_two_files_of_one_batch_with_the_same_name(store):
     assert [(o.status, o.reason) for o in report.outcomes] == [
         ("refused", "a later file of this batch has the same name"), ("added", "")]
     assert (_total(store, "运动会"), _total(store, "劳模座谈")) == (1, 0)
-    assert store.check() == []
+    assert integrity.check(store) == []
 
 
 def test_an_upload_after_a_dictionary_change_leaves_the_index_due_for_a_rebuild(store):

@@ -1,4 +1,5 @@
-"""The zhsearch web app: search page, article view, upload and JSON API."""
+"""The zhsearch web app: ``create_app`` builds it (search page, article view, upload,
+JSON API); serving it is :mod:`web.server`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from indexer import settings
@@ -41,10 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if store is None:
+        # Only builds: keeping the index current is `zhsearch serve`'s job
+        # (or `zhsearch index`'s); a missing index is a 503 page until then.
         store = Store(app.config["CORPUS_DIR"], app.config["INDEX_DIR"],
                       lock_timeout=app.config["LOCK_TIMEOUT"])
-        if store.is_stale():
-            store.sync()
     else:
         app.config["CORPUS_DIR"], app.config["INDEX_DIR"] = str(store.corpus_dir), str(store.index_dir)
     app.extensions["zhsearch"] = Engine(store)
@@ -56,37 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     for module in (search, article, upload, api, errors):
         app.register_blueprint(module.bp)
     app.context_processor(upload.template_globals)
-    app.after_request(_security_headers)
+    from web.server import security_headers
+
+    app.after_request(security_headers)
     return app
-
-
-def _security_headers(response: Response) -> Response:
-    # The pages use no script and no inline style: a strict policy costs
-    # nothing and stops any markup that slipped through from running.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'none'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def make_server(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8,
-                config: Mapping[str, Any] | None = None):
-    """A waitress server for the app over ``store``; ``port=0`` picks a free port."""
-    from waitress import create_server
-
-    app = create_app(config, store=store)
-    app.config["HOST"] = host
-    return create_server(
-        app, host=host, port=port, threads=threads, ident="zhsearch",
-        # waitress would buffer up to 1 GB; past twice the upload limit it
-        # answers 413 itself, below that the app answers with its own page.
-        max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"],
-    )
-
-
-def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Serve the app with waitress until Ctrl+C (what `zhsearch serve` runs)."""
-    make_server(store, host=host, port=port, threads=threads).run()

@@ -31,4 +31,4 @@ def search() -> ResponseReturnValue:
 def healthz() -> ResponseReturnValue:
     """200 while the index opens and answers; a broken index gives 503 (see errors)."""
     summary = get_engine().summary()
-    return jsonify(status="ok", files=summary["files"], passages=summary["passages"])
+    return jsonify(status="ok", files=summary.files, passages=summary.passages)

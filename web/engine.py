@@ -8,7 +8,8 @@ from pathlib import Path
 from flask import current_app
 
 from indexer.search import SearchService
-from indexer.store import Store, SyncReport
+from indexer.records import CorpusSummary, SyncReport
+from indexer.store import Store
 
 
 class Engine:
@@ -17,9 +18,9 @@ class Engine:
     def __init__(self, store: Store):
         self.store = store
         self.service = SearchService(store)
-        self._summary: tuple[object, dict] | None = None
+        self._summary: tuple[object, CorpusSummary] | None = None
 
-    def summary(self) -> dict:
+    def summary(self) -> CorpusSummary:
         """``corpus_summary()``, read again only after the index changed."""
         searcher = self.service.searcher()
         generation = (id(self.service), searcher.ixreader.generation())
@@ -32,7 +33,7 @@ class Engine:
     def add_uploads(self, items: Iterable[tuple[str, bytes | Path]]) -> SyncReport:
         """Add uploaded files through the store's single-writer path."""
         report = self.store.add_uploads(items)
-        if any(o.status in ("added", "updated") for o in report.outcomes):
+        if report.changed:
             # Searchers look for a new commit at most once a second; the upload
             # page promises the file is searchable on the very next request.
             self.service.refresh()

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import unicodedata
-from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from indexer.readers import supported_suffixes
-from indexer.store import FileOutcome
+from indexer.records import FileOutcome
 from web.engine import get_engine
 from web.messages import zh
 
 bp = Blueprint("upload", __name__)
 
 STATUS_LABELS = {"added": "已添加", "updated": "已更新", "unchanged": "未变化", "refused": "已拒绝"}
-MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
 
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
@@ -47,20 +44,6 @@ def reason_zh(outcome: FileOutcome) -> str:
     return zh(outcome.code) if outcome.code else outcome.reason
 
 
-def base_name(filename: str) -> str:
-    """The last part of a client's file name, as the store will keep it."""
-    return PurePosixPath(filename.replace("\\", "/")).name
-
-
-def name_problem(name: str) -> str | None:
-    """Why the store could not save a file under ``name``, checked before it tries."""
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return "文件名含有控制字符"
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        return f"文件名太长（最多 {MAX_NAME_BYTES} 字节）"
-    return None
-
-
 def _page(status: int = 200, **context) -> ResponseReturnValue:
     return render_template("upload.html", suffixes=supported_suffixes(), **context), status
 
@@ -83,15 +66,8 @@ def upload() -> ResponseReturnValue:
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
         return _page(400, error="请先选择要上传的文件。")
-    outcomes: list[FileOutcome] = []
-    items: list[tuple[str, bytes]] = []
-    for storage in files:
-        name = base_name(storage.filename or "")
-        problem = name_problem(name)
-        if problem:
-            outcomes.append(FileOutcome(name, "refused", reason=problem))
-        else:
-            items.append((name, storage.read()))
-    if items:
-        outcomes.extend(get_engine().add_uploads(items).outcomes)
+    # The store applies the one file-name rule (indexer/corpus.py) and refuses
+    # a bad name with its code, as it does for `zhsearch add`.
+    items = [(storage.filename or "", storage.read()) for storage in files]
+    outcomes = get_engine().add_uploads(items).outcomes
     return _page(outcomes=outcomes, labels=STATUS_LABELS, reason_zh=reason_zh)

@@ -1,0 +1,113 @@
+"""The corpus folder: which files are reports, what a report may be called, how it is written.
+
+One rule for a report's name serves the CLI and the web; the size limit and
+the atomic write are here too, with the paths of the user's dictionary and
+synonyms, which live beside the reports.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from indexer.errors import UnsupportedFile
+from indexer.readers import is_supported
+
+USER_DICTIONARY = "userdict.dic"
+USER_SYNONYMS = "synonyms.dic"
+
+# Larger files are refused before they are read: a report this size is
+# almost certainly not one report, and reading it would hold it all in memory.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
+
+TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller reports"
+
+
+def base_name(filename: str) -> str:
+    """The last part of a client's file name, as the corpus keeps it: never a path.
+
+    >>> base_name("C:\\\\Users\\\\a\\\\报告.txt"), base_name("../../etc/passwd")
+    ('报告.txt', 'passwd')
+    """
+    return Path(filename.replace("\\", "/")).name
+
+
+def name_problem(name: str) -> UnsupportedFile | None:
+    """Why ``name`` cannot be a report's file name, or None; one rule for the CLI and the web.
+
+    >>> name_problem("报告.txt") is None, name_problem(".hidden.txt").code
+    (True, 'name_hidden')
+    """
+    if not name:
+        return UnsupportedFile("(no name)", "the file has no name", code="bad_name")
+    if name.startswith("."):
+        return UnsupportedFile(name, "not a valid file name: it starts with a dot",
+                               code="name_hidden")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return UnsupportedFile(name, "not a valid file name: it holds control characters",
+                               code="name_control")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return UnsupportedFile(name, f"not a valid file name: longer than {MAX_NAME_BYTES} bytes",
+                               code="name_too_long")
+    return None
+
+
+def refuse_if_too_large(name: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise UnsupportedFile(name, TOO_LARGE, code="too_large")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Corpus:
+    """A folder of report files."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    @property
+    def user_dictionary(self) -> Path:
+        return self.folder / USER_DICTIONARY
+
+    @property
+    def synonyms_file(self) -> Path:
+        return self.folder / USER_SYNONYMS
+
+    def files(self) -> dict[str, Path]:
+        """Report files under the folder, by path relative to it; hidden ones skipped."""
+        found: dict[str, Path] = {}
+        if not self.folder.is_dir():
+            return found
+        for path in sorted(self.folder.rglob("*")):
+            rel = path.relative_to(self.folder)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if path.is_file() and is_supported(path):
+                found[rel.as_posix()] = path
+        return found
+
+    def path_of(self, source: str) -> Path | None:
+        """The path of the report called ``source``, or None when that name
+        leads out of the folder (``../``) or to the folder itself."""
+        path = self.folder / source.replace("\\", "/").strip("/")
+        folder = self.folder.resolve()
+        resolved = path.resolve()
+        if not resolved.is_relative_to(folder) or resolved == folder:
+            return None
+        return path

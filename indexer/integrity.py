@@ -1,0 +1,62 @@
+"""Whether the index matches the corpus, repairing it when not, and what it holds.
+
+``check`` compares every corpus file with its record in the index (content
+hash, passage count) and looks for orphans; ``repair`` indexes the files it
+named anew; ``stats`` counts from the file records, as the home page does.
+"""
+
+from __future__ import annotations
+
+from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
+from indexer.store import Progress, Store
+
+
+def check(store: Store) -> list[Problem]:
+    """Every corpus file indexed once, with its current content; no orphans."""
+    problems: list[Problem] = []
+    files = store.corpus_files()
+    with store.open_index(create=False).searcher() as searcher:
+        records = store.file_records(searcher)
+        for source in sorted(set(files) - set(records)):
+            problems.append(Problem(source, "in the corpus but not indexed"))
+        for source in sorted(set(records) - set(files)):
+            problems.append(Problem(source, "indexed but no longer in the corpus"))
+        indexed_sources = {t.decode("utf-8") for t in searcher.reader().lexicon("source")}
+        for source in sorted(indexed_sources - set(records)):
+            if any(True for _ in searcher.document_numbers(source=source)):
+                problems.append(Problem(source, "passages without a file record"))
+        for source, record in sorted(records.items()):
+            if source in files and content_hash(files[source].read_bytes()) != record.file_hash:
+                problems.append(Problem(source, "changed since it was indexed"))
+                continue
+            expected = record.passages + 1  # the passages and the record
+            held = sum(1 for _ in searcher.document_numbers(source=source))
+            if held != expected:
+                problems.append(Problem(
+                    source, f"{held - 1} passages indexed, {expected - 1} expected"))
+    return problems
+
+
+def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
+    """Index the files that :func:`check` found wrong anew, in one commit."""
+    sources = sorted({p.source for p in problems})
+    return store.reindex(sources, progress) if sources else SyncReport()
+
+
+def summary(store: Store) -> CorpusSummary:
+    with store.open_index(create=False).searcher() as searcher:
+        return CorpusSummary.of(store.file_records(searcher))
+
+
+def stats(store: Store) -> dict:
+    """Counts of files, articles and passages, and the index size on disk."""
+    with store.open_index(create=False).searcher() as searcher:
+        held = CorpusSummary.of(store.file_records(searcher))
+        terms = sum(1 for _ in searcher.lexicon("content"))
+    size = sum(f.stat().st_size for f in store.index_dir.iterdir() if f.is_file())
+    return {
+        "corpus": str(store.corpus_dir), "index": str(store.index_dir),
+        "files": held.files, "articles": held.articles, "passages": held.passages,
+        "terms": terms, "index_bytes": size,
+        "first_date": held.first_date, "last_date": held.last_date,
+    }
