@@ -92,7 +92,7 @@ def zhsearch_ranker(corpus: Path, index_dir: Path) -> Ranker:
     store.sync()
     service = SearchService(store)
     # The search call includes highlighting, as for the CLI and the web.
-    return lambda question: [h["source"] for h in service.search(question, limit=TOP)["hits"]]
+    return lambda question: [h.source for h in service.search(question, limit=TOP).hits]
 
 
 def evaluate(rank: Ranker, questions: list[tuple[str, str]]) -> dict:

@@ -129,7 +129,7 @@ def profile_queries(corpus: Path, index_dir: Path, slowest: int, repeat: int, to
     print("| query | warm median ms | total hits |")
     print("|---|---|---|")
     for query in worst:
-        print(f"| {query} | {timings[query]:.1f} | {service.search(query, limit=10)['total']} |")
+        print(f"| {query} | {timings[query]:.1f} | {service.search(query, limit=10).total} |")
     for query in worst:
         profile = cProfile.Profile()
         profile.enable()

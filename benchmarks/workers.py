@@ -57,7 +57,7 @@ def searcher(engine: str, corpus: Path, index_dir: Path) -> Search:
 
         def run(query: str) -> tuple[int, int | None]:
             result = service.search(query, limit=10)
-            return len(result["hits"]), result["total"]
+            return len(result.hits), result.total
     else:
         import baseline
 

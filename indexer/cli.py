@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import sys
@@ -16,10 +15,10 @@ from indexer.errors import NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
-from indexer.records import SyncReport
+from indexer.highlight import Snippet
+from indexer.records import SearchResult, SyncReport
 from indexer.store import Store
 
-_MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
 class BadUsage(click.ClickException):
@@ -248,33 +247,33 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     result = service.search(" ".join(query), page=page, limit=limit, source=source,
                             date_from=date_from, date_to=date_to, sort=sort)
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
     _echo_results(result)
 
 
-def _terminal_text(fragment: str) -> str:
-    marked = _MARK.sub(lambda m: click.style(m.group(1), fg="red", bold=True), fragment)
-    return html.unescape(marked)
+def _terminal_text(snippet: Snippet) -> str:
+    """The snippet with its matched characters in bold red (plain when not a terminal)."""
+    return "".join(click.style(text, fg="red", bold=True) if marked else text
+                   for text, marked in snippet.pieces())
 
 
-def _echo_results(result: dict) -> None:
-    total, hits = result["total"], result["hits"]
-    if not total:
-        click.echo(f"No passages match {result['query']}.")
-        if result.get("suggestion"):
-            click.echo(f"Did you mean: {result['suggestion']}")
+def _echo_results(result: SearchResult) -> None:
+    if not result.total:
+        click.echo(f"No passages match {result.query}.")
+        if result.suggestion:
+            click.echo(f"Did you mean: {result.suggestion}")
         return
-    first = (result["page"] - 1) * result["limit"] + 1 if result["limit"] else 1
+    hits, first = result.hits, result.first
     shown = f"{first}-{first + len(hits) - 1} of " if hits else "none of "
-    click.echo(f"{shown}{total} passages match {result['query']} ({result['took_ms']} ms)")
+    click.echo(f"{shown}{result.total} passages match {result.query} ({result.took_ms} ms)")
     for number, hit in enumerate(hits, start=first):
-        heading = hit["title"] + (f" · {hit['section']}" if hit["section"] else "")
+        heading = hit.title + (f" · {hit.section}" if hit.section else "")
         click.echo("")
         click.echo(click.style(f"[{number}] {heading}", bold=True))
-        where = [hit["source"], f"¶{hit['paragraph']}"] + ([hit["date"]] if hit["date"] else [])
+        where = [hit.source, f"¶{hit.paragraph}"] + ([hit.date] if hit.date else [])
         click.echo("    " + " · ".join(where))
-        click.echo("    " + _terminal_text(hit["highlight"]))
+        click.echo("    " + _terminal_text(hit.snippet))
 
 
 @cli.command()

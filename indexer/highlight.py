@@ -1,4 +1,4 @@
-"""Mark the matched characters of a passage, as escaped HTML.
+"""Find the matched characters of a passage: spans, snippets, and their HTML.
 
 Matching runs on the normalised text, whose characters line up one to one
 with the original, so the marks land on the original characters even where
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from indexer.normalize import normalize_text
 
@@ -28,29 +29,83 @@ def _needle_pattern(needle: str) -> str:
     return body
 
 
-def match_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of ``text`` matching any needle; overlapping or
-    adjacent spans merged.
+class Highlighter:
+    """The query's needles, compiled once per request and applied to every hit.
 
-    >>> match_spans("爱心托管服务，開設爱心托管班", ["爱心托管", "托管", "开设"])
+    >>> Highlighter(["爱心托管", "托管", "开设"]).spans("爱心托管服务，開設爱心托管班")
     [(0, 4), (7, 13)]
     """
-    needles = sorted({n for n in needles if n and n.strip()}, key=len, reverse=True)
-    if not needles:
-        return []
-    normalised = normalize_text(text)
-    spans: list[tuple[int, int]] = []
-    for needle in needles:  # each needle on its own, so overlaps are all found
-        for match in re.finditer(_needle_pattern(needle), normalised):
-            spans.append(match.span())
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+
+    def __init__(self, needles: Iterable[str]):
+        ordered = sorted({n for n in needles if n and n.strip()}, key=len, reverse=True)
+        # Each needle on its own, so that overlapping matches are all found.
+        self._patterns = [re.compile(_needle_pattern(n)) for n in ordered]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of ``text`` matching any needle; overlapping or adjacent spans merged."""
+        if not self._patterns:
+            return []
+        normalised = normalize_text(text)
+        spans = sorted(m.span() for p in self._patterns for m in p.finditer(normalised))
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def snippet(self, text: str, size: int = FRAGMENT_CHARS) -> Snippet:
+        """A sentence-sized stretch of ``text`` around its first matches."""
+        spans = self.spans(text)
+        start, end = fragment_bounds(text, spans, size)
+        return Snippet(text, start, end, tuple(spans))
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """An excerpt of a passage, ``text[start:end]``, with the matched spans
+    (offsets into ``text``); each front door renders it its own way.
+
+    >>> snippet = Highlighter(["劳模"]).snippet("<b>劳模</b>精神")
+    >>> snippet.html()
+    '&lt;b&gt;<mark>劳模</mark>&lt;/b&gt;精神'
+    >>> list(snippet.pieces())
+    [('<b>', False), ('劳模', True), ('</b>精神', False)]
+    """
+
+    text: str
+    start: int
+    end: int
+    spans: tuple[tuple[int, int], ...]
+
+    def pieces(self) -> Iterator[tuple[str, bool]]:
+        """The excerpt as ``(text, matched)`` pieces, "…" where it is cut."""
+        at = self.start
+        if self.start > 0:
+            yield "…", False
+        for s, e in self.spans:
+            s, e = max(s, self.start), min(e, self.end)
+            if s >= e:
+                continue
+            if s > at:
+                yield self.text[at:s], False
+            yield self.text[s:e], True
+            at = e
+        if at < self.end:
+            yield self.text[at:self.end], False
+        if self.end < len(self.text):
+            yield "…", False
+
+    def html(self) -> str:
+        """Escaped HTML with ``<mark>`` around the matched characters."""
+        return "".join(f"<mark>{html.escape(t)}</mark>" if marked else html.escape(t)
+                       for t, marked in self.pieces())
+
+
+def match_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """:meth:`Highlighter.spans` for one text."""
+    return Highlighter(needles).spans(text)
 
 
 def mark_html(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
@@ -105,7 +160,4 @@ def highlight(text: str, needles: Iterable[str], size: int = FRAGMENT_CHARS) -> 
     >>> highlight("<b>劳模</b>精神", ["劳模"])
     '&lt;b&gt;<mark>劳模</mark>&lt;/b&gt;精神'
     """
-    spans = match_spans(text, needles)
-    start, end = fragment_bounds(text, spans, size)
-    return ("…" if start > 0 else "") + mark_html(text, spans, start, end) + \
-        ("…" if end < len(text) else "")
+    return Highlighter(needles).snippet(text, size).html()

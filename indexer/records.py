@@ -2,8 +2,10 @@
 
 One place names every stored field: the schema, the ids of passages, files
 and articles, the hashes, and the records of a file, of what happened to a
-file, of a problem ``check`` found and of a sync. The search's records
-(hits, snippets, results) come from these fields too.
+file, of a problem ``check`` found, of a sync and of the corpus. The search's
+records (a hit with its snippet, a result, an article) are built from the
+same stored fields; ``to_json()`` gives the public JSON, and each front door
+decides how to render the rest.
 
 >>> file_key("000_37542822596f49c6.txt")
 '6ebb69ef47d6'
@@ -20,6 +22,7 @@ from whoosh.fields import ID, STORED, Schema
 
 from indexer.analysis import ChineseTextField
 from indexer.errors import UnsupportedFile
+from indexer.highlight import Snippet
 
 SCHEMA_VERSION = 2  # 2: characters simplified one by one; fewer indexed fields
 FILE, META = "file", "meta"  # the kinds of the two records that are not passages
@@ -140,3 +143,93 @@ class CorpusSummary:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One matching passage of a search."""
+
+    id: str
+    source: str
+    title: str
+    section: str
+    date: str | None
+    paragraph: int | None
+    score: float | None  # None when sorted by date: no relevance is computed then
+    text: str
+    snippet: Snippet
+    kind: str | None
+    article: str | None
+    page: int | None
+
+    @property
+    def highlight(self) -> str:
+        """The snippet as escaped HTML with ``<mark>`` tags (the JSON's ``highlight``)."""
+        return self.snippet.html()
+
+    @classmethod
+    def from_stored(cls, doc: dict, snippet: Snippet, score: float | None) -> Hit:
+        return cls(doc["id"], doc["source"], doc.get("title", ""), doc.get("section", ""),
+                   doc.get("date"), doc.get("paragraph"), score, doc["content"], snippet,
+                   doc.get("kind"), doc.get("article"), doc.get("page"))
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "source": self.source, "title": self.title, "section": self.section,
+            "date": self.date, "paragraph": self.paragraph, "score": self.score,
+            "text": self.text, "highlight": self.highlight, "kind": self.kind,
+            "article": self.article, "page": self.page,
+        }
+
+
+@dataclass
+class SearchResult:
+    """A page of hits, the exact total, and what the search made of the query."""
+
+    query: str
+    page: int
+    limit: int
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    took_ms: float = 0.0
+    suggestion: str | None = None  # "did you mean", when nothing matched
+    relaxed: bool = False  # ranked by shared words: no passage held them all
+
+    @property
+    def first(self) -> int:
+        """The rank of the first hit on this page (1-based)."""
+        return (self.page - 1) * self.limit + 1 if self.limit else 1
+
+    def to_json(self) -> dict:
+        """The object of ``zhsearch search --json`` and ``/api/search``."""
+        return {"query": self.query, "total": self.total, "page": self.page,
+                "limit": self.limit, "took_ms": self.took_ms,
+                "hits": [hit.to_json() for hit in self.hits],
+                "suggestion": self.suggestion, "relaxed": self.relaxed}
+
+
+@dataclass
+class ArticlePassage:
+    id: str
+    paragraph: int
+    kind: str
+    section: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def html(self) -> str:
+        """The passage as escaped HTML, every match of the query marked."""
+        return Snippet(self.text, 0, len(self.text), self.spans).html()
+
+
+@dataclass
+class ArticleView:
+    """A whole article, its passages in order."""
+
+    id: str
+    title: str
+    source: str
+    date: str | None
+    byline: str
+    passages: list[ArticlePassage]

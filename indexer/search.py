@@ -1,4 +1,5 @@
-"""Searching an index: results as the JSON object the CLI and the web share."""
+"""Searching an index: typed results (:class:`SearchResult`, :class:`Hit` with its
+:class:`Snippet`) that the CLI and the web render, each in its own way."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from indexer.errors import QueryError
-from indexer.highlight import highlight, mark_html, match_spans
+from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query
-from indexer.records import FILE, CorpusSummary
+from indexer.records import (FILE, ArticlePassage, ArticleView, CorpusSummary, Hit,
+                             SearchResult)
 from indexer.store import Store
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
@@ -129,11 +131,11 @@ class SearchService:
 
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
-               date_to: str | None = None, sort: str = "relevance") -> dict:
+               date_to: str | None = None, sort: str = "relevance") -> SearchResult:
         """Run a query; ``limit=0`` returns every hit on one page.
 
-        Returns ``{"query", "total", "page", "limit", "took_ms", "hits",
-        "suggestion", "relaxed"}``, the object of ``zhsearch search --json``.
+        ``result.to_json()`` is the object of ``zhsearch search --json``.
+        Raises :class:`QueryError` for a request that cannot be run as given.
         """
         started = time.perf_counter()
         if not text or not text.strip():
@@ -153,8 +155,7 @@ class SearchService:
                              hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
         compiled = compile_query(text, vocab, self.synonyms)
-        result = {"query": text, "total": 0, "page": page, "limit": limit,
-                  "took_ms": 0.0, "hits": [], "suggestion": None, "relaxed": False}
+        result = SearchResult(text, page, limit)
         results = self._results(searcher, compiled, page, limit, sort, source, date_from, date_to)
         if results is not None and len(results) == 0:
             # Nothing holds every word (a question typed with few words):
@@ -162,17 +163,22 @@ class SearchService:
             relaxed = compile_query(text, vocab, self.synonyms, relaxed=True)
             if relaxed.query != compiled.query:
                 compiled = relaxed
-                result["relaxed"] = True
+                result.relaxed = True
                 results = self._results(searcher, compiled, page, limit, sort, source,
                                         date_from, date_to)
         if results is not None:
-            result["total"] = len(results)
+            result.total = len(results)
             first = 0 if limit == 0 else (page - 1) * limit
             hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
-            result["hits"] = [self._hit(h, compiled, scored=sort != "date") for h in hits]
-        if result["total"] == 0:
-            result["suggestion"] = self._suggestion(text, searcher)
-        result["took_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            # The needles are compiled once for every hit of the page.
+            marker = Highlighter(compiled.needles)
+            scored = sort != "date"  # sorted by date, Whoosh computes no relevance
+            result.hits = [Hit.from_stored(h.fields(), marker.snippet(h["content"]),
+                                           round(h.score or 0.0, 3) if scored else None)
+                           for h in hits]
+        if result.total == 0:
+            result.suggestion = self._suggestion(text, searcher)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
     @staticmethod
@@ -203,37 +209,20 @@ class SearchService:
         found = query is not None and _run(searcher, query, 1)
         return corrected if found else None
 
-    @staticmethod
-    def _hit(hit, compiled: CompiledQuery, scored: bool = True) -> dict:
-        doc = hit.fields()
-        # Sorted by date, Whoosh computes no relevance: the score is null then.
-        score = round(hit.score or 0.0, 3) if scored else None
-        return {
-            "id": doc["id"], "source": doc["source"], "title": doc.get("title", ""),
-            "section": doc.get("section", ""), "date": doc.get("date"),
-            "paragraph": doc.get("paragraph"), "score": score,
-            "text": doc["content"], "highlight": highlight(doc["content"], compiled.needles),
-            "kind": doc.get("kind"), "article": doc.get("article"), "page": doc.get("page"),
-        }
-
-    def article(self, article_id: str, query: str = "") -> dict | None:
+    def article(self, article_id: str, query: str = "") -> ArticleView | None:
         """A whole article, its passages in order, every match of ``query`` marked."""
         searcher = self.searcher()
         docs = [searcher.stored_fields(n) for n in searcher.document_numbers(article=article_id)]
         if not docs:
             return None
         docs.sort(key=lambda d: d["paragraph"])
-        needles = self.compile(query).needles if query.strip() else []
+        marker = Highlighter(self.compile(query).needles if query.strip() else [])
         first = docs[0]
-        return {
-            "id": article_id, "title": first.get("title", ""), "source": first["source"],
-            "date": first.get("date"), "byline": first.get("byline", ""),
-            "passages": [{
-                "id": d["id"], "paragraph": d["paragraph"], "kind": d["kind"],
-                "section": d.get("section", ""), "text": d["content"],
-                "html": mark_html(d["content"], match_spans(d["content"], needles)),
-            } for d in docs],
-        }
+        return ArticleView(
+            article_id, first.get("title", ""), first["source"], first.get("date"),
+            first.get("byline", ""),
+            [ArticlePassage(d["id"], d["paragraph"], d["kind"], d.get("section", ""),
+                            d["content"], tuple(marker.spans(d["content"]))) for d in docs])
 
     def corpus_summary(self) -> CorpusSummary:
         """Reports and passages in the index (as ``zhsearch stats`` counts them),

@@ -324,9 +324,9 @@ def test_docx_and_pdf_are_searchable_end_to_end(corpus_dir: Path, index_dir: Pat
     assert report.refused[0].reason
 
     service = SearchService(store)
-    hits = service.search("荔枝节")["hits"]
-    assert [h["source"] for h in hits] == ["report.docx"]
-    hits = [h for h in service.search("代表大会", limit=0)["hits"] if h["source"] == "paper.pdf"]
-    assert [(h["text"], h["page"]) for h in hits] == [(P2, 1)]
-    hits = service.search("龙舟赛")["hits"]
-    assert [(h["source"], h["page"]) for h in hits] == [("paper.pdf", 1)]
+    hits = service.search("荔枝节").hits
+    assert [h.source for h in hits] == ["report.docx"]
+    hits = [h for h in service.search("代表大会", limit=0).hits if h.source == "paper.pdf"]
+    assert [(h.text, h.page) for h in hits] == [(P2, 1)]
+    hits = service.search("龙舟赛").hits
+    assert [(h.source, h.page) for h in hits] == [("paper.pdf", 1)]

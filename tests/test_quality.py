@@ -22,7 +22,7 @@ def _service(tmp_path, files: dict[str, str], dictionary: str = "", synonyms: st
 
 
 def _sources(result):
-    return [h["source"] for h in result["hits"]]
+    return [h.source for h in result.hits]
 
 
 def test_domain_words_stay_whole():
@@ -37,9 +37,9 @@ def test_synonyms_work_both_ways_and_rank_after_the_exact_word(tmp_path):
     })
     result = service.search("劳模")
     assert _sources(result) == ["exact.txt", "synonym.txt"]
-    assert "<mark>劳动模范</mark>" in result["hits"][1]["highlight"]
+    assert "<mark>劳动模范</mark>" in result.hits[1].highlight
     assert _sources(service.search("劳动模范")) == ["synonym.txt", "exact.txt"]
-    assert service.search('"劳模"')["total"] == 1  # quoted: the exact text only
+    assert service.search('"劳模"').total == 1  # quoted: the exact text only
 
 
 def test_users_add_synonyms_and_words_in_the_corpus_folder(tmp_path):
@@ -55,7 +55,7 @@ def test_changing_the_user_dictionary_triggers_a_reindex(tmp_path):
     store.sync()
     assert not store.is_stale()
     assert "暖企行动" in segment("推进暖企行动计划")
-    assert service.search("暖企行动")["total"] == 1
+    assert service.search("暖企行动").total == 1
 
 
 def test_question_words_do_not_decide_a_match(tmp_path):
@@ -71,9 +71,9 @@ def test_question_words_do_not_decide_a_match(tmp_path):
 def test_did_you_mean_offers_the_homophone_that_finds_something(tmp_path):
     _, service = _service(tmp_path, {"a.txt": "劳模精神代代相传，劳动创造幸福。"})
     result = service.search("劳摸")
-    assert (result["total"], result["suggestion"]) == (0, "劳模")
-    assert service.search("劳模")["suggestion"] is None
-    assert service.search("完全无关的词汇")["suggestion"] is None
+    assert (result.total, result.suggestion) == (0, "劳模")
+    assert service.search("劳模").suggestion is None
+    assert service.search("完全无关的词汇").suggestion is None
 
 
 def test_did_you_mean_on_the_command_line(tmp_path):
@@ -94,8 +94,8 @@ def test_a_question_whose_words_are_not_all_in_one_passage_still_finds_it(tmp_pa
     })
     result = service.search("总工会发了多少慰问品？")  # 慰问品 is not in the passage
     assert _sources(result) == ["answer.txt"]
-    assert result["relaxed"] is True
-    assert service.search("总工会 慰问品")["total"] == 0  # typed as keywords: AND
+    assert result.relaxed is True
+    assert service.search("总工会 慰问品").total == 0  # typed as keywords: AND
 
 
 def test_questions_rank_the_passage_that_repeats_their_wording_first(tmp_path):

@@ -45,7 +45,7 @@ def _zhsearch(store: Store, *args: str, **popen) -> subprocess.Popen:
 
 def _snapshot(store: Store) -> tuple[int, list[str]]:
     result = SearchService(store).search("黎贤花 OR 故宫 OR 工人文化宫", limit=0)
-    return result["total"], sorted(h["id"] for h in result["hits"])
+    return result.total, sorted(h.id for h in result.hits)
 
 
 def _kill_while_running(process: subprocess.Popen, after: float) -> None:
@@ -84,7 +84,7 @@ def test_sigkill_mid_write_leaves_the_index_as_it_was(store, tmp_path, command, 
     fresh = Store(store.corpus_dir, store.index_dir)
     assert integrity.check(fresh) == []
     service = SearchService(fresh)
-    assert all(service.search(f"甲{n}乙")["total"] == 1 for n in range(files))
+    assert all(service.search(f"甲{n}乙").total == 1 for n in range(files))
     assert _snapshot(fresh)[0] == before[0]
 
 
@@ -100,7 +100,7 @@ def test_two_adds_started_together_both_succeed(store, tmp_path):
     fresh = Store(store.corpus_dir, store.index_dir)
     assert integrity.check(fresh) == []
     service = SearchService(fresh)
-    assert [service.search(f"并发{n}号")["total"] for n in range(2)] == [1, 1]
+    assert [service.search(f"并发{n}号").total for n in range(2)] == [1, 1]
 
 
 HOLD_LOCK = """
@@ -148,18 +148,18 @@ def test_a_lock_left_by_a_killed_process_does_not_block(store, tmp_path):
 
 def test_searches_keep_answering_while_a_file_is_added(store, tmp_path):
     service = SearchService(store)
-    expected = service.search("黎贤花")["total"]
+    expected = service.search("黎贤花").total
     big = tmp_path / "big.txt"
     big.write_text(_report(20000, "写入中"), encoding="utf-8")
     writer = threading.Thread(target=Store(store.corpus_dir, store.index_dir).add_files, args=([big],))
     writer.start()
     answers = []
     while writer.is_alive():
-        answers.append(service.search("黎贤花")["total"])
+        answers.append(service.search("黎贤花").total)
     writer.join()
     assert answers and set(answers) == {expected}
     time.sleep(1.1)  # past the searcher's refresh interval
-    assert service.search("写入中")["total"] == 1
+    assert service.search("写入中").total == 1
 
 
 def test_a_huge_file_is_refused_without_reading_it(store, tmp_path):
@@ -211,4 +211,4 @@ def test_corpus_files_are_written_atomically(store, tmp_path, monkeypatch):
         ("refused", "cannot write it to the corpus: No space left on device")]
     assert target.read_bytes() == original
     assert not [p for p in Path(store.corpus_dir).iterdir() if p.name.startswith(".zhsearch-")]
-    assert SearchService(store).search("故宫")["total"] > 0
+    assert SearchService(store).search("故宫").total > 0

@@ -24,10 +24,10 @@ def test_long_strings_that_begin_and_end_inside_words_are_found(service, seed_te
     expected = seed_text.replace("\n", "").count(text)
     assert expected > 0
     for query in (text, f'"{text}"'):
-        hits = service.search(query, limit=0, source=SEED.name)["hits"]
-        assert sum(h["text"].count(text) for h in hits) == expected, query
-    quoted = service.search(f'"{text}"', limit=0, source=SEED.name)["hits"]
-    assert all(text in h["text"] for h in quoted)
+        hits = service.search(query, limit=0, source=SEED.name).hits
+        assert sum(h.text.count(text) for h in hits) == expected, query
+    quoted = service.search(f'"{text}"', limit=0, source=SEED.name).hits
+    assert all(text in h.text for h in quoted)
 
 
 @pytest.mark.parametrize("word", SEED_WORDS)
@@ -35,13 +35,13 @@ def test_every_occurrence_in_the_report_is_found(service, seed_text, word):
     expected = seed_text.replace("\n", "").count(word)
     assert expected > 0
     result = service.search(word, limit=0, source=SEED.name)
-    found = sum(hit["text"].count(word) for hit in result["hits"])
+    found = sum(hit.text.count(word) for hit in result.hits)
     assert found == expected
-    assert result["total"] == len(result["hits"])
+    assert result.total == len(result.hits)
     forms = [word, *Synonyms.load().of(word)]
-    for hit in result["hits"]:
-        marked = re.findall(r"<mark>(.*?)</mark>", hit["highlight"])
-        assert any(form in m for m in marked for form in forms), hit["highlight"]
+    for hit in result.hits:
+        marked = re.findall(r"<mark>(.*?)</mark>", hit.highlight)
+        assert any(form in m for m in marked for form in forms), hit.highlight
 
 
 def _corpus(tmp_path, files: dict[str, str]) -> SearchService:
@@ -55,7 +55,7 @@ def _corpus(tmp_path, files: dict[str, str]) -> SearchService:
 
 
 def _sources(result) -> list[str]:
-    return [h["source"] for h in result["hits"]]
+    return [h.source for h in result.hits]
 
 
 def test_word_matches_rank_above_matches_inside_other_words(tmp_path):
@@ -65,9 +65,9 @@ def test_word_matches_rank_above_matches_inside_other_words(tmp_path):
 
 
 def test_quoted_phrase_matches_adjacent_text_only(service):
-    assert service.search('"爱心托管服务"')["total"] == 1
-    assert service.search('"服务爱心托管"')["total"] == 0
-    assert service.search("服务 爱心托管")["total"] >= 1
+    assert service.search('"爱心托管服务"').total == 1
+    assert service.search('"服务爱心托管"').total == 0
+    assert service.search("服务 爱心托管").total >= 1
 
 
 def test_phrase_does_not_match_across_punctuation(tmp_path):
@@ -85,32 +85,32 @@ def test_unquoted_multiword_query_ranks_the_adjacent_phrase_first(tmp_path):
 
 def test_all_terms_must_occur(service):
     both = service.search("劳模 黎贤花")
-    assert both["total"] == 1
-    assert "黎贤花" in both["hits"][0]["text"] and "劳模" in both["hits"][0]["text"]
-    assert service.search("劳模 不存在的词语")["total"] == 0
+    assert both.total == 1
+    assert "黎贤花" in both.hits[0].text and "劳模" in both.hits[0].text
+    assert service.search("劳模 不存在的词语").total == 0
 
 
 def test_minus_excludes_and_or_widens(service):
     with_word = service.search("劳模", limit=0, source=SEED.name)
     without = service.search("劳模 -宣讲", limit=0, source=SEED.name)
-    assert without["total"] == with_word["total"] - 1
-    assert not any("宣讲" in h["text"] for h in without["hits"])
+    assert without.total == with_word.total - 1
+    assert not any("宣讲" in h.text for h in without.hits)
     either = service.search("黎贤花 OR 大旺工匠", limit=0)
-    assert either["total"] == 2
+    assert either.total == 2
 
 
 def test_normalisation_applies_to_queries(tmp_path):
     service = _corpus(tmp_path, {"n.txt": "2023年IBM与劳模座谈。"})
     for query in ["勞模", "２０２３", "ＩＢＭ", "ibm", "IBM"]:
-        assert service.search(query)["total"] == 1, query
-    assert "<mark>勞模</mark>" not in service.search("勞模")["hits"][0]["highlight"]
-    assert "<mark>劳模</mark>" in service.search("勞模")["hits"][0]["highlight"]
+        assert service.search(query).total == 1, query
+    assert "<mark>勞模</mark>" not in service.search("勞模").hits[0].highlight
+    assert "<mark>劳模</mark>" in service.search("勞模").hits[0].highlight
 
 
 def test_traditional_documents_are_found_by_simplified_queries(tmp_path):
     service = _corpus(tmp_path, {"t.txt": "全國勞動模範黎賢花。"})
-    hit = service.search("劳动模范")["hits"][0]
-    assert hit["highlight"] == "全國<mark>勞動模範</mark>黎賢花。"
+    hit = service.search("劳动模范").hits[0]
+    assert hit.highlight == "全國<mark>勞動模範</mark>黎賢花。"
 
 
 @pytest.mark.parametrize("query", [
@@ -119,8 +119,8 @@ def test_traditional_documents_are_found_by_simplified_queries(tmp_path):
 ])
 def test_any_input_gives_results_or_nothing_never_an_error(service, query):
     result = service.search(query)
-    assert result["total"] >= 0
-    assert isinstance(result["hits"], list)
+    assert result.total >= 0
+    assert isinstance(result.hits, list)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -133,46 +133,47 @@ def test_bad_requests_raise_a_clear_query_error(service, kwargs, message):
 
 
 def test_results_have_the_documented_json_shape(service):
-    result = service.search("劳模", limit=1)
-    assert set(result) >= {"query", "total", "page", "limit", "took_ms", "hits"}
+    result = service.search("劳模", limit=1).to_json()
+    assert list(result) == ["query", "total", "page", "limit", "took_ms", "hits",
+                            "suggestion", "relaxed"]
     assert (result["query"], result["page"], result["limit"]) == ("劳模", 1, 1)
     hit = result["hits"][0]
-    assert set(hit) >= {"id", "source", "title", "section", "date", "paragraph", "score",
-                        "text", "highlight"}
+    assert list(hit) == ["id", "source", "title", "section", "date", "paragraph", "score",
+                         "text", "highlight", "kind", "article", "page"]
     assert isinstance(hit["paragraph"], int) and isinstance(hit["score"], float)
 
 
 def test_pages_and_limit_zero(service):
     everything = service.search("工会", limit=0)
-    assert everything["total"] == len(everything["hits"]) > 3
+    assert everything.total == len(everything.hits) > 3
     page1 = service.search("工会", page=1, limit=2)
     page2 = service.search("工会", page=2, limit=2)
-    ids = [h["id"] for h in page1["hits"] + page2["hits"]]
-    assert ids == [h["id"] for h in everything["hits"][:4]]
-    assert service.search("工会", page=10**9)["hits"] == []
+    ids = [h.id for h in page1.hits + page2.hits]
+    assert ids == [h.id for h in everything.hits[:4]]
+    assert service.search("工会", page=10**9).hits == []
 
 
 def test_highlight_escapes_document_text_and_marks_only_matches(tmp_path):
     service = _corpus(tmp_path, {"h.txt": "<script>alert(1)</script>劳模&工匠。"})
-    highlight = service.search("劳模")["hits"][0]["highlight"]
+    highlight = service.search("劳模").hits[0].highlight
     assert highlight == "&lt;script&gt;alert(1)&lt;/script&gt;<mark>劳模</mark>&amp;工匠。"
 
 
 def test_long_passages_are_cut_to_the_sentences_around_the_match(service):
-    hit = service.search("黎贤花")["hits"][0]
-    assert len(hit["text"]) > 300
-    fragment = re.sub(r"</?mark>", "", hit["highlight"]).strip("…")
-    assert "黎贤花" in fragment and len(fragment) < len(hit["text"]) / 2
+    hit = service.search("黎贤花").hits[0]
+    assert len(hit.text) > 300
+    fragment = re.sub(r"</?mark>", "", hit.highlight).strip("…")
+    assert "黎贤花" in fragment and len(fragment) < len(hit.text) / 2
     assert fragment.endswith("。")
 
 
 def test_hits_carry_source_article_and_date(service):
-    hit = service.search("故宫博物院")["hits"][0]
-    assert (hit["source"], hit["title"], hit["date"]) == (
+    hit = service.search("故宫博物院").hits[0]
+    assert (hit.source, hit.title, hit.date) == (
         "20230515.md", "故宫博物院推出新展览", "2023-05-15")
-    article = service.article(hit["article"], "故宫")
-    assert [p["kind"] for p in article["passages"]] == ["title", "body"]
-    assert "<mark>故宫</mark>" in article["passages"][1]["html"]
+    article = service.article(hit.article, "故宫")
+    assert [p.kind for p in article.passages] == ["title", "body"]
+    assert "<mark>故宫</mark>" in article.passages[1].html
 
 
 def test_filters_by_source_and_date(service):
@@ -188,15 +189,15 @@ def test_an_unknown_source_is_an_error_not_an_empty_result(service):
 
 
 def test_totals_count_only_what_the_filters_let_through(service):
-    assert service.search("劳模", date_from="2099-01-01")["total"] == 0
+    assert service.search("劳模", date_from="2099-01-01").total == 0
     limited = service.search("劳模", limit=1, source="20230515.md")
-    assert limited["total"] == len(service.search("劳模", limit=0, source="20230515.md")["hits"])
+    assert limited.total == len(service.search("劳模", limit=0, source="20230515.md").hits)
 
 
 def test_sort_by_date_puts_dated_reports_first(service):
     result = service.search("劳模", sort="date", limit=0)
-    assert result["hits"][0]["date"] == "2023-05-15"
-    assert all(h["score"] is None for h in result["hits"])
+    assert result.hits[0].date == "2023-05-15"
+    assert all(h.score is None for h in result.hits)
 
 
 def test_total_does_not_depend_on_the_page_size(tmp_path):
@@ -204,7 +205,7 @@ def test_total_does_not_depend_on_the_page_size(tmp_path):
     files = {f"a{n:02}.txt": "托管服务很好。" for n in range(15)}
     files.update({f"z{n}.txt": "开办爱心托管班。" for n in range(3)})
     service = _corpus(tmp_path, files)
-    assert [service.search("托管", limit=n)["total"] for n in (0, 1, 2)] == [18, 18, 18]
+    assert [service.search("托管", limit=n).total for n in (0, 1, 2)] == [18, 18, 18]
 
 
 def test_repeated_and_excess_terms_are_dropped_not_searched(service):
@@ -212,4 +213,4 @@ def test_repeated_and_excess_terms_are_dropped_not_searched(service):
     from indexer.query import MAX_TERMS, parse_query
     assert parse_query("新 " * 300) == parse_query("新")
     assert len(parse_query(" ".join(f"词{n}" for n in range(300)))) == MAX_TERMS
-    assert service.search("宫 " * 300)["total"] == service.search("宫")["total"]
+    assert service.search("宫 " * 300).total == service.search("宫").total

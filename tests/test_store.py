@@ -11,7 +11,7 @@ from indexer.store import Store
 
 
 def _total(store: Store, query: str) -> int:
-    return SearchService(store).search(query, limit=0)["total"]
+    return SearchService(store).search(query, limit=0).total
 
 
 def _passages(store: Store) -> int:

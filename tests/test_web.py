@@ -97,7 +97,7 @@ def test_stylesheet_is_served_and_uses_no_external_resource(client):
 
 
 def test_search_shows_count_time_and_marked_passages(client, service):
-    expected = service.search("劳模")
+    expected = service.search("劳模").to_json()
     assert expected["total"] > 0
     html = body(client.get("/search?q=劳模"))
     assert re.search(rf"找到 {expected['total']} 条结果（用时 \d+\.\d\d 秒）", html)
@@ -109,7 +109,7 @@ def test_search_shows_count_time_and_marked_passages(client, service):
 
 
 def test_each_hit_links_to_its_paragraph_in_the_article(client, service):
-    first = service.search("劳模")["hits"][0]
+    first = service.search("劳模").to_json()["hits"][0]
     links = hit_links(body(client.get("/search?q=劳模")))
     assert links[0] == f"/doc/{first['article']}?q={quote('劳模')}#p{first['paragraph']}"
     article = body(client.get(links[0].split("#")[0]))
@@ -132,7 +132,7 @@ def test_no_result_says_so(client):
 
 
 def test_no_result_offers_the_close_term(client, service):
-    suggestion = service.search("劳磨")["suggestion"]
+    suggestion = service.search("劳磨").to_json()["suggestion"]
     assert suggestion == "劳模"
     html = body(client.get("/search?q=劳磨"))
     assert "您要找的是不是" in html
@@ -140,7 +140,7 @@ def test_no_result_offers_the_close_term(client, service):
 
 
 def test_pagination_goes_from_page_to_page(client, service):
-    total = service.search("职工")["total"]
+    total = service.search("职工").to_json()["total"]
     assert total > 10, "the test corpus has more than one page for 职工"
     first = body(client.get("/search?q=职工"))
     assert first.count('class="hit"') == 10
@@ -274,22 +274,22 @@ def test_api_returns_the_engine_escaped_highlight(client, html_report):
 
 
 def test_article_shows_every_paragraph_in_order_with_matches_marked(client, service):
-    hit = service.search("劳模")["hits"][0]
+    hit = service.search("劳模").to_json()["hits"][0]
     article = service.article(hit["article"], "劳模")
     response = client.get(f"/doc/{hit['article']}?q=劳模")
     html = body(response)
     assert response.status_code == 200
     ids = [int(n) for n in re.findall(r'id="p(\d+)"', html)]
-    assert sorted(ids) == [p["paragraph"] for p in article["passages"]], "each paragraph once"
-    lead = next(i for i, p in enumerate(article["passages"]) if p["kind"] not in ("title", "byline"))
-    assert ids[lead:] == [p["paragraph"] for p in article["passages"][lead:]], "the text in order"
+    assert sorted(ids) == [p.paragraph for p in article.passages], "each paragraph once"
+    lead = next(i for i, p in enumerate(article.passages) if p.kind not in ("title", "byline"))
+    assert ids[lead:] == [p.paragraph for p in article.passages[lead:]], "the text in order"
     assert "<mark>劳模</mark>" in html
     assert f'href="/search?q={quote("劳模")}">← 返回“劳模”的搜索结果' in html
-    assert article["source"] in html
+    assert article.source in html
 
 
 def test_article_without_query_marks_nothing(client, service):
-    hit = service.search("劳模")["hits"][0]
+    hit = service.search("劳模").to_json()["hits"][0]
     html = body(client.get(f"/doc/{hit['article']}"))
     assert "<mark>" not in html and "返回" not in html
     assert re.search(rf'id="p{hit["paragraph"]}"', html)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from indexer.records import ArticlePassage
 from web.engine import get_engine
 
 bp = Blueprint("article", __name__)
@@ -12,20 +13,21 @@ bp = Blueprint("article", __name__)
 _HEADER_KINDS = ("title", "byline")
 
 
-def split_header(passages: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+def split_header(passages: list[ArticlePassage]
+                 ) -> tuple[list[ArticlePassage], list[ArticlePassage], list[ArticlePassage]]:
     """The leading title passages, the leading bylines, and the rest in order."""
     at = 0
-    while at < len(passages) and passages[at]["kind"] in _HEADER_KINDS:
+    while at < len(passages) and passages[at].kind in _HEADER_KINDS:
         at += 1
     lead = passages[:at]
     # A title part ending in a colon names the unit ("XX县总工会：") and reads
     # first, as in the article title the engine composes.
-    titles = sorted((p for p in lead if p["kind"] == "title"), key=lambda p: not is_kicker(p))
-    return titles, [p for p in lead if p["kind"] == "byline"], passages[at:]
+    titles = sorted((p for p in lead if p.kind == "title"), key=lambda p: not is_kicker(p))
+    return titles, [p for p in lead if p.kind == "byline"], passages[at:]
 
 
-def is_kicker(passage: dict) -> bool:
-    return passage["text"].rstrip().endswith(("：", ":"))
+def is_kicker(passage: ArticlePassage) -> bool:
+    return passage.text.rstrip().endswith(("：", ":"))
 
 
 @bp.get("/doc/<article_id>")
@@ -34,6 +36,6 @@ def show(article_id: str) -> str:
     article = get_engine().service.article(article_id, q)
     if article is None:
         abort(404, "没有这篇文章：它所在的文件可能已被删除或改名。")
-    titles, bylines, body = split_header(article["passages"])
+    titles, bylines, body = split_header(article.passages)
     return render_template("article.html", q=q, article=article, titles=titles,
                            bylines=bylines, body=body, is_kicker=is_kicker)

@@ -27,5 +27,5 @@ def results():
     # A QueryError (a bad date, an unknown source) becomes a 400 page in errors.py.
     result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
     return render_template("search.html", q=q, result=result, filters=filters,
-                           pager=Pager(page, result["total"], per_page),
+                           pager=Pager(page, result.total, per_page),
                            summary=engine.summary())
