@@ -89,7 +89,7 @@ class SearchService:
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._changed_at = 0.0
-        self.synonyms = Synonyms.load(store.synonyms_file)
+        self._synonyms = Synonyms.watching(store.synonyms_file, REFRESH_SECONDS)
 
     def _open(self):
         with self._lock:
@@ -124,6 +124,11 @@ class SearchService:
             with self._lock:
                 self._vocab = cached = (generation, vocab)
         return cached[1]
+
+    @property
+    def synonyms(self) -> Synonyms:
+        """The synonym groups; an edited ``synonyms.dic`` counts within a second."""
+        return self._synonyms()
 
     def compile(self, text: str) -> CompiledQuery:
         searcher = self.searcher()

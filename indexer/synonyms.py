@@ -6,6 +6,9 @@ starts a comment. Every word of a group finds the others.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from indexer.normalize import normalize_text
@@ -45,6 +48,29 @@ class Synonyms:
             if Path(path).is_file():
                 lines.extend(Path(path).read_text(encoding="utf-8-sig").splitlines())
         return cls.from_lines(lines)
+
+    @classmethod
+    def watching(cls, path: Path, every: float = 1.0) -> Callable[[], Synonyms]:
+        """A function returning the groups of the bundled list and ``path``,
+        read again when ``path`` changed (looked at most every ``every`` seconds):
+        a running server sees an edited ``synonyms.dic``."""
+        state: dict = {"key": None, "checked": float("-inf"), "synonyms": None}
+        lock = threading.Lock()
+
+        def current() -> Synonyms:
+            now = time.monotonic()
+            if now - state["checked"] >= every or state["synonyms"] is None:
+                try:
+                    stat = path.stat()
+                    key: tuple | None = (stat.st_size, stat.st_mtime_ns)
+                except OSError:
+                    key = None
+                with lock:
+                    if state["synonyms"] is None or key != state["key"]:
+                        state["synonyms"], state["key"] = cls.load(path), key
+                    state["checked"] = now
+            return state["synonyms"]
+        return current
 
     def of(self, word: str) -> list[str]:
         return list(self._others.get(normalize_text(word), []))

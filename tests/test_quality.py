@@ -47,6 +47,17 @@ def test_users_add_synonyms_and_words_in_the_corpus_folder(tmp_path):
     assert _sources(service.search("阅览室")) == ["a.txt"]
 
 
+def test_an_edited_synonyms_file_counts_without_a_restart(tmp_path, monkeypatch):
+    import indexer.search
+
+    monkeypatch.setattr(indexer.search, "REFRESH_SECONDS", 0.0)
+    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n")
+    assert _sources(service.search("阅览室")) == ["a.txt"]
+    assert service.search("图书角").total == 0
+    (store.corpus_dir / "synonyms.dic").write_text("书屋 阅览室 图书角\n", encoding="utf-8")
+    assert _sources(service.search("图书角")) == ["a.txt"]
+
+
 def test_changing_the_user_dictionary_triggers_a_reindex(tmp_path):
     store, service = _service(tmp_path, {"a.txt": "推进暖企行动计划。"})
     assert not store.is_stale()
