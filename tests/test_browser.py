@@ -23,7 +23,10 @@ if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)",
                 allow_module_level=True)
 
+pytest.importorskip("playwright", reason="pip install playwright (the test extra)")
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
 
 # Without the networking flags Chromium keeps trying to reach Google's hosts,
 # which this machine's closed network refuses.

@@ -55,6 +55,7 @@ def _kill_while_running(process: subprocess.Popen, after: float) -> None:
     process.wait()
 
 
+@pytest.mark.slow  # real processes, seconds each
 @pytest.mark.parametrize("command, files", [("index", 60), ("add", 1)])
 def test_sigkill_mid_write_leaves_the_index_as_it_was(store, tmp_path, command, files):
     before = _snapshot(store)
@@ -88,6 +89,7 @@ def test_sigkill_mid_write_leaves_the_index_as_it_was(store, tmp_path, command, 
     assert _snapshot(fresh)[0] == before[0]
 
 
+@pytest.mark.slow  # real processes, seconds each
 def test_two_adds_started_together_both_succeed(store, tmp_path):
     paths = []
     for n in range(2):
@@ -121,6 +123,7 @@ def _hold_lock(store: Store, seconds: float) -> subprocess.Popen:
     return holder
 
 
+@pytest.mark.slow  # real processes, seconds each
 def test_a_writer_waits_for_the_lock_and_says_so(store, tmp_path):
     # Long enough that the add, which takes a second or so to start, finds it held.
     holder = _hold_lock(store, 8.0)
@@ -132,6 +135,7 @@ def test_a_writer_waits_for_the_lock_and_says_so(store, tmp_path):
     assert "Waiting for another zhsearch process to finish writing the index" in err
 
 
+@pytest.mark.slow  # real processes, seconds each
 def test_a_lock_left_by_a_killed_process_does_not_block(store, tmp_path):
     holder = _hold_lock(store, 600)
     holder.kill()
@@ -146,6 +150,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(store, tmp_path):
     assert "Waiting" not in err
 
 
+@pytest.mark.slow  # real processes, seconds each
 def test_searches_keep_answering_while_a_file_is_added(store, tmp_path):
     service = SearchService(store)
     expected = service.search("黎贤花").total
