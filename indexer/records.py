@@ -220,7 +220,7 @@ class ArticlePassage:
     @property
     def html(self) -> str:
         """The passage as escaped HTML, every match of the query marked."""
-        return Snippet(self.text, 0, len(self.text), self.spans).html()
+        return Snippet(self.text, ((0, len(self.text)),), self.spans).html()
 
 
 @dataclass

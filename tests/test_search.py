@@ -167,6 +167,27 @@ def test_long_passages_are_cut_to_the_sentences_around_the_match(service):
     assert fragment.endswith("。")
 
 
+FILLER = "会议还听取了其他方面的情况汇报，并对下一步工作作出安排。" * 6
+
+
+def test_a_snippet_shows_every_query_word_the_passage_holds(tmp_path):
+    service = _corpus(tmp_path, {"a.txt": "县总工会召开全委会议。" + FILLER + "会上表彰了十名劳模。"})
+    hit = service.search("总工会 劳模").hits[0]
+    assert len(hit.text) > 180
+    marked = re.findall(r"<mark>(.*?)</mark>", hit.highlight)
+    assert "总工会" in marked and "劳模" in marked
+    assert "…" in re.sub(r"</?mark>", "", hit.highlight).strip("…"), "two fragments, not one"
+
+
+def test_a_question_shows_its_answer_sentence_and_no_lone_characters(tmp_path):
+    service = _corpus(tmp_path, {"a.txt": "高新区总工会今年开展了多项活动。" + FILLER
+                                 + "高新区总工会共筹集爱心助学款三十万元，资助学生一百名。"})
+    hit = service.search("高新区总工会筹集了多少爱心助学款？").hits[0]
+    shown = re.sub(r"</?mark>", "", hit.highlight)
+    assert "共筹集爱心助学款三十万元" in shown
+    assert all(len(m) > 1 for m in re.findall(r"<mark>(.*?)</mark>", hit.highlight))
+
+
 def test_hits_carry_source_article_and_date(service):
     hit = service.search("故宫博物院").hits[0]
     assert (hit.source, hit.title, hit.date) == (
