@@ -442,19 +442,20 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     count = 0
     for a_no, article in enumerate(articles, start=1):
         for p_no, passage in enumerate(article.passages, start=1):
-            fields = dict(
-                id=f"{key}-{a_no}-{p_no}", kind=passage.kind, source=source,
+            passage_id = f"{key}-{a_no}-{p_no}"
+            fields: dict[str, object] = dict(
+                id=passage_id, kind=passage.kind, source=source,
                 file_hash=digest, article=f"{key}-{a_no}", title=article.title,
                 section=passage.section, byline=article.byline, paragraph=p_no,
                 page=passage.page, date=date, content=passage.text,
             )
             count += 1
-            previous = old.pop(fields["id"], None)
+            previous = old.pop(passage_id, None)
             if previous is not None and all(
                     previous.get(k) == fields[k] for k in PASSAGE_FIELDS):
                 continue
             if previous is not None:
-                writer.delete_by_term("id", fields["id"])
+                writer.delete_by_term("id", passage_id)
             writer.add_document(**fields)
     for stale_id in old:
         writer.delete_by_term("id", stale_id)

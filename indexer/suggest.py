@@ -26,7 +26,7 @@ def _sound(text: str) -> list[str]:
 
 def one_character_away(word: str, vocab: Vocabulary) -> list[str]:
     """Words of the index as long as ``word`` that differ in one character."""
-    found = set()
+    found: set[str] = set()
     for i in range(len(word)):
         head, tail = word[:i], word[i + 1:]
         pool = vocab.starting_with(head) if head else vocab.ending_with(tail)

@@ -45,8 +45,9 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
         return error_response(413, f"一次最多上传 {limit:g} MB，请分几次上传，或上传较小的文件。")
     # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
     own = error.description and error.description != type(error).description
-    return error_response(code, error.description if own else DEFAULT_MESSAGES.get(
-        code, "请求无法完成。"))
+    message = error.description if own and error.description else DEFAULT_MESSAGES.get(
+        code, "请求无法完成。")
+    return error_response(code, message)
 
 
 @bp.app_errorhandler(CSRFError)
