@@ -276,6 +276,33 @@ def _echo_results(result: SearchResult) -> None:
         click.echo("    " + _terminal_text(hit.snippet))
 
 
+@cli.command(cls=QueryCommand)
+@click.argument("passage_id")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+@_fail_nicely
+def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool) -> None:
+    """Why a passage matched a query: how both were cut into words, and which
+    rule matched each term (PASSAGE_ID is a hit's "id" in `search --json`)."""
+    store = obj.store()
+    with _progress(quiet=as_json) as callbacks:
+        store.ensure_current(**callbacks)
+    explanation = SearchService(store).explain(" ".join(query), passage_id)
+    if explanation is None:
+        raise click.ClickException(f"no passage with the id {passage_id}. "
+                                   "Hint: the ids are in `zhsearch search QUERY --json`.")
+    if as_json:
+        click.echo(json.dumps(explanation.to_json(), ensure_ascii=False))
+        return
+    click.echo("query words:   " + " | ".join(explanation.query_words))
+    for term in explanation.terms:
+        via = f" ({term.via})" if term.via else ""
+        held = f": {' | '.join(term.matched)}" if term.matched else ""
+        click.echo(f"{term.term}: {term.rule}{via}{held}")
+    click.echo("passage words: " + " | ".join(explanation.passage_words))
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))

@@ -14,6 +14,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from indexer.errors import QueryError
+from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query
 from indexer.records import (FILE, ArticlePassage, ArticleView, CorpusSummary, Hit,
@@ -228,6 +229,13 @@ class SearchService:
             first.get("byline", ""),
             [ArticlePassage(d["id"], d["paragraph"], d["kind"], d.get("section", ""),
                             d["content"], tuple(marker.spans(d["content"]))) for d in docs])
+
+    def explain(self, query: str, passage_id: str) -> Explanation | None:
+        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""
+        doc = self.searcher().document(id=passage_id)
+        if not doc or "content" not in doc:
+            return None
+        return explain_text(query, doc["content"], passage_id, self.synonyms)
 
     def corpus_summary(self) -> CorpusSummary:
         """Reports and passages in the index (as ``zhsearch stats`` counts them),

@@ -156,3 +156,13 @@ def test_corrupt_index_gives_a_message_and_rebuild_fixes_it(zhsearch, index_dir)
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "moved to" in rebuilt.stderr
     assert json.loads(zhsearch("search", "劳模", "--json").stdout)["total"] >= 2
+
+
+def test_explain_prints_the_rule_of_each_term(zhsearch):
+    hit = json.loads(zhsearch("search", "托管", "--json", "-n", "1").stdout)["hits"][0]
+    result = zhsearch("explain", hit["id"], "托管")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == ["query words:   托管", "托管: inside: 爱心托管"]
+    missing = zhsearch("explain", "nope", "托管")
+    assert (missing.exit_code, missing.output) == (
+        1, "Error: no passage with the id nope. Hint: the ids are in `zhsearch search QUERY --json`.\n")

@@ -235,3 +235,14 @@ def test_repeated_and_excess_terms_are_dropped_not_searched(service):
     assert parse_query("新 " * 300) == parse_query("新")
     assert len(parse_query(" ".join(f"词{n}" for n in range(300)))) == MAX_TERMS
     assert service.search("宫 " * 300).total == service.search("宫").total
+
+
+def test_explain_says_which_rule_matched_each_term(service):
+    hit = service.search("贤花").hits[0]
+    why = service.explain("贤花 劳模", hit.id)
+    rules = {t.term: t.rule for t in why.terms}
+    assert rules["贤花"] in ("word", "across")  # jieba cuts the name 黎|贤花 or 黎|贤|花
+    assert "黎贤花" not in why.passage_words or rules["贤花"] == "inside"
+    synonym = service.explain("劳模", service.search("劳动模范").hits[0].id)
+    assert [(t.rule, t.via) for t in synonym.terms] in ([("word", None)], [("synonym", "劳动模范")])
+    assert service.explain("劳模", "no-such-id") is None

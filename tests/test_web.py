@@ -628,3 +628,16 @@ def test_make_server_serves_the_app_with_waitress(store):
     finally:
         server.close()
         thread.join(timeout=5)
+
+
+def test_why_matched_page_explains_a_hit_in_chinese(client):
+    page = body(client.get("/search?q=托管"))
+    link = re.search(r'<span class="why"><a href="(/why/[^"]+)"', page)
+    assert link, "every hit links to 为什么匹配"
+    why = client.get(link.group(1).replace("&amp;", "&"))
+    html = body(why)
+    assert why.status_code == 200 and in_layout(html)
+    assert "为什么匹配" in html and "在更长的词里" in html and '<span class="word hit-word">爱心托管</span>' in html
+    api = client.get(link.group(1).replace("&amp;", "&").replace("/why/", "/api/explain/")).get_json()
+    assert [(t["term"], t["rule"], t["matched"]) for t in api["terms"]] == [("托管", "inside", ["爱心托管"])]
+    assert client.get("/why/nothing?q=托管").status_code == 404

@@ -52,9 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
 
     csrf.init_app(app)
 
-    from web import api, article, errors, search, upload
+    from web import api, article, errors, explain, search, upload
 
-    for module in (search, article, upload, api, errors):
+    for module in (search, article, explain, upload, api, errors):
         app.register_blueprint(module.bp)
     app.context_processor(upload.template_globals)
     from web.server import security_headers
