@@ -93,7 +93,7 @@ def test_type_a_query_press_enter_and_see_marked_passages(page: Page, site: Live
     page.goto(site.url + "/")
     search_from_box(page, "劳模")
 
-    total = site.service.search("劳模")["total"]
+    total = site.service.search("劳模").total
     expect(page.locator(".stats")).to_contain_text(f"找到 {total} 条结果（用时")
     expect(page.locator("input[name=q]")).to_have_value("劳模")
     hits = page.locator(".hit")
@@ -108,7 +108,7 @@ def test_type_a_query_press_enter_and_see_marked_passages(page: Page, site: Live
 
 
 def test_go_to_page_two(page: Page, site: LiveSite):
-    total = site.service.search("职工")["total"]
+    total = site.service.search("职工").total
     assert total > 10
     page.goto(site.url + "/")
     search_from_box(page, "职工")
@@ -125,15 +125,15 @@ def test_go_to_page_two(page: Page, site: LiveSite):
 
 
 def test_open_an_article_and_see_the_clicked_paragraph(page: Page, site: LiveSite):
-    hits = site.service.search("劳模")["hits"]
+    hits = site.service.search("劳模").hits
     # The deepest paragraph, so the page has to scroll to show it.
-    index, hit = max(enumerate(hits), key=lambda item: item[1]["paragraph"])
+    index, hit = max(enumerate(hits), key=lambda item: item[1].paragraph)
     page.goto(site.url + "/")
     search_from_box(page, "劳模")
     page.locator(".hit h3 a").nth(index).click()
-    page.wait_for_url(f"**/doc/{hit['article']}?q=*#p{hit['paragraph']}")
+    page.wait_for_url(f"**/doc/{hit.article}?q=*#p{hit.paragraph}")
 
-    clicked = page.locator(f"#p{hit['paragraph']}")
+    clicked = page.locator(f"#p{hit.paragraph}")
     expect(clicked).to_be_in_viewport()
     expect(clicked.locator("mark").first).to_be_visible()
     assert page.evaluate("window.scrollY") > 0, "the page scrolled down to the paragraph"
@@ -141,12 +141,12 @@ def test_open_an_article_and_see_the_clicked_paragraph(page: Page, site: LiveSit
     other = page.locator("article.doc > p[id]").first
     assert clicked.evaluate("e => getComputedStyle(e).backgroundColor") != \
         other.evaluate("e => getComputedStyle(e).backgroundColor")
-    expect(page.locator("article.doc h1")).to_contain_text(hit["title"].split("：")[-1][:6])
+    expect(page.locator("article.doc h1")).to_contain_text(hit.title.split("：")[-1][:6])
 
 
 def test_upload_a_report_then_find_a_word_only_it_contains(page: Page, site: LiveSite, tmp_path):
     word = "琥珀色独角鲸"
-    assert site.service.search(word)["total"] == 0
+    assert site.service.search(word).total == 0
     report = tmp_path / "新来的报告.txt"
     report.write_text(f"本报讯：工会举办{word}主题活动。\n\n职工反响热烈。\n", encoding="utf-8")
 
