@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "no_index": "there is no index yet",
     # The corpus.
     "not_in_corpus": "no such report in the corpus",
+    "unknown_article": "no article with this id is indexed",
     # A search request.
     "empty_query": "the query is empty",
     "bad_page": "the page number is not 1 or more",
@@ -54,6 +55,8 @@ CODES: dict[str, str] = {
     "bad_date": "a date is not a valid YYYY-MM-DD date",
     "bad_date_range": "the start date is after the end date",
     "unknown_source": "the source filter names no indexed report",
+    "too_many_hits": "more hits than one export may hold",
+    "bad_format": "the export format is unknown",
 }
 
 
@@ -113,7 +116,7 @@ class NotInCorpus(ZhsearchError, FileNotFoundError):
 
     def __init__(self, name: str):
         super().__init__(f"not in the corpus: {name}",
-                         hint="`zhsearch stats --files` lists the files")
+                         hint="`zhsearch stats --files` lists the files", value=name)
         self.name = name
 
 
@@ -121,3 +124,14 @@ class QueryError(ZhsearchError, ValueError):
     """A search request that cannot be run as given; ``str()`` says why."""
 
     default_code = "empty_query"
+
+
+class UnknownArticle(ZhsearchError, LookupError):
+    """An article id that the index does not hold."""
+
+    default_code = "unknown_article"
+
+    def __init__(self, article_id: str):
+        super().__init__(f"no article {article_id!r} is indexed",
+                         hint="`zhsearch search --json` gives each hit's article id", value=article_id)
+        self.article_id = article_id

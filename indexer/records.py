@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 
 from whoosh.fields import ID, STORED, Schema
@@ -77,6 +78,13 @@ class FileRecord:
     date: str | None = None
     articles: int = 0
     passages: int = 0
+
+    @classmethod
+    def from_stored(cls, doc: dict) -> FileRecord:
+        """The record from the stored fields of a file's ``kind=file`` document."""
+        info = json.loads(doc.get("info") or "{}")
+        return cls(doc["source"], doc["file_hash"], doc["size"], doc["mtime"], doc.get("date"),
+                   info.get("articles", 0), info.get("passages", 0))
 
 
 @dataclass
@@ -216,6 +224,7 @@ class ArticlePassage:
     section: str
     text: str
     spans: tuple[tuple[int, int], ...]
+    page: int | None = None  # the PDF page it is printed on
 
     @property
     def html(self) -> str:
@@ -233,3 +242,114 @@ class ArticleView:
     date: str | None
     byline: str
     passages: list[ArticlePassage]
+
+    def to_json(self) -> dict:
+        """The object of ``zhsearch show --json``: the article, its passages in order."""
+        return {"id": self.id, "title": self.title, "source": self.source, "date": self.date,
+                "byline": self.byline,
+                "passages": [{"id": p.id, "paragraph": p.paragraph, "kind": p.kind,
+                              "section": p.section, "page": p.page, "text": p.text}
+                             for p in self.passages]}
+
+
+@dataclass
+class ReportSummary:
+    """One report of the corpus as the report list shows it."""
+
+    source: str
+    date: str | None
+    units: list[str]  # the units its article titles name (``XX县总工会：…``), in order
+    articles: int
+    passages: int
+    size: int  # bytes of the original file
+
+    @property
+    def year(self) -> str | None:
+        return self.date[:4] if self.date else None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ReportList:
+    """Every report, with how many there are per year and per unit."""
+
+    reports: list[ReportSummary]
+    years: dict[str, int]  # reports per year, oldest first; undated ones are not in it
+    undated: int
+    units: dict[str, int]  # reports per unit, most first
+
+    @classmethod
+    def of(cls, reports: list[ReportSummary]) -> ReportList:
+        years: dict[str, int] = {}
+        units: dict[str, int] = {}
+        for report in reports:
+            if report.year:
+                years[report.year] = years.get(report.year, 0) + 1
+            for unit in report.units:
+                units[unit] = units.get(unit, 0) + 1
+        return cls(reports, dict(sorted(years.items())),
+                   sum(1 for r in reports if not r.date),
+                   dict(sorted(units.items(), key=lambda item: (-item[1], item[0]))))
+
+    @property
+    def articles(self) -> int:
+        return sum(r.articles for r in self.reports)
+
+    @property
+    def passages(self) -> int:
+        return sum(r.passages for r in self.reports)
+
+    def to_json(self) -> dict:
+        """The object of ``zhsearch reports --json``."""
+        return {"total": len(self.reports), "articles": self.articles,
+                "passages": self.passages, "years": self.years, "undated": self.undated,
+                "units": self.units, "reports": [r.to_json() for r in self.reports]}
+
+
+@dataclass
+class ArticleSummary:
+    """One article of a report: its id (for ``show`` and ``/doc/<id>``), title, size."""
+
+    id: str
+    title: str
+    passages: int
+    pages: list[int]  # the PDF pages it is printed on; empty for other formats
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ReportView:
+    """One report and its articles in order."""
+
+    summary: ReportSummary
+    articles: list[ArticleSummary]
+
+    def to_json(self) -> dict:
+        return {"report": self.summary.to_json(), "articles": [a.to_json() for a in self.articles]}
+
+
+EXPORT_FIELDS = ("source", "title", "section", "date", "paragraph", "page", "text")
+
+
+@dataclass
+class ExportRow:
+    """One hit as ``zhsearch export`` writes it."""
+
+    source: str
+    title: str
+    section: str
+    date: str | None
+    paragraph: int | None
+    page: int | None
+    text: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> ExportRow:
+        return cls(hit.source, hit.title, hit.section, hit.date, hit.paragraph, hit.page, hit.text)
+
+    def to_json(self) -> dict:
+        return asdict(self)

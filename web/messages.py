@@ -38,6 +38,7 @@ ZH: dict[str, str] = {
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
     "not_in_corpus": "语料库中没有这个报告：{value}",
+    "unknown_article": "没有这篇文章：它所在的文件可能已被删除或改名。",
     "empty_query": "请输入要搜索的词。",
     "bad_page": "页码应为 1 或更大的整数。",
     "bad_limit": "每页条数不能为负数。",
@@ -45,6 +46,8 @@ ZH: dict[str, str] = {
     "bad_date": "日期“{value}”无效，请写成 年-月-日，例如 2023-05-15。",
     "bad_date_range": "开始日期晚于结束日期，请检查日期范围。",
     "unknown_source": "语料库中没有名为“{value}”的报告。",
+    "bad_format": "导出格式只能是 csv 或 jsonl。",
+    "too_many_hits": "这次搜索共有 {total} 条结果，超过一次导出的上限 {limit} 条。请加上文件或日期筛选，缩小范围后再导出。",
 }
 
 

@@ -1,0 +1,234 @@
+"""The archive: the reports of a corpus, one report's articles, an article's
+passages, a report's original file, and every hit of a query as rows to export.
+
+What ``zhsearch reports``, ``show`` and ``export`` print and the web's 报告
+pages show; the front doors only render these records.
+
+>>> unit_of("肇庆市广宁县总工会：担当作为立新功 谱写时代新篇章")
+'肇庆市广宁县总工会'
+>>> unit_of("全国总工会表彰劳动模范") is None
+True
+>>> unit_of("习近平：坚定不移走中国特色社会主义道路") is None  # a person, not a unit
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from indexer.errors import NotInCorpus, QueryError, UnknownArticle
+from indexer.readers import is_supported
+from indexer.records import (EXPORT_FIELDS, FILE, ArticleSummary, ArticleView, ExportRow,
+                             FileRecord, ReportList, ReportSummary, ReportView, file_key)
+from indexer.search import SearchService
+from indexer.store import Store
+
+REPORT_SORTS = ("date", "name", "passages")
+EXPORT_FORMATS = ("csv", "jsonl")
+
+# A title that opens with a unit's name and a colon ("XX县总工会：…"), as the
+# bundled report's articles do. The name must end the way the name of an
+# office, union, company or place does, so "习近平：…" (a quote) is no unit.
+_UNIT = re.compile(r"\s*([^：:，,。！？、；;“”\"'《》()（）\s]{2,30}?)\s*[：:]\s*\S")
+_UNIT_ENDINGS = (
+    "会", "委", "局", "部", "厅", "院", "办", "处", "站", "所", "中心", "公司", "集团", "政府",
+    "区", "县", "市", "省", "镇", "乡", "街道", "社区", "村", "协会", "党委", "支部", "学校",
+    "大学", "学院", "医院", "银行", "团", "队", "社", "室", "组", "馆", "厂", "科", "司", "署",
+    "台", "报", "网", "校", "园", "行", "联", "盟", "军",
+)
+
+# Spreadsheets run a cell that starts with one of these as a formula: such a
+# cell is written with a leading apostrophe, which they show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unit_of(title: str) -> str | None:
+    """The unit an article title names before its colon, or None."""
+    match = _UNIT.match(title or "")
+    if not match:
+        return None
+    name = match.group(1)
+    return name if name.endswith(_UNIT_ENDINGS) else None
+
+
+def _article_number(article_id: str) -> int:
+    """``6ebb69ef47d6-12`` -> 12: articles are numbered in the order of the file."""
+    try:
+        return int(article_id.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+class Archive:
+    """The reports a search service's index holds, and what can be done with them."""
+
+    def __init__(self, service: SearchService):
+        self.service = service
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+    # -- listing -----------------------------------------------------------------
+
+    def reports(self, sort: str = "date") -> ReportList:
+        """Every indexed report, sorted by ``date`` (newest first, undated last),
+        ``name`` (by pinyin) or ``passages`` (most first)."""
+        if sort not in REPORT_SORTS:
+            raise QueryError(f"sort must be one of {', '.join(REPORT_SORTS)}", code="bad_sort")
+        searcher = self.service.searcher()
+        records = Store.file_records(searcher)
+        reports = [self._summary(searcher, record) for record in records.values()]
+        return ReportList.of(sort_reports(reports, sort))
+
+    @staticmethod
+    def _summary(searcher, record: FileRecord) -> ReportSummary:
+        # One stored record per article: its first passage carries the title.
+        key = file_key(record.source)
+        units: list[str] = []
+        for number in range(1, record.articles + 1):
+            docnum = searcher.document_number(article=f"{key}-{number}")
+            if docnum is None:
+                continue
+            unit = unit_of(searcher.stored_fields(docnum).get("title", ""))
+            if unit and unit not in units:
+                units.append(unit)
+        return ReportSummary(record.source, record.date, units, record.articles,
+                             record.passages, record.size)
+
+    def report(self, source: str) -> ReportView:
+        """One report and its articles in order; :class:`NotInCorpus` when none is indexed."""
+        searcher = self.service.searcher()
+        docnum = searcher.document_number(kind=FILE, source=source)
+        if docnum is None:
+            raise NotInCorpus(source)
+        record = FileRecord.from_stored(searcher.stored_fields(docnum))
+        articles: dict[str, list[dict]] = {}
+        for number in searcher.document_numbers(source=source):
+            doc = searcher.stored_fields(number)
+            if doc.get("kind") != FILE and doc.get("article"):
+                articles.setdefault(doc["article"], []).append(doc)
+        listed = []
+        for article_id in sorted(articles, key=_article_number):
+            docs = articles[article_id]
+            pages = sorted({d["page"] for d in docs if d.get("page") is not None})
+            listed.append(ArticleSummary(article_id, docs[0].get("title", ""), len(docs), pages))
+        units: list[str] = []
+        for article in listed:
+            unit = unit_of(article.title)
+            if unit and unit not in units:
+                units.append(unit)
+        summary = ReportSummary(record.source, record.date, units, record.articles,
+                                record.passages, record.size)
+        return ReportView(summary, listed)
+
+    def article(self, article_id: str, query: str = "") -> ArticleView:
+        """An article's passages in order; :class:`UnknownArticle` when none has this id."""
+        article = self.service.article(article_id, query)
+        if article is None:
+            raise UnknownArticle(article_id)
+        return article
+
+    # -- the original file -------------------------------------------------------
+
+    def original(self, source: str) -> Path:
+        """The corpus file of an indexed report, never a path out of the corpus.
+
+        Raises :class:`NotInCorpus` for a name the index does not record, a
+        name that leads out of the folder or to a hidden file, and a file
+        that is gone.
+        """
+        searcher = self.service.searcher()
+        path = self.store.corpus.path_of(source)
+        hidden = any(part.startswith(".") for part in Path(source).parts)
+        if path is None or hidden or searcher.document_number(kind=FILE, source=source) is None \
+                or not path.is_file() or not is_supported(path):
+            raise NotInCorpus(source)
+        return path
+
+    def remove(self, source: str) -> int:
+        """Remove a report (:meth:`Store.remove`); searches see it gone at once."""
+        passages = self.store.remove(source)
+        self.service.refresh()
+        return passages
+
+    # -- export ------------------------------------------------------------------
+
+    def export(self, query: str, *, source: str | None = None, date_from: str | None = None,
+               date_to: str | None = None, sort: str = "relevance",
+               max_hits: int | None = None) -> list[ExportRow]:
+        """Every hit of ``query`` under the same filters as ``search``, in its order.
+
+        With ``max_hits``, a query with more hits raises :class:`QueryError`
+        (``too_many_hits``) before any hit is read.
+        """
+        filters = dict(source=source, date_from=date_from, date_to=date_to, sort=sort)
+        if max_hits is not None:
+            total = self.service.search(query, limit=1, **filters).total
+            if total > max_hits:
+                raise QueryError(f"{total:,} hits; an export holds at most {max_hits:,}",
+                                 code="too_many_hits", hint="narrow the search with filters",
+                                 total=f"{total:,}", limit=f"{max_hits:,}")
+        result = self.service.search(query, limit=0, **filters)
+        return [ExportRow.of(hit) for hit in result.hits]
+
+
+def sort_reports(reports: list[ReportSummary], sort: str) -> list[ReportSummary]:
+    """Reports in the order the list shows them (see :meth:`Archive.reports`)."""
+    by_name = sorted(reports, key=lambda r: _name_key(r.source))
+    if sort == "date":
+        dated = sorted((r for r in by_name if r.date), key=lambda r: r.date or "", reverse=True)
+        return dated + [r for r in by_name if not r.date]
+    if sort == "passages":
+        return sorted(by_name, key=lambda r: -r.passages)
+    return by_name
+
+
+def _name_key(name: str) -> tuple[str, str]:
+    # Imported here: pypinyin's dictionaries take a quarter of a second to load.
+    from pypinyin import lazy_pinyin
+
+    return ("".join(lazy_pinyin(name)).lower(), name)
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_bytes(rows: Iterable[ExportRow]) -> bytes:
+    """Rows as CSV in UTF-8 with a BOM, so that a spreadsheet opens the Chinese.
+
+    >>> csv_bytes([ExportRow("a.txt", "标题", "", None, 3, None, "=1+1")])[:3] == b"\\xef\\xbb\\xbf"
+    True
+    >>> csv_bytes([ExportRow("a.txt", "标题", "", None, 3, None, "=1+1")]).decode("utf-8-sig")
+    "source,title,section,date,paragraph,page,text\\r\\na.txt,标题,,,3,,'=1+1\\r\\n"
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        writer.writerow([_cell(getattr(row, name)) for name in EXPORT_FIELDS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def jsonl_bytes(rows: Iterable[ExportRow]) -> bytes:
+    """Rows as JSON Lines: one object a line, the keys of :data:`EXPORT_FIELDS`.
+
+    >>> jsonl_bytes([ExportRow("a.txt", "标题", "", None, 3, None, "正文")]).decode()
+    '{"source": "a.txt", "title": "标题", "section": "", "date": null, "paragraph": 3, "page": null, "text": "正文"}\\n'
+    """
+    return "".join(json.dumps(row.to_json(), ensure_ascii=False) + "\n"
+                   for row in rows).encode("utf-8")
+
+
+def export_bytes(rows: Iterable[ExportRow], fmt: str) -> bytes:
+    if fmt not in EXPORT_FORMATS:
+        raise QueryError(f"format must be one of {', '.join(EXPORT_FORMATS)}", code="bad_format")
+    return csv_bytes(rows) if fmt == "csv" else jsonl_bytes(rows)
