@@ -15,8 +15,10 @@ from indexer.errors import NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
+from indexer.archive import EXPORT_FORMATS, REPORT_SORTS, Archive, export_bytes
+from indexer.corpus import write_atomically
 from indexer.highlight import Snippet
-from indexer.records import SearchResult, SyncReport
+from indexer.records import ArticleView, ReportList, SearchResult, SyncReport
 from indexer.store import Store
 
 
@@ -301,6 +303,101 @@ def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool
         held = f": {' | '.join(term.matched)}" if term.matched else ""
         click.echo(f"{term.term}: {term.rule}{via}{held}")
     click.echo("passage words: " + " | ".join(explanation.passage_words))
+
+
+def _archive(obj: Context, quiet: bool = False) -> Archive:
+    """The archive over an index brought up to date first, as ``search`` does."""
+    store = obj.store()
+    with _progress(quiet=quiet) as callbacks:
+        store.ensure_current(**callbacks)
+    return Archive(SearchService(store))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--sort", type=click.Choice(REPORT_SORTS), default="date", show_default=True,
+              help="date: newest first; name: by pinyin; passages: most first.")
+@click.pass_obj
+@_fail_nicely
+def reports(obj: Context, as_json: bool, sort: str) -> None:
+    """List every report: its date, articles, passages, size and the units its
+    article titles name; then how many reports each year has."""
+    listing = _archive(obj, quiet=as_json).reports(sort)
+    if as_json:
+        click.echo(json.dumps(listing.to_json(), ensure_ascii=False))
+        return
+    _echo_reports(listing)
+
+
+def _echo_reports(listing: ReportList) -> None:
+    click.echo(f"{'date':<10}  {'articles':>8}  {'passages':>8}  {'bytes':>11}  report")
+    for r in listing.reports:
+        units = f"  ({', '.join(r.units)})" if r.units else ""
+        click.echo(f"{r.date or 'undated':<10}  {r.articles:>8,}  {r.passages:>8,}  "
+                   f"{r.size:>11,}  {r.source}{units}")
+    count = len(listing.reports)
+    years = [f"{year} {n}" for year, n in listing.years.items()]
+    if listing.undated:
+        years.append(f"undated {listing.undated}")
+    click.echo(f"{count:,} report{'s' if count != 1 else ''}, {listing.articles:,} articles, "
+               f"{listing.passages:,} passages." + (f" By year: {', '.join(years)}." if years else ""))
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+@_fail_nicely
+def show(obj: Context, article_id: str, as_json: bool) -> None:
+    """Print a whole article, its passages in order (ARTICLE_ID as `search --json` gives it)."""
+    article = _archive(obj, quiet=as_json).article(article_id)
+    if as_json:
+        click.echo(json.dumps(article.to_json(), ensure_ascii=False))
+        return
+    _echo_article(article)
+
+
+def _echo_article(article: ArticleView) -> None:
+    click.echo(click.style(article.title or "(untitled)", bold=True))
+    click.echo(" · ".join(x for x in (article.source, article.date, article.byline) if x))
+    for p in article.passages:
+        where = f"¶{p.paragraph}" + (f" p.{p.page}" if p.page is not None else "")
+        kind = f" [{p.kind}]" if p.kind != "body" else ""
+        click.echo("")
+        click.echo(f"{where}{kind} {p.text}")
+
+
+@cli.command(cls=QueryCommand)
+@click.argument("query", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv",
+              show_default=True,
+              help="csv: UTF-8 with a BOM, for spreadsheets; jsonl: one JSON object a line.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (replaced in one step) instead of standard output.")
+@click.option("--source", help="Only passages from this corpus file.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="Order of the rows.")
+@click.pass_obj
+@_fail_nicely
+def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
+           source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
+    """Write every hit of a query (the words as `search` takes them) as rows:
+    source, title, section, date, paragraph, page, text."""
+    rows = _archive(obj, quiet=output is None).export(
+        " ".join(query), source=source, date_from=date_from, date_to=date_to, sort=sort)
+    data = export_bytes(rows, fmt)
+    if output is None:
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(data)
+        stdout.flush()
+        return
+    try:
+        write_atomically(output, data)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+    click.echo(f"{len(rows):,} hit{'s' if len(rows) != 1 else ''} written to {output}")
 
 
 @cli.command()
