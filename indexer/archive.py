@@ -149,7 +149,8 @@ class Archive:
         if path is None or hidden or searcher.document_number(kind=FILE, source=source) is None \
                 or not path.is_file() or not is_supported(path):
             raise NotInCorpus(source)
-        return path
+        # Absolute: a web server resolves a relative path against its own folder.
+        return path.absolute()
 
     def remove(self, source: str) -> int:
         """Remove a report (:meth:`Store.remove`); searches see it gone at once."""

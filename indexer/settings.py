@@ -59,6 +59,9 @@ _TABLE = [
             config_key="PAGE_SIZE"),
     Setting("api_max_limit", None, 100, "Most results one /api/search request returns.", int,
             config_key="API_MAX_LIMIT"),
+    Setting("export_max_hits", None, 100_000,
+            "Most hits one export from the web page holds; a larger one is refused.", int,
+            config_key="EXPORT_MAX_HITS"),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
 

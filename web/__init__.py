@@ -1,5 +1,5 @@
-"""The zhsearch web app: ``create_app`` builds it (search page, article view, upload,
-JSON API); serving it is :mod:`web.server`."""
+"""The zhsearch web app: ``create_app`` builds it (search page, article view, 报告 pages,
+upload, export, JSON API); serving it is :mod:`web.server`."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
 
     csrf.init_app(app)
 
-    from web import api, article, errors, explain, search, upload
+    from web import api, article, errors, explain, reports, search, upload
 
-    for module in (search, article, explain, upload, api, errors):
+    for module in (search, article, explain, reports, upload, api, errors):
         app.register_blueprint(module.bp)
     app.context_processor(upload.template_globals)
     from web.server import security_headers

@@ -7,28 +7,50 @@ from pathlib import Path
 
 from flask import current_app
 
+from indexer.archive import Archive, sort_reports
 from indexer.search import SearchService
-from indexer.records import CorpusSummary, SyncReport
+from indexer.records import CorpusSummary, ReportList, SyncReport
 from indexer.store import Store
 
 
 class Engine:
-    """A Store and its SearchService, plus a cache of the corpus summary."""
+    """A Store, its SearchService and Archive, plus caches of the corpus summary
+    and the report list."""
 
     def __init__(self, store: Store):
         self.store = store
         self.service = SearchService(store)
+        self.archive = Archive(self.service)
         self._summary: tuple[object, CorpusSummary] | None = None
+        self._reports: tuple[object, dict[str, ReportList]] | None = None
+
+    def _generation(self) -> object:
+        return (id(self.service), self.service.searcher().ixreader.generation())
 
     def summary(self) -> CorpusSummary:
         """``corpus_summary()``, read again only after the index changed."""
-        searcher = self.service.searcher()
-        generation = (id(self.service), searcher.ixreader.generation())
+        generation = self._generation()
         cached = self._summary
         if cached is None or cached[0] != generation:
             cached = (generation, self.service.corpus_summary())
             self._summary = cached
         return cached[1]
+
+    def reports(self, sort: str) -> ReportList:
+        """``archive.reports(sort)``, read again only after the index changed."""
+        generation = self._generation()
+        cached = self._reports
+        if cached is None or cached[0] != generation:
+            cached = (generation, {"date": self.archive.reports("date")})
+            self._reports = cached
+        by_sort = cached[1]
+        if sort not in by_sort:
+            by_sort[sort] = ReportList.of(sort_reports(by_sort["date"].reports, sort))
+        return by_sort[sort]
+
+    def remove(self, source: str) -> int:
+        """Remove a report through the store's single-writer path; searches see it at once."""
+        return self.archive.remove(source)
 
     def add_uploads(self, items: Iterable[tuple[str, bytes | Path]]) -> SyncReport:
         """Add uploaded files through the store's single-writer path."""
