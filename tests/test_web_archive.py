@@ -47,8 +47,9 @@ def delete(client, source: str, csrf: str | None = None, **fields):
 
 
 def test_every_page_links_to_the_reports(client):
-    for url in ("/", "/search?q=劳模", "/upload", "/reports"):
+    for url in ("/", "/search?q=劳模", "/upload"):
         assert '<a href="/reports">报告</a>' in body(client.get(url)), url
+    assert '<a href="/reports" aria-current="page">报告</a>' in body(client.get("/reports"))
 
 
 def test_reports_page_lists_every_report_with_date_unit_and_passages(client):
