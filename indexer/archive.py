@@ -21,10 +21,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from indexer.document import TITLE
 from indexer.errors import NotInCorpus, QueryError, UnknownArticle
 from indexer.readers import is_supported
 from indexer.records import (EXPORT_FIELDS, FILE, ArticleSummary, ArticleView, ExportRow,
-                             FileRecord, ReportList, ReportSummary, ReportView, file_key)
+                             FileRecord, ReportList, ReportSummary, ReportView)
 from indexer.search import SearchService
 from indexer.store import Store
 
@@ -34,12 +35,14 @@ EXPORT_FORMATS = ("csv", "jsonl")
 # A title that opens with a unit's name and a colon ("XX县总工会：…"), as the
 # bundled report's articles do. The name must end the way the name of an
 # office, union, company or place does, so "习近平：…" (a quote) is no unit.
-_UNIT = re.compile(r"\s*([^：:，,。！？、；;“”\"'《》()（）\s]{2,30}?)\s*[：:]\s*\S")
+_UNIT = re.compile(r"\s*([^：:，,。！？、；;“”\"'《》()（）【】\[\]\s]{2,30}?)\s*[：:]\s*\S")
+# Not a bare 会: 发布会, 冬奥会 and 两会 are events, not units.
 _UNIT_ENDINGS = (
-    "会", "委", "局", "部", "厅", "院", "办", "处", "站", "所", "中心", "公司", "集团", "政府",
-    "区", "县", "市", "省", "镇", "乡", "街道", "社区", "村", "协会", "党委", "支部", "学校",
+    "工会", "委员会", "协会", "学会", "商会", "联合会", "基金会", "总会", "理事会", "研究会",
+    "促进会", "委", "局", "部", "厅", "院", "办", "处", "站", "所", "中心", "公司", "集团",
+    "政府", "区", "县", "市", "省", "镇", "乡", "街道", "社区", "村", "党委", "支部", "学校",
     "大学", "学院", "医院", "银行", "团", "队", "社", "室", "组", "馆", "厂", "科", "司", "署",
-    "台", "报", "网", "校", "园", "行", "联", "盟", "军",
+    "校", "园", "行", "妇联", "联社", "军",
 )
 
 # Spreadsheets run a cell that starts with one of these as a formula: such a
@@ -54,6 +57,16 @@ def unit_of(title: str) -> str | None:
         return None
     name = match.group(1)
     return name if name.endswith(_UNIT_ENDINGS) else None
+
+
+def _units(titles: Iterable[str]) -> list[str]:
+    """The units these titles name, each once, in order."""
+    units: list[str] = []
+    for title in titles:
+        unit = unit_of(title)
+        if unit and unit not in units:
+            units.append(unit)
+    return units
 
 
 def _article_number(article_id: str) -> int:
@@ -82,24 +95,20 @@ class Archive:
         if sort not in REPORT_SORTS:
             raise QueryError(f"sort must be one of {', '.join(REPORT_SORTS)}", code="bad_sort")
         searcher = self.service.searcher()
-        records = Store.file_records(searcher)
-        reports = [self._summary(searcher, record) for record in records.values()]
+        # The article titles, from the title passages only: 5,872 of them on
+        # the 2022 news (365 files) read in 0.19 s, where looking up each
+        # article's first passage took 0.73 s.
+        titles: dict[str, dict[int, str]] = {}
+        for docnum in searcher.document_numbers(kind=TITLE):
+            doc = searcher.stored_fields(docnum)
+            by_number = titles.setdefault(doc["source"], {})
+            by_number.setdefault(_article_number(doc.get("article") or ""), doc.get("title", ""))
+        reports = [
+            ReportSummary(r.source, r.date,
+                          _units(title for _, title in sorted(titles.get(r.source, {}).items())),
+                          r.articles, r.passages, r.size)
+            for r in Store.file_records(searcher).values()]
         return ReportList.of(sort_reports(reports, sort))
-
-    @staticmethod
-    def _summary(searcher, record: FileRecord) -> ReportSummary:
-        # One stored record per article: its first passage carries the title.
-        key = file_key(record.source)
-        units: list[str] = []
-        for number in range(1, record.articles + 1):
-            docnum = searcher.document_number(article=f"{key}-{number}")
-            if docnum is None:
-                continue
-            unit = unit_of(searcher.stored_fields(docnum).get("title", ""))
-            if unit and unit not in units:
-                units.append(unit)
-        return ReportSummary(record.source, record.date, units, record.articles,
-                             record.passages, record.size)
 
     def report(self, source: str) -> ReportView:
         """One report and its articles in order; :class:`NotInCorpus` when none is indexed."""
@@ -118,12 +127,8 @@ class Archive:
             docs = articles[article_id]
             pages = sorted({d["page"] for d in docs if d.get("page") is not None})
             listed.append(ArticleSummary(article_id, docs[0].get("title", ""), len(docs), pages))
-        units: list[str] = []
-        for article in listed:
-            unit = unit_of(article.title)
-            if unit and unit not in units:
-                units.append(unit)
-        summary = ReportSummary(record.source, record.date, units, record.articles,
+        summary = ReportSummary(record.source, record.date, _units(a.title for a in listed),
+                                record.articles,
                                 record.passages, record.size)
         return ReportView(summary, listed)
 

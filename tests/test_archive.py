@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -63,6 +62,11 @@ def test_report_list_sorts_by_date_name_and_passages(archive, store, tmp_path):
     ("全国总工会表彰劳动模范", None),
     ("习近平：坚定不移走中国特色社会主义道路", None),
     ("总书记说：“要团结”，全县响应", None),
+    # News kickers name events and columns, not units.
+    ("国务院联防联控机制发布会：疫情防控形势总体平稳", None),
+    ("多国人士关注两会：中国发展带来机遇", None),
+    ("【奋斗者正青春】英雄地质队：找矿一线的青春", None),
+    ("国家卫健委：加强老年人疫苗接种", "国家卫健委"),
     ("", None),
 ])
 def test_unit_is_the_organisation_a_title_opens_with(title, unit):

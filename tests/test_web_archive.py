@@ -15,7 +15,7 @@ from indexer.search import SearchService
 from indexer.store import Store
 
 from .conftest import SEED, make_app
-from .test_formats import P2, newspaper_pdf
+from .test_formats import newspaper_pdf
 from .test_web import body, in_layout
 
 GUANGNING, GAOXIN = "肇庆市广宁县总工会", "肇庆高新区总工会"
