@@ -318,3 +318,18 @@ def test_pdf_page_on_the_hit_and_in_the_article(pdf_client):
 def test_report_page_shows_the_pages_of_each_article(pdf_client):
     html = body(pdf_client.get("/reports/paper.pdf"))
     assert re.search(r"<span>第 \d+(–\d+)? 页</span>", html)
+
+
+def test_reports_list_is_paged_and_the_pages_keep_order_and_filter(client, monkeypatch):
+    monkeypatch.setattr("web.reports.PER_PAGE", 1)
+    first = body(client.get("/reports?sort=passages"))
+    assert [r[0] for r in report_rows(first)] == [SEED.name]
+    assert '<a href="/reports?sort=passages&amp;page=2" rel="next">' not in first  # no rel: plain links
+    assert '<a href="/reports?sort=passages&amp;page=2">下一页 &gt;</a>' in first
+    second = body(client.get("/reports?sort=passages&page=2"))
+    assert [r[0] for r in report_rows(second)] == ["20230515.md"]
+    assert '<a href="/reports?sort=passages&amp;page=1">&lt; 上一页</a>' in second
+    # A page past the end or not a number shows the first or no rows, never an error.
+    assert client.get("/reports?page=abc").status_code == 200
+    past = body(client.get("/reports?page=99"))
+    assert report_rows(past) == [] and "没有第 99 页：共 2 页。" in past
