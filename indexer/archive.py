@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from indexer.document import TITLE
 from indexer.errors import NotInCorpus, QueryError, UnknownArticle
@@ -173,7 +174,8 @@ class Archive:
         With ``max_hits``, a query with more hits raises :class:`QueryError`
         (``too_many_hits``) before any hit is read.
         """
-        filters = dict(source=source, date_from=date_from, date_to=date_to, sort=sort)
+        filters: dict[str, Any] = dict(source=source, date_from=date_from, date_to=date_to,
+                                       sort=sort)
         if max_hits is not None:
             total = self.service.search(query, limit=1, **filters).total
             if total > max_hits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 
@@ -137,3 +138,14 @@ def test_export_to_an_unwritable_place_says_so(zhsearch, tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot write {blocker / 'x.csv'}: ")
     assert result.output.count("\n") == 1
+
+
+def test_show_gives_the_pdf_page_of_each_passage(zhsearch, corpus_dir):
+    from .test_formats import P2, newspaper_pdf
+
+    (corpus_dir / "paper.pdf").write_bytes(newspaper_pdf())
+    hits = json.loads(zhsearch("search", "代表大会", "--source", "paper.pdf", "--json").stdout)["hits"]
+    result = zhsearch("show", hits[0]["article"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.endswith(P2))
+    assert re.fullmatch(rf"¶\d+ p\.1 {P2}", line)
