@@ -333,3 +333,19 @@ def test_reports_list_is_paged_and_the_pages_keep_order_and_filter(client, monke
     assert client.get("/reports?page=abc").status_code == 200
     past = body(client.get("/reports?page=99"))
     assert report_rows(past) == [] and "没有第 99 页：共 2 页。" in past
+
+
+def test_a_report_in_a_subfolder_has_its_page_download_and_delete(corpus_dir, index_dir):
+    (corpus_dir / "2024" / "三月").mkdir(parents=True)
+    nested = corpus_dir / "2024" / "三月" / "简报.txt"
+    nested.write_text("县总工会开展春风行动。\n", encoding="utf-8")
+    client = make_app(corpus_dir, index_dir).test_client()
+    source = "2024/三月/简报.txt"
+    assert f'href="/reports/2024/{quote("三月")}/{quote("简报.txt")}"' in body(client.get("/reports"))
+    page = client.get(f"/reports/{quote(source)}")
+    assert page.status_code == 200 and f"<h1>{source}</h1>" in body(page)
+    download = client.get(f"/file/{quote(source)}")
+    assert download.data == nested.read_bytes()
+    assert unquote(download.headers["Content-Disposition"].split("filename*=UTF-8''")[1]) == "简报.txt"
+    assert delete(client, source).status_code == 303
+    assert not nested.exists() and "找到 0 条结果" in body(client.get("/search?q=春风行动"))
