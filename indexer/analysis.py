@@ -1,101 +1,140 @@
-"""Chinese word segmentation for Whoosh.
+"""The one way text becomes words: normalise, then cut.
 
-Whoosh pickles the analyzer and the field type into the index's schema, so
-``JiebaTokenizer`` and ``ChineseTextField`` must stay importable at this path.
+Indexing (:class:`ChineseTextField`), the Whoosh tokenizer
+(:class:`JiebaTokenizer`), queries (:func:`analyze`) and highlighting
+(:func:`normalize`) all go through this module, so a word in a query is
+always spelt as the same word in the index.
 
-The text is normalised first (:func:`indexer.normalize.normalize_text`), then
-split into runs: runs of Chinese characters go to jieba, runs of letters and
-digits become one lower-case word each (``25.6`` stays one word), white space
-is skipped, and each run of punctuation leaves a one-position gap so that a
-phrase never matches across a comma.
+The text is normalised first (:func:`indexer.normalize.normalize_text`: one
+character for one character), then split into runs: runs of Chinese
+characters go to the segmenter, runs of letters and digits become one
+lower-case word each (``25.6`` stays one word), white space is skipped, and
+each run of punctuation leaves a one-position gap so that a phrase never
+matches across a comma.
+
+Which words a run is cut into depends on the user dictionaries, so there is
+no global dictionary: each corpus has its own :class:`~indexer.segmenter.Segmenter`
+(``Store.segmenter()``), and the code that reads or writes an index says
+which one applies with :func:`using` (``Store.writer`` and ``SearchService``
+do). Whoosh pickles the tokenizer and the field into the index's schema, so
+they hold no dictionary themselves: they cut with the segmenter in force,
+or, outside any :func:`using`, with the bundled dictionary alone. The
+tokenizer and the field must stay importable at this path.
+
+>>> from indexer.segmenter import Dictionary, segmenter_for
+>>> segment("推进暖企行动计划")               # the bundled dictionary alone
+['推进', '暖', '企', '行动计划']
+>>> corpus = segmenter_for([BUNDLED_DICTIONARY, Dictionary("userdict.dic", "暖企行动".encode())])
+>>> with using(corpus):
+...     segment("推进暖企行动计划")
+['推进', '暖企行动', '计划']
+>>> segment("推进暖企行动计划")               # and nothing of it stays behind
+['推进', '暖', '企', '行动计划']
 """
 
 from __future__ import annotations
 
-import logging
+import contextvars
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
+from typing import NamedTuple
 
-import jieba
 from whoosh import fields
 from whoosh.analysis import Composable, Token, Tokenizer
 
 from indexer.normalize import normalize_text
+from indexer.segmenter import BUNDLED_DICTIONARY, JIEBA_HAN, USE_HMM, Segmenter, segmenter_for
 
-jieba.setLogLevel(logging.WARNING)  # not "Building prefix dict…" on every command
+__all__ = ["BUNDLED_DICTIONARY", "USE_HMM", "Analyzed", "ChineseAnalyzer", "ChineseTextField",
+           "JiebaTokenizer", "analyze", "current_segmenter", "has_chinese", "iter_words",
+           "normalize", "segment", "using"]
 
-# jieba's hidden Markov model guesses unknown words (names) at ~15 % of the
-# speed; substring matching already finds names cut into single characters,
-# and dictionary-only cutting segments a word the same way in every context.
-USE_HMM = False
+normalize = normalize_text
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(
-    rf"(?P<han>[{_CJK}]+)"
+    rf"(?P<han>[{JIEBA_HAN}]+)"
+    # Ideographs outside jieba's range are one word each, as jieba cuts them.
+    rf"|(?P<char>[{_CJK}])"
     rf"|(?P<word>[0-9]+(?:\.[0-9]+)+|[^\W_{_CJK}]+)"
     r"|(?P<space>\s+)"
     r"|(?P<punct>(?:[^\w\s]|_)+)",
 )
 _HAN_CHAR = re.compile(rf"[{_CJK}]")
 
-BUNDLED_DICTIONARY = Path(__file__).with_name("data") / "userdict.txt"
-_loaded_dictionaries: list[str] = []
+_current: contextvars.ContextVar[Segmenter | None] = contextvars.ContextVar(
+    "zhsearch_segmenter", default=None)
 
 
 def has_chinese(text: str) -> bool:
     return _HAN_CHAR.search(text) is not None
 
 
-def load_dictionaries(*paths: Path) -> None:
-    """Load jieba user dictionaries once each (the bundled one always first)."""
-    for path in (BUNDLED_DICTIONARY, *paths):
-        path = Path(path)
-        if not path.is_file():
-            continue
-        stat = path.stat()
-        # An edited dictionary is loaded again: its new words must count.
-        key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-        if key in _loaded_dictionaries:
-            continue
-        jieba.load_userdict(str(path))
-        _loaded_dictionaries.append(key)
+@contextmanager
+def using(segmenter: Segmenter) -> Iterator[Segmenter]:
+    """Cut with ``segmenter`` inside this block (this thread, and processes it forks)."""
+    token = _current.set(segmenter)
+    try:
+        yield segmenter
+    finally:
+        _current.reset(token)
 
 
-def iter_words(text: str) -> Iterator[tuple[str, int, int, int]]:
+def current_segmenter() -> Segmenter:
+    """The segmenter in force: the one of the enclosing :func:`using`, or the bundled one."""
+    return _current.get() or segmenter_for([BUNDLED_DICTIONARY])
+
+
+class Analyzed(NamedTuple):
+    """Normalised text and its words as ``(word, position, start, end)``."""
+
+    text: str
+    words: list[tuple[str, int, int, int]]
+
+
+def analyze(text: str, segmenter: Segmenter | None = None) -> Analyzed:
+    """Normalise, then cut: the analysis of a document or a query.
+
+    >>> analyze("勞模，ＩＢＭ")
+    Analyzed(text='劳模,ibm', words=[('劳模', 0, 0, 2), ('ibm', 2, 3, 6)])
+    """
+    normalised = normalize_text(text)
+    return Analyzed(normalised, list(iter_words(normalised, segmenter)))
+
+
+def iter_words(text: str, segmenter: Segmenter | None = None) -> Iterator[tuple[str, int, int, int]]:
     """Yield ``(word, position, start, end)`` for each word of normalised text.
 
     >>> [w for w, _, _, _ in iter_words("劳模精神、劳动精神 25.6 万次")]
     ['劳模', '精神', '劳动', '精神', '25.6', '万次']
     """
-    if not _loaded_dictionaries:
-        load_dictionaries()
-    cut = jieba.cut
+    cut = (segmenter or current_segmenter()).cut
     pos = 0
     for match in _RUNS.finditer(text):
         kind = match.lastgroup
         start = match.start()
         if kind == "han":
-            for word in cut(match.group(), HMM=USE_HMM):
+            for word in cut(match.group()):
                 end = start + len(word)
                 yield word, pos, start, end
                 pos += 1
                 start = end
-        elif kind == "word":
+        elif kind == "word" or kind == "char":
             yield match.group(), pos, start, match.end()
             pos += 1
         elif kind == "punct":
             pos += 1
 
 
-def segment(text: str) -> list[str]:
+def segment(text: str, segmenter: Segmenter | None = None) -> list[str]:
     """The words of ``text`` after normalisation, in order."""
-    return [word for word, _, _, _ in iter_words(normalize_text(text))]
+    return [word for word, _, _, _ in iter_words(normalize_text(text), segmenter)]
 
 
 class JiebaTokenizer(Tokenizer):
-    """Whoosh tokenizer: normalises, then segments with jieba.
+    """Whoosh tokenizer: normalises, then cuts with the segmenter in force.
 
     Positions are ordinal word numbers (punctuation leaves a gap), and
     character offsets point into the original, unnormalised value.
@@ -124,7 +163,7 @@ class JiebaTokenizer(Tokenizer):
                 token.endchar = start_char + len(value)
             yield token
             return
-        for word, pos, start, end in iter_words(normalize_text(value)):
+        for word, pos, start, end in analyze(value).words:
             token.text = word
             token.boost = 1.0
             token.stopped = False
@@ -144,7 +183,7 @@ def ChineseAnalyzer() -> Composable:
 
 
 class ChineseTextField(fields.TEXT):
-    """A TEXT field that indexes straight from :func:`iter_words`.
+    """A TEXT field that indexes straight from :func:`analyze`.
 
     ``TEXT.index`` builds a ``Token`` per word and runs it through the filter
     chain; building the postings from plain tuples does the same work at a
@@ -167,4 +206,3 @@ class ChineseTextField(fields.TEXT):
             (word.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist))
             for word, poslist in postings.items()
         ]
-

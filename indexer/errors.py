@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",
     "no_index": "there is no index yet",
+    "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, not UTF-8)",
     # The corpus.
     "not_in_corpus": "no such report in the corpus",
     "unknown_article": "no article with this id is indexed",

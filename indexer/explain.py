@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from indexer.analysis import iter_words
+from indexer.analysis import analyze
 from indexer.normalize import normalize_text
 from indexer.query import STOP_WORDS, parse_query
 from indexer.synonyms import Synonyms
@@ -63,7 +63,7 @@ MAX_WORDS = 400  # of the passage, shown as it was cut
 
 def _words(text: str) -> list[tuple[str, int, int]]:
     """(word, start, end) of normalised ``text``."""
-    return [(w, s, e) for w, _, s, e in iter_words(normalize_text(text))]
+    return [(w, s, e) for w, _, s, e in analyze(text).words]
 
 
 def _adjacent(seq: list[str], words: list[str]) -> bool:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from indexer.normalize import normalize_text
+from indexer.analysis import normalize
 
 FRAGMENT_CHARS = 160
 _SENTENCE_END = re.compile(r"[。！？!?；;]+[”’」』）)]*")
@@ -53,7 +53,7 @@ class Highlighter:
         """The spans of each needle in ``text``, needle by needle."""
         if not self._patterns:
             return []
-        normalised = normalize_text(text)
+        normalised = normalize(text)
         return [[m.span() for m in p.finditer(normalised)] for p in self._patterns]
 
     def spans(self, text: str) -> list[tuple[int, int]]:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from indexer.analysis import has_chinese, iter_words
+from indexer.analysis import analyze, has_chinese
 from indexer.docsets import AdjacentWords, AnyTerm
-from indexer.normalize import normalize_text
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
@@ -104,11 +103,11 @@ class CompiledQuery:
     words: list[str] = field(default_factory=list)    # the query's words, for suggestions
 
 
-def _pieces(text: str) -> list[list[tuple[str, int, int, int]]]:
-    """The words of normalised text, split where punctuation stands between them."""
+def _pieces(words: list[tuple[str, int, int, int]]) -> list[list[tuple[str, int, int, int]]]:
+    """The words of a text, split where punctuation stands between them."""
     pieces: list[list[tuple[str, int, int, int]]] = []
     last_pos = None
-    for word in iter_words(text):
+    for word in words:
         if last_pos is None or word[1] != last_pos + 1:
             pieces.append([])
         pieces[-1].append(word)
@@ -205,8 +204,8 @@ def _word(word: str, vocab: Vocabulary) -> wq.Query:
 
 def _literal_part_query(part: QueryPart, vocab: Vocabulary,
                         relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str]]:
-    text = normalize_text(part.text)
-    pieces = _pieces(text)
+    text, analysed = analyze(part.text)
+    pieces = _pieces(analysed)
     if not pieces:
         return None, [], []
     needles = [re.sub(r"\s+", "", text[p[0][2]:p[-1][3]]) for p in pieces]

@@ -13,6 +13,7 @@ from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from indexer import analysis
 from indexer.errors import QueryError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
@@ -133,7 +134,12 @@ class SearchService:
 
     def compile(self, text: str) -> CompiledQuery:
         searcher = self.searcher()
-        return compile_query(text, self.vocabulary(searcher), self.synonyms)
+        return self._compile(text, self.vocabulary(searcher))
+
+    def _compile(self, text: str, vocab: Vocabulary, relaxed: bool = False) -> CompiledQuery:
+        """The query cut into words as the index was: with the corpus's dictionaries."""
+        with analysis.using(self.store.segmenter()):
+            return compile_query(text, vocab, self.synonyms, relaxed=relaxed)
 
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
@@ -160,13 +166,13 @@ class SearchService:
             raise QueryError(f"no report named {source!r} is indexed", code="unknown_source",
                              hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
-        compiled = compile_query(text, vocab, self.synonyms)
+        compiled = self._compile(text, vocab)
         result = SearchResult(text, page, limit)
         results = self._results(searcher, compiled, page, limit, sort, source, date_from, date_to)
         if results is not None and len(results) == 0:
             # Nothing holds every word (a question typed with few words):
             # rank by the words passages share with it instead.
-            relaxed = compile_query(text, vocab, self.synonyms, relaxed=True)
+            relaxed = self._compile(text, vocab, relaxed=True)
             if relaxed.query != compiled.query:
                 compiled = relaxed
                 result.relaxed = True
@@ -211,7 +217,7 @@ class SearchService:
         corrected = suggest(text, vocab, lambda w: searcher.doc_frequency("content", w))
         if corrected is None:
             return None
-        query = compile_query(corrected, vocab, self.synonyms).query
+        query = self._compile(corrected, vocab).query
         found = query is not None and _run(searcher, query, 1)
         return corrected if found else None
 
@@ -236,7 +242,8 @@ class SearchService:
         doc = self.searcher().document(id=passage_id)
         if not doc or "content" not in doc:
             return None
-        return explain_text(query, doc["content"], passage_id, self.synonyms)
+        with analysis.using(self.store.segmenter()):  # cut as the index was
+            return explain_text(query, doc["content"], passage_id, self.synonyms)
 
     def corpus_summary(self) -> CorpusSummary:
         """Reports and passages in the index (as ``zhsearch stats`` counts them),

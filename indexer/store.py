@@ -26,6 +26,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from indexer import analysis
+from indexer.segmenter import Segmenter, segmenter_for
 from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, refuse_if_too_large,
                             write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
@@ -62,7 +63,6 @@ class Store:
         self.index_dir = Path(index_dir)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
-        analysis.load_dictionaries(self.user_dictionary)
 
     # -- the corpus ------------------------------------------------------------
 
@@ -78,13 +78,15 @@ class Store:
         """Report files under the corpus folder, by path relative to it."""
         return self.corpus.files()
 
-    def analysis_fingerprint(self) -> str:
+    def segmenter(self) -> Segmenter:
+        """How this corpus cuts words: the bundled dictionary and its ``userdict.dic``."""
+        return segmenter_for([analysis.BUNDLED_DICTIONARY, self.user_dictionary])
+
+    def analysis_fingerprint(self, segmenter: Segmenter | None = None) -> str:
         """What decides how text is cut into words; a change needs a rebuild."""
+        segmenter = segmenter or self.segmenter()
         digest = hashlib.blake2b(digest_size=8)
-        digest.update(f"schema={SCHEMA_VERSION};hmm={analysis.USE_HMM};".encode())
-        for path in (analysis.BUNDLED_DICTIONARY, self.user_dictionary):
-            if path.is_file():
-                digest.update(path.read_bytes())
+        digest.update(f"schema={SCHEMA_VERSION};{segmenter.fingerprint}".encode())
         return digest.hexdigest()
 
     # -- opening ----------------------------------------------------------------
@@ -173,26 +175,29 @@ class Store:
         index already had, so that files cut with older dictionaries are
         still rebuilt by the next sync. Any exception cancels the commit.
         """
-        analysis.load_dictionaries(self.user_dictionary)
         ix = self.open_index()
-        fingerprint = self.analysis_fingerprint()
+        segmenter = self.segmenter()
+        fingerprint = self.analysis_fingerprint(segmenter)
         # Whoosh spills its posting pool to disk past limitmb and merges the
         # runs at commit: on the whole news folder that cost a third of the
         # time. Memory stays bounded by these figures.
         kwargs = ({"procs": procs, "multisegment": True, "limitmb": 1024} if procs > 1
                   else {"limitmb": 512})
-        writer = self._lock(ix, kwargs)
-        try:
-            with writer.searcher() as searcher:
-                txn = Transaction(writer, self.file_records(searcher), self.meta(searcher),
-                                  fingerprint)
-            yield txn
-            kept = txn.meta.get("analysis") if keep_fingerprint and txn.records else None
-            _write_meta(writer, kept or fingerprint)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+        # Every word is cut with this corpus's dictionaries, in the worker
+        # processes MpWriter forks too (they inherit the context).
+        with analysis.using(segmenter):
+            writer = self._lock(ix, kwargs)
+            try:
+                with writer.searcher() as searcher:
+                    txn = Transaction(writer, self.file_records(searcher), self.meta(searcher),
+                                      fingerprint)
+                yield txn
+                kept = txn.meta.get("analysis") if keep_fingerprint and txn.records else None
+                _write_meta(writer, kept or fingerprint)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
 
     def _lock(self, ix: whoosh_index.Index, kwargs: dict) -> IndexWriter:
         deadline = time.monotonic() + self.lock_timeout

@@ -65,7 +65,7 @@ def test_changing_the_user_dictionary_triggers_a_reindex(tmp_path):
     assert store.is_stale()
     store.sync()
     assert not store.is_stale()
-    assert "暖企行动" in segment("推进暖企行动计划")
+    assert "暖企行动" in segment("推进暖企行动计划", store.segmenter())
     assert service.search("暖企行动").total == 1
 
 

@@ -131,15 +131,14 @@ def test_invalid_file_names_are_refused_not_raised(store, name, code):
 
 
 def test_a_changed_file_cuts_only_its_changed_paragraphs_into_words(store, tmp_path, monkeypatch):
-    import jieba
-
     path = tmp_path / "long.txt"
     paragraphs = [f"第{n}段：县总工会开展职工技能培训{'和竞赛' * n}活动。" for n in range(1, 9)]
     path.write_text("\n".join(paragraphs), encoding="utf-8")
     store.add_files([path])
     segmented: list[str] = []
-    real_cut = jieba.cut
-    monkeypatch.setattr(jieba, "cut", lambda text, **kw: segmented.append(text) or real_cut(text, **kw))
+    segmenter = store.segmenter()
+    real_cut = segmenter.cut
+    monkeypatch.setattr(segmenter, "cut", lambda text: segmented.append(text) or real_cut(text))
     paragraphs[3] = "第4段：县总工会组织劳模疗休养。"
     path.write_text("\n".join(paragraphs), encoding="utf-8")
     report = store.add_files([path])

@@ -37,6 +37,7 @@ ZH: dict[str, str] = {
     "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
+    "bad_dictionary": "语料库的用户词典 userdict.dic 无法读取（太大或不是 UTF-8 文本）。请管理员修正它。",
     "not_in_corpus": "语料库中没有这个报告：{value}",
     "unknown_article": "没有这篇文章：它所在的文件可能已被删除或改名。",
     "empty_query": "请输入要搜索的词。",
