@@ -1,12 +1,34 @@
 """Word segmenters: one instance per set of dictionaries, never jieba's global one.
 
-jieba keeps one dictionary per process: ``jieba.load_userdict`` for one corpus
-changed how every other corpus of the process was cut, while their indexes
-still claimed the old words. Here each set of user dictionaries gets a private
-``jieba.Tokenizer`` (jieba's dictionary, then the user dictionaries, exactly
-as ``load_userdict`` reads them), cached in the process by the dictionaries'
-content: two stores with the same dictionaries share one, two with different
-ones never meet, and an edited dictionary makes a new one.
+jieba is the definition of how Chinese text is cut here: its ``dict.txt``, its
+user-dictionary format (``word [freq] [tag]`` per line) and its arithmetic.
+jieba-rs (``rjieba``) cuts the same words 10 times faster (1,399,504 runs of
+the news folder, one call per run; 19 times on whole texts), so it is used
+whenever it can be made to hold exactly what jieba would hold:
+
+* every word of jieba's dictionary with jieba's frequency: rjieba's built-in
+  dictionary is jieba's ``dict.txt`` (checked in the tests and, over the whole
+  news folder, by ``benchmarks/segment_identity.py``);
+* every user word with the frequency jieba gives it, computed by jieba itself
+  (``suggest_freq`` for a line without one: jieba gives such a word 1 where
+  rjieba would suggest 2);
+* jieba's total frequency. jieba adds a re-weighted word's new frequency to
+  its total without taking the old one off (and counts ``dict.txt``'s one
+  duplicate twice); rjieba replaces it. The total weighs every cut, so the
+  difference is carried by one extra entry, :data:`TOTAL_CARRIER`, a "word"
+  no text handed to a segmenter can contain.
+
+What rjieba cannot hold (a word of jieba's dictionary set to frequency 0, which
+jieba then never cuts out; frequencies beyond 2**53, where the two would round
+differently), and any machine without ``rjieba``, gets jieba itself: a private
+``jieba.Tokenizer``. The backend is part of :attr:`Segmenter.fingerprint`, so
+an index records which one cut it.
+
+Those jieba numbers (a :class:`Recipe`) take jieba's 0.5 s start-up to compute,
+so a recipe is cached as JSON in a folder the caller names (the index folder),
+keyed by everything it depends on; a cold search then pays only rjieba's
+0.1 s. Segmenters are cached in the process by the same key, so two stores
+with the same dictionaries share one and two with different ones never meet.
 
 >>> seg = segmenter_for([BUNDLED_DICTIONARY])
 >>> seg.cut("推进爱心托管服务")
@@ -19,14 +41,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import io
+import json
 import logging
+import os
+import re
+import sys
+import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.errors import ZhsearchError
@@ -41,13 +69,28 @@ USE_HMM = False
 # The characters jieba cuts with its dictionary (``jieba.re_han_default``,
 # less the Latin part, which the analyser handles itself). Other ideographs
 # (extension A, the newest unified ones, compatibility ideographs) jieba
-# returns one by one.
+# returns one by one; rjieba would look them up, so they never reach it.
 JIEBA_HAN = "\u4e00-\u9fd5"
+
+# jieba's user-dictionary line (``jieba.re_userdict``; the test suite checks
+# they agree), so that parsing a dictionary needs no 0.13 s ``import jieba``.
+USER_LINE = re.compile("^(.+?)( [0-9]+)?( [a-z]+)?$", re.U)
+
+# Carries the difference between jieba's total frequency and rjieba's. Text
+# reaches a segmenter only as runs of JIEBA_HAN characters, and no user word
+# can be a line break, so it is never cut out.
+TOTAL_CARRIER = "\n"
+
+# Past this, a frequency or a total is no longer exact in a float, and jieba
+# (Python floats of ints) and rjieba (usize cast to f64) might differ.
+MAX_EXACT = 2**53
 
 # A user dictionary larger than this is refused: it is read whole, and every
 # word goes into memory once per segmenter.
 MAX_DICTIONARY_BYTES = 16 * 1024 * 1024
 
+RECIPE_FILE = "segmenter.json"
+RECIPE_FORMAT = 1
 _CACHED_SEGMENTERS = 8  # an edited dictionary makes a new one; keep a few
 
 
@@ -87,6 +130,57 @@ class Dictionary:
             raise DictionaryError(f"{path.name} is not UTF-8 text (byte {error.start})") from None
         return cls(path.name, data)
 
+    def words(self) -> Iterable[tuple[str, int | None]]:
+        """``(word, frequency or None)`` per line, as ``jieba.load_userdict`` reads it."""
+        for raw in io.BytesIO(self.data):
+            line = raw.strip()
+            try:
+                text = line.decode("utf-8").lstrip("\ufeff")
+            except UnicodeDecodeError:
+                raise DictionaryError(f"{self.name} is not UTF-8 text") from None
+            if not text:
+                continue
+            match = USER_LINE.match(text)
+            assert match is not None  # any non-empty line matches
+            word, freq, _tag = match.groups()
+            yield word, int(freq) if freq is not None else None
+
+
+@dataclass
+class Recipe:
+    """What rjieba must be told to cut exactly as jieba with these dictionaries.
+
+    ``words``: each user word with the frequency jieba ends up giving it, in
+    first-seen order; ``total_offset``: jieba's total less rjieba's after
+    those words; ``backend``: ``"rjieba"``, or ``"jieba"`` when rjieba
+    cannot hold these numbers exactly.
+    """
+
+    key: str
+    backend: str
+    words: list[tuple[str, int]] = field(default_factory=list)
+    total_offset: int = 0
+
+    def to_json(self) -> dict:
+        return {"format": RECIPE_FORMAT, "key": self.key, "backend": self.backend,
+                "words": self.words, "total_offset": self.total_offset}
+
+    @classmethod
+    def from_json(cls, data: dict, key: str) -> Recipe | None:
+        """The recipe in ``data`` if it is well formed and made for ``key``."""
+        try:
+            if data.get("format") != RECIPE_FORMAT or data.get("key") != key:
+                return None
+            backend = data["backend"]
+            words = [(str(w), int(f)) for w, f in data["words"]]
+            offset = int(data["total_offset"])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+        if backend not in ("rjieba", "jieba") or offset < 0 or \
+                any(not 0 < f < MAX_EXACT for _, f in words):
+            return None
+        return cls(key, backend, words, offset)
+
 
 class Segmenter:
     """Cuts runs of Chinese characters into words; one per set of dictionaries."""
@@ -123,20 +217,84 @@ class JiebaSegmenter(Segmenter):
         return list(self._tokenizer.cut(run, HMM=USE_HMM))
 
 
+class RjiebaSegmenter(Segmenter):
+    """jieba-rs, holding jieba's dictionary, frequencies and total."""
+
+    backend = "rjieba"
+
+    def __init__(self, key: str, dictionaries: Sequence[Dictionary], recipe: Recipe):
+        super().__init__(key, dictionaries)
+        jieba_rs = _rjieba_class()()  # its built-in dictionary is jieba's dict.txt
+        for word, freq in recipe.words:
+            jieba_rs.add_word(word, freq, None)
+        if recipe.total_offset:
+            jieba_rs.add_word(TOTAL_CARRIER, recipe.total_offset, None)
+        self._cut = jieba_rs.cut
+
+    def cut(self, run: str) -> list[str]:
+        return self._cut(run, USE_HMM)
+
+
+def rjieba_available() -> bool:
+    return importlib.util.find_spec("rjieba") is not None
+
+
+def _rjieba_class() -> type:
+    """rjieba's ``Jieba``, without the module-level instance ``import rjieba`` builds.
+
+    That instance is global state we never use, and building it takes as long
+    as building ours (0.09 s, a fifth of a cold search): the compiled module
+    is loaded on its own when it is where rjieba's package keeps it.
+    """
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None:
+        package = importlib.util.find_spec("rjieba")
+        folders = list(package.submodule_search_locations or []) if package else []
+        for folder in folders:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = Path(folder) / f"rjieba{suffix}"
+                spec = importlib.util.spec_from_file_location("rjieba.rjieba", path)
+                if path.is_file() and spec is not None and spec.loader is not None:
+                    module = importlib.util.module_from_spec(spec)
+                    spec.loader.exec_module(module)
+                    sys.modules["rjieba.rjieba"] = module  # ``import rjieba`` reuses it
+                    return module.Jieba
+        import rjieba
+
+        return rjieba.Jieba
+    return module.Jieba
+
+
 _lock = threading.Lock()
 _segmenters: OrderedDict[str, Segmenter] = OrderedDict()
 
 
-def segmenter_for(dictionaries: Sequence[Path | Dictionary]) -> Segmenter:
-    """The segmenter for these user dictionaries, files or bytes (missing files are skipped)."""
-    dictionaries = [d for d in map(_read, dictionaries) if d is not None]
+def segmenter_for(sources: Sequence[Path | Dictionary], cache_dir: Path | None = None,
+                  backend: str | None = None) -> Segmenter:
+    """The segmenter for these user dictionaries, files or bytes (missing files are skipped).
+
+    ``cache_dir`` keeps the computed :class:`Recipe` between processes;
+    ``backend`` forces ``"jieba"`` or ``"rjieba"`` (default: rjieba when it
+    is installed and can cut exactly as jieba).
+    """
+    dictionaries = [d for d in map(_read, sources) if d is not None]
+    if backend is None:
+        backend = "rjieba" if rjieba_available() else "jieba"
+    if backend not in ("rjieba", "jieba"):
+        raise ValueError(f"unknown segmenter backend {backend!r}")
     key = dictionaries_key(dictionaries)
     with _lock:
-        found = _segmenters.get(key)
+        found = _segmenters.get(f"{backend}:{key}")
         if found is not None:
-            _segmenters.move_to_end(key)
+            _segmenters.move_to_end(f"{backend}:{key}")
             return found
-        segmenter = _segmenters[key] = JiebaSegmenter(key, dictionaries)
+        if backend == "jieba":
+            segmenter: Segmenter = JiebaSegmenter(key, dictionaries)
+        else:
+            recipe = _recipe(key, dictionaries, cache_dir)
+            segmenter = (RjiebaSegmenter(key, dictionaries, recipe) if recipe.backend == "rjieba"
+                         else JiebaSegmenter(key, dictionaries))
+        _segmenters[f"{backend}:{key}"] = segmenter
         while len(_segmenters) > _CACHED_SEGMENTERS:
             _segmenters.popitem(last=False)
         return segmenter
@@ -161,6 +319,56 @@ def dictionaries_key(dictionaries: Sequence[Dictionary]) -> str:
         digest.update(len(dictionary.data).to_bytes(8, "little"))
         digest.update(dictionary.data)
     return digest.hexdigest()
+
+
+def _recipe(key: str, dictionaries: Sequence[Dictionary], cache_dir: Path | None) -> Recipe:
+    """The cached recipe for ``key``, or one computed with jieba (and cached)."""
+    path = Path(cache_dir) / RECIPE_FILE if cache_dir is not None else None
+    if path is not None:
+        try:
+            recipe = Recipe.from_json(json.loads(path.read_text(encoding="utf-8")), key)
+        except (OSError, ValueError):
+            recipe = None
+        if recipe is not None:
+            return recipe
+    recipe = compute_recipe(key, dictionaries)
+    if path is not None and path.parent.is_dir():
+        try:
+            _write_atomically(path, json.dumps(recipe.to_json(), ensure_ascii=False).encode())
+        except OSError:
+            pass  # a read-only index: the next process computes it again
+    return recipe
+
+
+def compute_recipe(key: str, dictionaries: Sequence[Dictionary]) -> Recipe:
+    """Load the dictionaries into a private jieba and read back its numbers."""
+    tokenizer = _jieba_tokenizer([])
+    # rjieba's total is its words' frequencies summed once each; jieba's also
+    # counts each line of dict.txt (one word there is listed twice).
+    builtin = {}
+    order: list[str] = []
+    for dictionary in dictionaries:
+        for word, _ in dictionary.words():
+            if word not in builtin:
+                builtin[word] = tokenizer.FREQ.get(word, 0)
+                order.append(word)
+    rjieba_total = sum(tokenizer.FREQ.values())
+    for dictionary in dictionaries:
+        tokenizer.load_userdict(io.BytesIO(dictionary.data))
+    words = []
+    for word in order:
+        freq = tokenizer.FREQ[word]
+        if freq == 0:
+            if builtin[word]:
+                # jieba now never cuts out a word rjieba cannot forget.
+                return Recipe(key, "jieba")
+            continue  # a new word at 0 is not a word, in jieba as in rjieba
+        words.append((word, freq))
+        rjieba_total += freq - builtin[word]
+    offset = tokenizer.total - rjieba_total
+    if tokenizer.total >= MAX_EXACT or offset < 0:
+        return Recipe(key, "jieba")
+    return Recipe(key, "rjieba", words, offset)
 
 
 def _jieba_tokenizer(dictionaries: Sequence[Dictionary]):
@@ -195,3 +403,14 @@ def _version(package: str) -> str:
         except importlib.metadata.PackageNotFoundError:
             _versions[package] = "none"
     return _versions[package]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,15 +1,125 @@
-"""Each corpus keeps its own dictionary: no store changes how another is cut."""
+"""Segmenters: rjieba cuts exactly as jieba, and each corpus keeps its own dictionary."""
 
 from __future__ import annotations
 
+import io
+import logging
+import re
+import sys
+
+import jieba
 import pytest
+import rjieba
 
 from indexer import integrity
 from indexer import store as store_module
 from indexer.analysis import segment
 from indexer.search import SearchService
-from indexer.segmenter import DictionaryError
+from indexer.segmenter import (BUNDLED_DICTIONARY, USER_LINE, Dictionary, DictionaryError,
+                               JiebaSegmenter, RjiebaSegmenter, segmenter_for)
 from indexer.store import Store
+from tests.conftest import NEWS_MD, SEED
+
+jieba.setLogLevel(logging.WARNING)
+
+RUNS = re.findall("[\u4e00-\u9fd5]+", SEED.read_text(encoding="utf-8") + NEWS_MD)
+
+
+def _jieba(*dictionaries: bytes) -> jieba.Tokenizer:
+    """jieba as its README uses it: its dictionary, then load_userdict."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for data in (BUNDLED_DICTIONARY.read_bytes(), *dictionaries):
+        tokenizer.load_userdict(io.BytesIO(data))
+    return tokenizer
+
+
+@pytest.fixture(scope="module")
+def bundled_jieba() -> jieba.Tokenizer:
+    return _jieba()
+
+
+def _naive_rjieba(*dictionaries: bytes) -> rjieba.Jieba:
+    """rjieba told only what each line says, as one would load it by hand."""
+    naive = rjieba.Jieba()
+    for data in (BUNDLED_DICTIONARY.read_bytes(), *dictionaries):
+        for line in data.decode().splitlines():
+            if line.strip():
+                word, freq, _ = USER_LINE.match(line.strip()).groups()
+                naive.add_word(word, int(freq) if freq else None, None)
+    return naive
+
+
+def _differences(cut, reference: jieba.Tokenizer, runs: list[str]) -> list[str]:
+    return [run for run in runs if cut(run) != list(reference.cut(run, HMM=False))]
+
+
+def _ours(*dictionaries: bytes):
+    extra = [Dictionary(f"user{i}.dic", data) for i, data in enumerate(dictionaries)]
+    segmenter = segmenter_for([BUNDLED_DICTIONARY, *extra], backend="rjieba")
+    assert isinstance(segmenter, RjiebaSegmenter)
+    return segmenter
+
+
+def test_user_lines_are_read_with_jiebas_own_pattern():
+    assert USER_LINE.pattern == jieba.re_userdict.pattern
+    assert list(Dictionary("u", "\ufeff劳模 2000 n\n\n  工匠人才\r\n新 业态 5\n".encode()).words()) \
+        == [("劳模", 2000), ("工匠人才", None), ("新 业态", 5)]
+
+
+def test_rjiebas_builtin_dictionary_holds_every_word_of_jiebas():
+    builtin = rjieba.Jieba()
+    with jieba.Tokenizer().get_dict_file() as dict_txt:
+        words = [line.decode().split(" ", 1)[0] for line in dict_txt if line.strip()]
+    assert len(words) == 349_046
+    assert [w for w in words if not builtin.has_word(w)] == []
+
+
+@pytest.mark.slow
+def test_rjieba_cuts_the_bundled_report_as_jieba_does(bundled_jieba):
+    assert len(RUNS) > 400
+    assert _differences(_ours().cut, bundled_jieba, RUNS) == []
+
+
+@pytest.mark.slow
+def test_a_word_without_frequency_gets_jiebas_not_rjiebas():
+    # 囍 only starts words in jieba's dictionary: jieba gives it frequency 1
+    # where rjieba would suggest 2, which decides how 甲乙囍 is cut here.
+    dictionary = "甲乙 47330\n乙囍 15\n囍\n".encode()
+    reference = _jieba(dictionary)
+    assert reference.FREQ["囍"] == 1
+    assert list(reference.cut("甲乙囍", HMM=False)) == ["甲", "乙囍"]
+    assert _naive_rjieba(dictionary).cut("甲乙囍", False) == ["甲乙", "囍"]
+    assert _ours(dictionary).cut("甲乙囍") == ["甲", "乙囍"]
+
+
+@pytest.mark.slow
+def test_a_user_dictionary_with_and_without_frequencies_cuts_as_jieba():
+    dictionary = "暖企行动\n县总工会 800 nt\n技能培训\n疗休养 50\n爱心托管班\n".encode()
+    assert _differences(_ours(dictionary).cut, _jieba(dictionary), RUNS) == []
+
+
+@pytest.mark.slow
+def test_re_weighted_words_keep_jiebas_total(bundled_jieba):
+    # jieba adds a re-weighted word's frequency to its total, rjieba swaps it:
+    # the total weighs every cut, so rjieba must carry the difference.
+    freq = bundled_jieba.FREQ
+    common = sorted((w for w in freq if len(w) == 1), key=freq.get)[-50:]
+    dictionary = "".join(f"{word} 1\n" for word in common).encode()
+    reference = _jieba(dictionary)
+    naive = _naive_rjieba(dictionary)
+    assert _differences(lambda run: naive.cut(run, False), reference, RUNS)
+    assert _differences(_ours(dictionary).cut, reference, RUNS) == []
+
+
+@pytest.mark.slow
+def test_what_rjieba_cannot_hold_is_cut_by_jieba():
+    # A word of jieba's dictionary at frequency 0 is never cut out by jieba;
+    # rjieba cannot forget it.
+    dictionary = Dictionary("userdict.dic", "劳动 0\n".encode())
+    segmenter = segmenter_for([BUNDLED_DICTIONARY, dictionary], backend="rjieba")
+    assert isinstance(segmenter, JiebaSegmenter)
+    assert segmenter.cut("劳动") == list(_jieba(dictionary.data).cut("劳动", HMM=False))
 
 
 def _store(tmp_path, name: str, dictionary: str | None = None) -> Store:
@@ -53,6 +163,33 @@ def test_the_workers_of_a_parallel_commit_cut_with_the_stores_dictionary(tmp_pat
     custom = _store(tmp_path, "custom", "暖企行动 100 n\n")
     custom.sync()
     assert "暖企行动" in _lexicon(custom)
+
+
+@pytest.mark.slow
+def test_the_index_records_which_backend_cut_it(tmp_path, monkeypatch):
+    store = _store(tmp_path, "plain")
+    store.sync()
+    assert store.segmenter().backend == "rjieba"
+    assert not store.is_stale()
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # not importable: jieba instead
+    assert store.segmenter().backend == "jieba"
+    assert store.is_stale()
+    store.sync()
+    assert not store.is_stale() and integrity.check(store) == []
+    assert SearchService(store).search("行动计划").total == 1
+
+
+@pytest.mark.slow
+def test_a_recipe_is_kept_beside_the_index_and_a_damaged_one_recomputed(tmp_path):
+    store = _store(tmp_path, "custom", "暖企行动\n")
+    store.sync()
+    recipe = store.index_dir / "segmenter.json"
+    assert recipe.is_file()
+    recipe.write_text("{not json", encoding="utf-8")
+    # Another dictionary content: not in this process's cache, so read from disk.
+    (store.corpus_dir / "userdict.dic").write_text("暖企行动\n县总工会\n", encoding="utf-8")
+    assert store.segmenter().cut("推进暖企行动") == ["推进", "暖企行动"]
+    assert '"key"' in recipe.read_text(encoding="utf-8")
 
 
 def test_an_unreadable_user_dictionary_is_a_coded_error(tmp_path):
