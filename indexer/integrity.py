@@ -7,7 +7,9 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
+from indexer import analysis
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
+from indexer.segmenter import RECIPE_FILE, verify_recipe
 from indexer.store import Progress, Store
 
 
@@ -34,11 +36,17 @@ def check(store: Store) -> list[Problem]:
             if held != expected:
                 problems.append(Problem(
                     source, f"{held - 1} passages indexed, {expected - 1} expected"))
+    # Derived data beside the index: the numbers rjieba was given.
+    recipe = verify_recipe([analysis.BUNDLED_DICTIONARY, store.user_dictionary], store.index_dir)
+    if recipe:
+        problems.append(Problem(RECIPE_FILE, recipe))
     return problems
 
 
 def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
     """Index the files that :func:`check` found wrong anew, in one commit."""
+    if any(p.source == RECIPE_FILE for p in problems):
+        return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
     sources = sorted({p.source for p in problems})
     return store.reindex(sources, progress) if sources else SyncReport()
 

@@ -161,6 +161,10 @@ class Recipe:
     words: list[tuple[str, int]] = field(default_factory=list)
     total_offset: int = 0
 
+    def digest(self) -> str:
+        data = json.dumps([self.backend, self.words, self.total_offset], ensure_ascii=False)
+        return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+
     def to_json(self) -> dict:
         return {"format": RECIPE_FORMAT, "key": self.key, "backend": self.backend,
                 "words": self.words, "total_offset": self.total_offset}
@@ -187,14 +191,19 @@ class Segmenter:
 
     backend = ""
 
-    def __init__(self, key: str, dictionaries: Sequence[Dictionary]):
+    def __init__(self, key: str, dictionaries: Sequence[Dictionary],
+                 recipe: Recipe | None = None):
         self.key = key
         self.dictionaries = tuple(dictionaries)
+        self.recipe = recipe  # what rjieba was told; None when it was not asked
 
     @property
     def fingerprint(self) -> str:
         """Everything that decides the words: dictionaries, backend and its version, HMM."""
-        return f"{self.backend}-{_version(self.backend)};hmm={USE_HMM};dict={self.key}"
+        # And the numbers rjieba was given: an index cut with numbers that
+        # ``check`` later finds wrong is rebuilt.
+        recipe = f";recipe={self.recipe.digest()}" if self.recipe else ""
+        return f"{self.backend}-{_version(self.backend)};hmm={USE_HMM};dict={self.key}{recipe}"
 
     def cut(self, run: str) -> list[str]:
         raise NotImplementedError
@@ -209,8 +218,9 @@ class JiebaSegmenter(Segmenter):
 
     backend = "jieba"
 
-    def __init__(self, key: str, dictionaries: Sequence[Dictionary]):
-        super().__init__(key, dictionaries)
+    def __init__(self, key: str, dictionaries: Sequence[Dictionary],
+                 recipe: Recipe | None = None):
+        super().__init__(key, dictionaries, recipe)
         self._tokenizer = _jieba_tokenizer(dictionaries)
 
     def cut(self, run: str) -> list[str]:
@@ -223,7 +233,7 @@ class RjiebaSegmenter(Segmenter):
     backend = "rjieba"
 
     def __init__(self, key: str, dictionaries: Sequence[Dictionary], recipe: Recipe):
-        super().__init__(key, dictionaries)
+        super().__init__(key, dictionaries, recipe)
         jieba_rs = _rjieba_class()()  # its built-in dictionary is jieba's dict.txt
         for word, freq in recipe.words:
             jieba_rs.add_word(word, freq, None)
@@ -287,13 +297,19 @@ def segmenter_for(sources: Sequence[Path | Dictionary], cache_dir: Path | None =
         found = _segmenters.get(f"{backend}:{key}")
         if found is not None:
             _segmenters.move_to_end(f"{backend}:{key}")
+            if found.recipe is not None:
+                _keep_recipe(found.recipe, cache_dir)  # an index folder made since
             return found
         if backend == "jieba":
             segmenter: Segmenter = JiebaSegmenter(key, dictionaries)
         else:
-            recipe = _recipe(key, dictionaries, cache_dir)
+            recipe = _load_recipe(key, cache_dir)
+            if recipe is None:
+                recipe = compute_recipe(key, dictionaries)
+                _verified.add((key, recipe.digest()))
+            _keep_recipe(recipe, cache_dir)
             segmenter = (RjiebaSegmenter(key, dictionaries, recipe) if recipe.backend == "rjieba"
-                         else JiebaSegmenter(key, dictionaries))
+                         else JiebaSegmenter(key, dictionaries, recipe))
         _segmenters[f"{backend}:{key}"] = segmenter
         while len(_segmenters) > _CACHED_SEGMENTERS:
             _segmenters.popitem(last=False)
@@ -321,23 +337,58 @@ def dictionaries_key(dictionaries: Sequence[Dictionary]) -> str:
     return digest.hexdigest()
 
 
-def _recipe(key: str, dictionaries: Sequence[Dictionary], cache_dir: Path | None) -> Recipe:
-    """The cached recipe for ``key``, or one computed with jieba (and cached)."""
-    path = Path(cache_dir) / RECIPE_FILE if cache_dir is not None else None
-    if path is not None:
+def _load_recipe(key: str, cache_dir: Path | None) -> Recipe | None:
+    if cache_dir is None:
+        return None
+    try:
+        text = (Path(cache_dir) / RECIPE_FILE).read_text(encoding="utf-8")
+        return Recipe.from_json(json.loads(text), key)
+    except (OSError, ValueError):
+        return None
+
+
+def _keep_recipe(recipe: Recipe, cache_dir: Path | None) -> None:
+    """Write the recipe beside the index once per process and folder."""
+    if cache_dir is None or (str(cache_dir), recipe.key) in _kept:
+        return
+    if _load_recipe(recipe.key, cache_dir) != recipe:
         try:
-            recipe = Recipe.from_json(json.loads(path.read_text(encoding="utf-8")), key)
-        except (OSError, ValueError):
-            recipe = None
-        if recipe is not None:
-            return recipe
-    recipe = compute_recipe(key, dictionaries)
-    if path is not None and path.parent.is_dir():
-        try:
-            _write_atomically(path, json.dumps(recipe.to_json(), ensure_ascii=False).encode())
+            _write_atomically(Path(cache_dir) / RECIPE_FILE,
+                              json.dumps(recipe.to_json(), ensure_ascii=False).encode())
         except OSError:
-            pass  # a read-only index: the next process computes it again
-    return recipe
+            return  # a read-only index: the next process computes it again
+    _kept.add((str(cache_dir), recipe.key))
+
+
+_kept: set[tuple[str, str]] = set()
+
+
+_verified: set[tuple[str, str]] = set()
+
+
+def verify_recipe(dictionaries: Sequence[Path | Dictionary], cache_dir: Path) -> str | None:
+    """Recompute the recipe kept in ``cache_dir``; when it was wrong, replace it,
+    forget the segmenters built from it, and say so."""
+    read = [d for d in map(_read, dictionaries) if d is not None]
+    key = dictionaries_key(read)
+    path = Path(cache_dir) / RECIPE_FILE
+    try:
+        kept = Recipe.from_json(json.loads(path.read_text(encoding="utf-8")), key)
+    except (OSError, ValueError):
+        kept = None
+    if kept is None:
+        return None  # none, another key's, or unreadable: never used as it is
+    if (key, kept.digest()) in _verified:
+        return None  # this process computed those very numbers already
+    right = compute_recipe(key, read)
+    _verified.add((key, right.digest()))
+    if right.digest() == kept.digest():
+        return None
+    _write_atomically(path, json.dumps(right.to_json(), ensure_ascii=False).encode())
+    with _lock:
+        for cached in [k for k in _segmenters if k.endswith(f":{key}")]:
+            del _segmenters[cached]
+    return "held word frequencies jieba does not give; recomputed, every passage is to be cut again"
 
 
 def compute_recipe(key: str, dictionaries: Sequence[Dictionary]) -> Recipe:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import sys
+from collections import OrderedDict
 
 import jieba
 import pytest
 import rjieba
 
 from indexer import integrity
+from indexer import segmenter as segmenter_module
 from indexer import store as store_module
 from indexer.analysis import segment
 from indexer.search import SearchService
@@ -198,3 +201,22 @@ def test_an_unreadable_user_dictionary_is_a_coded_error(tmp_path):
     with pytest.raises(DictionaryError) as raised:
         store.sync()
     assert raised.value.code == "bad_dictionary" and "UTF-8" in str(raised.value)
+
+
+@pytest.mark.slow
+def test_check_recomputes_a_recipe_that_lies_and_the_index_is_rebuilt(tmp_path, monkeypatch):
+    store = _store(tmp_path, "custom", "暖企行动\n")
+    store.sync()
+    recipe_file = store.index_dir / "segmenter.json"
+    recipe = json.loads(recipe_file.read_text(encoding="utf-8"))
+    right_offset = recipe["total_offset"]
+    recipe["total_offset"] += 7
+    recipe_file.write_text(json.dumps(recipe, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())  # a new process
+    store.sync(rebuild=True)  # cut with the wrong numbers
+    problems = integrity.check(store)
+    assert [p.source for p in problems] == ["segmenter.json"]
+    assert json.loads(recipe_file.read_text(encoding="utf-8"))["total_offset"] == right_offset
+    assert store.is_stale()
+    integrity.repair(store, problems)
+    assert not store.is_stale() and integrity.check(store) == []
