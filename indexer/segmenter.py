@@ -110,13 +110,19 @@ class Dictionary:
     name: str
     data: bytes
 
+    @functools.cached_property
+    def digest(self) -> bytes:
+        return hashlib.blake2b(self.data, digest_size=16).digest()
+
     @classmethod
     def read(cls, path: Path) -> Dictionary:
         """The file's bytes; FileNotFoundError when there is none, DictionaryError
         when it cannot be a dictionary."""
         try:
             with open(path, "rb") as file:
-                data = file.read(MAX_DICTIONARY_BYTES + 1)
+                # read(n) allocates n bytes first: ask for what is there.
+                size = os.fstat(file.fileno()).st_size
+                data = file.read(min(size, MAX_DICTIONARY_BYTES) + 1)
         except FileNotFoundError:
             raise
         except OSError as error:
@@ -246,7 +252,14 @@ class RjiebaSegmenter(Segmenter):
 
 
 def rjieba_available() -> bool:
-    return importlib.util.find_spec("rjieba") is not None
+    if "rjieba" in sys.modules:  # imported, or None: known not to be importable
+        return sys.modules["rjieba"] is not None
+    return _rjieba_installed()
+
+
+@functools.lru_cache(maxsize=1)
+def _rjieba_installed() -> bool:
+    return importlib.util.find_spec("rjieba") is not None  # 0.1 ms: once
 
 
 def _rjieba_class() -> type:
@@ -317,24 +330,40 @@ def segmenter_for(sources: Sequence[Path | Dictionary], cache_dir: Path | None =
 
 
 def _read(dictionary: Path | Dictionary) -> Dictionary | None:
+    """The dictionary, read again only when its file changed (a stat, not a read:
+    every search asks)."""
     if isinstance(dictionary, Dictionary):
         return dictionary
+    path = os.fspath(dictionary)
     try:
-        return Dictionary.read(Path(dictionary))
+        stat = os.stat(path)
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        cached = _read_files.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        read = Dictionary.read(Path(path))
     except FileNotFoundError:
         return None  # no user dictionary: the corpus uses the bundled one alone
+    _read_files[path] = (stamp, read)
+    return read
+
+
+_read_files: dict[str, tuple[tuple[int, int, int, int], Dictionary]] = {}
 
 
 def dictionaries_key(dictionaries: Sequence[Dictionary]) -> str:
     """A digest of the dictionaries and of jieba's own, in order."""
-    digest = hashlib.blake2b(digest_size=16)
-    jieba_dict = _jieba_dict_path()
-    stat = jieba_dict.stat() if jieba_dict else None
-    digest.update(f"jieba={_version('jieba')};dict.txt={stat and stat.st_size};".encode())
+    digest = hashlib.blake2b(_jieba_identity().encode(), digest_size=16)
     for dictionary in dictionaries:
-        digest.update(len(dictionary.data).to_bytes(8, "little"))
-        digest.update(dictionary.data)
+        digest.update(dictionary.digest)
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_identity() -> str:
+    jieba_dict = _jieba_dict_path()
+    size = jieba_dict.stat().st_size if jieba_dict else None
+    return f"jieba={_version('jieba')};dict.txt={size};"
 
 
 def _load_recipe(key: str, cache_dir: Path | None) -> Recipe | None:
