@@ -91,7 +91,9 @@ MAX_DICTIONARY_BYTES = 16 * 1024 * 1024
 
 RECIPE_FILE = "segmenter.json"
 RECIPE_FORMAT = 1
-_CACHED_SEGMENTERS = 8  # an edited dictionary makes a new one; keep a few
+# An edited dictionary makes a new segmenter; keep a few (an rjieba one holds
+# 25-34 MB, a jieba one 75 MB).
+_CACHED_SEGMENTERS = 4
 
 
 class DictionaryError(ZhsearchError, ValueError):
