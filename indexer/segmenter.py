@@ -42,7 +42,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.machinery
-import importlib.metadata
 import importlib.util
 import io
 import json
@@ -50,7 +49,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -475,19 +473,29 @@ def _jieba_dict_path() -> Path | None:
     return path if path.is_file() else None
 
 
-_versions: dict[str, str] = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _version(package: str) -> str:
-    if package not in _versions:
-        try:
-            _versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            _versions[package] = "none"
-    return _versions[package]
+    """The installed version, read off the ``NAME-VERSION.dist-info`` folder beside
+    the package: ``importlib.metadata`` costs 0.05 s to import, a tenth of a
+    cold search."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    folder = Path(next(iter(spec.submodule_search_locations))).parent
+    found = sorted(folder.glob(f"{package}-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name[len(package) + 1:-len(".dist-info")]
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "none"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
