@@ -118,17 +118,23 @@ def iter_words(text: str, segmenter: Segmenter | None = None) -> Iterator[tuple[
     >>> [w for w, _, _, _ in iter_words("劳模精神、劳动精神 25.6 万次")]
     ['劳模', '精神', '劳动', '精神', '25.6', '万次']
     """
-    cut = (segmenter or current_segmenter()).cut
-    pos = 0
-    for match in _RUNS.finditer(text):
+    matches = list(_RUNS.finditer(text))
+    runs = [m.group() for m in matches if m.lastgroup == "han"]
+    words = (segmenter or current_segmenter()).cut_runs(runs)
+    i = pos = 0
+    for match in matches:
         kind = match.lastgroup
         start = match.start()
         if kind == "han":
-            for word in cut(match.group()):
+            stop = match.end()
+            while start < stop:
+                word = words[i]
+                i += 1
                 end = start + len(word)
                 yield word, pos, start, end
                 pos += 1
                 start = end
+            i += 1  # the RUN_BREAK after this run
         elif kind == "word" or kind == "char":
             yield match.group(), pos, start, match.end()
             pos += 1

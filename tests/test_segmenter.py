@@ -16,7 +16,8 @@ import rjieba
 from indexer import integrity
 from indexer import segmenter as segmenter_module
 from indexer import store as store_module
-from indexer.analysis import segment
+from indexer.analysis import _RUNS, iter_words, segment
+from indexer.normalize import normalize_text
 from indexer.search import SearchService
 from indexer.segmenter import (BUNDLED_DICTIONARY, USER_LINE, Dictionary, DictionaryError,
                                JiebaSegmenter, RjiebaSegmenter, segmenter_for)
@@ -220,3 +221,17 @@ def test_check_recomputes_a_recipe_that_lies_and_the_index_is_rebuilt(tmp_path, 
     assert store.is_stale()
     integrity.repair(store, problems)
     assert not store.is_stale() and integrity.check(store) == []
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+def test_a_passage_cut_in_one_call_gives_the_words_of_its_runs_cut_one_by_one(backend):
+    segmenter = segmenter_for([BUNDLED_DICTIONARY], backend=backend)
+    text = normalize_text(SEED.read_text(encoding="utf-8") + NEWS_MD)
+    one_by_one = []
+    for match in _RUNS.finditer(text):
+        if match.lastgroup == "han":
+            one_by_one.extend(segmenter.cut(match.group()))
+        elif match.lastgroup in ("word", "char"):
+            one_by_one.append(match.group())
+    assert len(one_by_one) > 1000
+    assert [w for w, _, _, _ in iter_words(text, segmenter)] == one_by_one
