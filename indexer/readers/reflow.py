@@ -1,0 +1,444 @@
+"""Rebuild the paragraphs of hard-wrapped text, deciding from the file as a whole.
+
+Text copied off a web page, a newspaper or a PDF is wrapped at a column
+width, so words and names are cut across lines (``代表大|会``). Whether a line
+break is a wrap or a paragraph end cannot be told from one line: it depends
+on the file's *layout*, measured once for the whole file (:class:`Layout`):
+
+``margin``
+    White space every line starts with is page margin, not indentation.
+``measure``
+    The display width most lines are wrapped at (a Chinese character is 1
+    column, a Latin letter or digit ½, as on a page). Only lines that do not
+    end a sentence count, so an unwrapped file, one paragraph a line, has
+    none. A file with fewer than two such lines has none either.
+``spacing``
+    The number of blank lines that follows a wrapped line: 0 in most files,
+    1 in text with a blank line after every line. More blank lines than
+    that is a paragraph break.
+``indents``
+    Whether paragraphs start with an indented line (full-width or ASCII
+    spaces).
+
+The rules, in the order :meth:`Layout.runs_on` applies them to a line break,
+and what each is for:
+
+R1 *more blank lines than the spacing* end a paragraph: in a file wrapped
+   with no blank lines between lines, a blank line is a paragraph break.
+R2 *an indented line* starts a paragraph.
+R3 *a line that reaches the measure and does not end a sentence* runs on into
+   the next, whatever the next line looks like: a wrapped paragraph can put
+   ``记者``, ``新华社`` or a date at the start of a line.
+R4 *a short line runs on when the next line's first word would not have fit*:
+   a URL, a number or an English word moved whole to the next line.
+R5 *bylines, date lines, captions, unit headers and salutations stand alone*
+   (see :func:`standalone_kind`), when the measure does not say otherwise.
+R6 *a line short of the measure* ends its paragraph (headings, last lines).
+R7 *a full line that ends a sentence* runs on only into another full line,
+   and only when the file does not mark paragraphs by indentation; a short
+   line after it is a heading or a paragraph of its own.
+R8 *a line a little short of the measure, before a full line*, runs on
+   when it does not end a sentence or clause: a paragraph's first line set
+   after a drop cap or an indent that was not copied as spaces (the bundled
+   report's ``代表大|会``). A little: at most an indent and a half (3.5
+   columns) and a fifth of the measure, so that headings stay headings.
+R9 *with no measure* (a few lines, or text not wrapped at all), a line runs
+   on when it does not end a sentence, does not stand alone and is at least
+   as wide as the next: the first line of a wrapped paragraph is never
+   shorter than the next, a headline before a paragraph usually is.
+
+Every pattern here is anchored or bounded, and lines are only matched
+against patterns up to a fixed length: Python's ``re`` holds the GIL for a
+whole match, so one quadratic pattern stops every server thread.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from functools import cached_property, lru_cache
+
+from indexer.document import BODY, BYLINE, CAPTION, HEADING
+
+# Block kinds beyond the passage kinds: stand-alone lines that are not text.
+UNIT, DATELINE, SALUTATION = "unit", "dateline", "salutation"
+
+_SENTENCE_END = frozenset("。！？!?…")
+_CLAUSE_END = frozenset("，,、；;：:")
+# Closing quotes and brackets after a sentence end (``。”``).
+_CLOSERS = "”’」』）)\"'》〉】]"
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The leading word of a line: Latin letters, digits and what URLs are made of.
+_LEADING_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:/?#@!$&'*+,;=%\-]*")
+_WHITE = " \t\u3000\u00a0\u2002\u2003\u200b\ufeff"
+
+# Longest line (in characters) that the stand-alone patterns look at: a
+# byline, date line or salutation is a short line, never a paragraph.
+_STANDALONE_MAX = 48
+# A heading is short; a longer line without a full stop is still text.
+_HEADING_MAX_WIDTH = 50.0
+# How far a wrapped line may fall short of the measure and still be full:
+# a Latin letter that did not fit leaves ½, a character pushed down with a
+# closing mark that may not start a line leaves 1.
+_FULL_SLACK = 1.5
+# How much shorter a paragraph's first line may be with its indent lost.
+_FIRST_LINE_SHORT = 3.5
+# Indentation wider than this is centring (a title), not a paragraph start.
+_INDENT_MAX = 2.5
+# How far past the measure a line of the measure may run: punctuation hung
+# in the margin.
+_OVER_SLACK = 1.0
+
+
+@lru_cache(maxsize=4096)
+def _char_width(ch: str) -> float:
+    return 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5
+
+
+def display_width(text: str) -> float:
+    """Columns a line takes on the page: Chinese and full-width 1, ASCII ½.
+
+    >>> display_width("2023年 Hi")
+    4.5
+    """
+    ascii_count = len(text.encode("ascii", "ignore"))
+    if ascii_count == len(text):
+        return ascii_count / 2
+    return ascii_count / 2 + sum(_char_width(ch) for ch in text if ord(ch) > 127)
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def join_wrapped(left: str, right: str) -> str:
+    """Join two pieces of a wrapped line: no space between Chinese characters,
+    one space between Latin words (none inside a number cut by the wrap)."""
+    left, right = left.rstrip(), right.lstrip()
+    if left and right and _is_word_char(left[-1]) and _is_word_char(right[0]) \
+            and not (left[-1].isdigit() and right[0].isdigit()):
+        return f"{left} {right}"
+    return left + right
+
+
+def join_lines(pieces: list[str]) -> str:
+    """Join the wrapped lines of one paragraph (see :func:`join_wrapped`).
+
+    >>> join_lines(["第十四次代表大", "会以来 Hello", "World，共 12", "345 人"])
+    '第十四次代表大会以来 Hello World，共 12345 人'
+    """
+    joined = ""
+    for piece in pieces:
+        joined = join_wrapped(joined, piece) if joined else piece.strip()
+    return joined
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends with a full stop, before any closing quotes.
+
+    Checked from the end, never by a pattern searched over the line: a line
+    of 40,000 ``。`` took 9 s with ``[。！？]+[”’]*$``.
+
+    >>> ends_sentence("他说：“好。”"), ends_sentence("代表大")
+    (True, False)
+    """
+    stripped = text.rstrip(_CLOSERS + _WHITE)
+    return bool(stripped) and stripped[-1] in _SENTENCE_END
+
+
+def ends_clause(text: str) -> bool:
+    stripped = text.rstrip(_WHITE)
+    return bool(stripped) and stripped[-1] in _CLAUSE_END
+
+
+# --- Stand-alone lines --------------------------------------------------------
+
+_BULLET = "■●◆▲□★☆◎"
+_ROLE = re.compile(
+    r"(?:全媒体|融媒体|本报|本台|本刊|央视|总台|新华社|特约|见习|实习|首席)?"
+    r"(?:记者|通讯员|实习生|摄影记者|摄影|摄像|编辑|责编|责任编辑|校对|审核|审校|撰文|撰稿)"
+    r"|[文图][/／:：]|摄$"
+)
+# Agency datelines before a byline: 本报讯, 新华社北京5月10日电.
+_AGENCY = re.compile(
+    r"^(?:本报讯|本台消息|央视网消息|新华社电|新华社[\u4e00-\u9fff]{1,8}"
+    r"\d{1,2}月\d{1,2}日(?:[\u4e00-\u9fff]{1,3})?电)"
+)
+_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+# Characters of ordinary words that are not in the short names of a byline.
+_NOT_IN_NAMES = frozenset("的了在从对说到是获悉表示这那我们他她和与及向将就")
+_DATE = (
+    r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)"
+)
+_DATELINE = re.compile(
+    r"^(?:(?:发布|发稿|更新|刊发|出版)?(?:时间|日期)\s*[:：]\s*)?[（(]?" + _DATE
+    + r"(?:\s*(?:星期|周|礼拜)[一二三四五六日天])?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[）)]?$"
+)
+_CAPTION = re.compile(
+    r"^(?:[■●◆▲]|图[为：:]|图片[：:]|[（(]图)|(?:供图|摄|摄影|图片来源[:：]?\S{0,20})[）)]?$"
+)
+_UNIT_HEADER = re.compile(
+    r"^\S{2,24}(?:总工会|工会|委员会|政府|党委|局|厅|办公室|中心|公司|集团|协会|联合会|学校|大学"
+    r"|医院|街道|管委会|高新区|开发区)[：:]$"
+)
+# Who a notice or letter is addressed to: 各基层工会： 全体职工： 同志们：
+_SALUTATION = re.compile(
+    r"^(?:各|全体|尊敬的|亲爱的|敬爱的|致|广大)\S{1,28}[：:]$|^\S{1,20}(?:们|同志|先生|女士)[：:]$"
+    r"|^\S{2,40}、\S{1,40}[：:]$"
+)
+
+
+def _is_byline(text: str) -> bool:
+    """``记者 张三 通讯员 李四``, ``（新华社记者 王五）``, ``文/张三``: roles
+    and short names only (checked piece by piece, no backtracking)."""
+    text = text.strip(_BULLET + _WHITE)
+    agency = _AGENCY.match(text)
+    if agency:
+        text = text[agency.end():].strip(_WHITE)
+        if not text:
+            return True
+    if any(ch in _SENTENCE_END or ch in "，,；;" for ch in text):
+        return False
+    text = text.strip("（()）" + _WHITE)
+    if not _ROLE.match(text):
+        return False
+    names = _ROLE.sub(" ", text).replace("、", " ").split()
+    return bool(names) and all(
+        _NAME.match(n) and not _NOT_IN_NAMES.intersection(n) for n in names)
+
+
+def standalone_kind(text: str) -> str | None:
+    """The kind of a line that stands alone, or None for ordinary text.
+
+    >>> [standalone_kind(t) for t in ["记者 张三", "2023年5月10日", "各基层工会：",
+    ...  "肇庆市广宁县总工会：", "记者从国家卫健委获悉"]]
+    ['byline', 'dateline', 'salutation', 'unit', None]
+    """
+    text = text.strip(_WHITE)
+    if not text or len(text) > _STANDALONE_MAX:
+        # A caption can be a long line; it is told by its ends.
+        return CAPTION if text and _CAPTION.search(text[:3] + " " + text[-24:]) else None
+    if _is_byline(text):
+        return BYLINE
+    if _DATELINE.match(text):
+        return DATELINE
+    if _SALUTATION.match(text):
+        return SALUTATION
+    if _UNIT_HEADER.match(text):
+        return UNIT
+    if _CAPTION.search(text):
+        return CAPTION
+    return None
+
+
+# --- The layout of a file -------------------------------------------------------
+
+
+def _indent_width(line: str) -> float:
+    width = 0.0
+    for ch in line:
+        if ch == "\t":
+            width += 2.0
+        elif ch == "\u3000":
+            width += 1.0
+        elif ch in _WHITE:
+            width += 0.5 if ch not in "\u200b\ufeff" else 0.0
+        else:
+            break
+    return width
+
+
+@dataclass
+class Line:
+    text: str         # without the white space around it
+    width: float      # display width from the margin, indentation included
+    indent: float     # display width of the indentation past the margin
+    gap: int          # blank lines before the next line (0 for the last line)
+    latin: float      # display width of its ASCII letters and digits
+
+    @cached_property
+    def sentence_end(self) -> bool:
+        return ends_sentence(self.text)
+
+    @cached_property
+    def standalone(self) -> str | None:
+        return standalone_kind(self.text)
+
+
+def split_lines(text: str) -> list[Line]:
+    """The non-blank lines of ``text``, measured from the common margin."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found: list[tuple[str, float, float, float]] = []
+    gaps: list[int] = []
+    for line in raw:
+        stripped = line.strip(_WHITE + "\f\v")
+        if not stripped:
+            if gaps:
+                gaps[-1] += 1
+            continue
+        latin = len(stripped.encode("ascii", "ignore")) / 2
+        found.append((stripped, display_width(stripped), _indent_width(line), latin))
+        gaps.append(0)
+    if not found:
+        return []
+    margin = min(indent for _, _, indent, _ in found)
+    gaps[-1] = 0
+    return [Line(text, width + indent - margin, indent - margin, gap, latin)
+            for (text, width, indent, latin), gap in zip(found, gaps)]
+
+
+def _measure(lines: list[Line]) -> float | None:
+    """The width most wrapped lines reach, or None when the text is not wrapped.
+
+    Candidates are the widths of lines that do not end a sentence (in a
+    wrapped paragraph, all lines but the last); the one with the most such
+    lines within [w - 1.5, w + 1] wins, provided few lines run past it
+    (lines made mostly of one long Latin word such as a URL may). Ties go to
+    the wider measure: bylines and datelines also cluster, lower down.
+    """
+    open_widths = sorted(round(line.width * 2) for line in lines if not line.sentence_end)
+    if len(open_widths) < 2:
+        return None
+    # Lines that run past a measure say it is not the measure, unless a
+    # long Latin word (a URL) pushed them.
+    over_widths = sorted(round(line.width * 2) for line in lines
+                         if line.latin < line.width / 2)
+    allowed_over = max(1, len(lines) // 20)
+    lo_slack, hi_slack = round(_FULL_SLACK * 2), round(_OVER_SLACK * 2)
+    counts = Counter(open_widths)
+    # Only the most common widths are tried, so a long unwrapped file costs
+    # a few hundred binary searches, not one per line.
+    best: tuple[int, int] | None = None
+    for candidate, _ in counts.most_common(200):
+        over = len(over_widths) - bisect_right(over_widths, candidate + hi_slack)
+        if over > allowed_over:
+            continue
+        near = bisect_right(open_widths, candidate + hi_slack) \
+            - bisect_left(open_widths, candidate - lo_slack)
+        if best is None or (near, candidate) > best:
+            best = (near, candidate)
+    if best is None or best[0] < 2:
+        return None
+    # A tenth of the lines at one width can be chance in unwrapped text.
+    if best[0] < 0.1 * len(lines):
+        return None
+    return best[1] / 2
+
+
+@dataclass
+class Layout:
+    """How a file is laid out: see the module docstring."""
+
+    measure: float | None
+    spacing: int
+    indents: bool
+
+    @classmethod
+    def of(cls, lines: list[Line], measure: float | None = None) -> "Layout":
+        measure = measure or _measure(lines)
+        layout = cls(measure, 0, False)
+        # Spacing: the usual gap after a line that evidently wraps on.
+        wrap_gaps = Counter(
+            a.gap for a, b in zip(lines, lines[1:]) if layout._looks_wrapped(a, b))
+        layout.spacing = wrap_gaps.most_common(1)[0][0] if wrap_gaps else 0
+        # Indentation: most lines after a sentence end are indented.
+        after_end = [b for a, b in zip(lines, lines[1:]) if a.sentence_end]
+        indented = sum(1 for b in after_end if b.indent > 0)
+        layout.indents = indented > 0 and indented >= 0.5 * len(after_end)
+        return layout
+
+    def full(self, line: Line) -> bool:
+        return self.measure is not None and line.width >= self.measure - _FULL_SLACK
+
+    def _looks_wrapped(self, a: Line, b: Line) -> bool:
+        """Whether the break after ``a`` is plainly a wrap, whatever the gap."""
+        if a.sentence_end or b.indent > 0:
+            return False
+        if self.measure is not None:
+            return self.full(a)
+        return a.standalone is None and b.standalone is None and a.width >= b.width - _FULL_SLACK
+
+    def runs_on(self, a: Line, b: Line) -> bool:
+        """Whether ``b`` carries on the paragraph of ``a`` (rules R1-R9)."""
+        if a.gap > self.spacing:
+            return False                                     # R1
+        if b.indent > 0:
+            return False                                     # R2
+        if self.measure is None:                             # R9
+            return (not a.sentence_end and a.standalone is None and b.standalone is None
+                    and a.width >= b.width - _FULL_SLACK)
+        if self.full(a):
+            if not a.sentence_end:
+                return True                                  # R3
+            return (not self.indents and self.full(b)        # R7
+                    and b.standalone is None and a.width >= self.measure - 0.5)
+        if a.sentence_end or a.standalone is not None:
+            return False                                     # R5
+        word = _LEADING_WORD.match(b.text)
+        if word and a.width + display_width(word.group()) > self.measure:
+            return True                                      # R4
+        if (not ends_clause(a.text) and self.full(b) and b.standalone is None
+                and a.width >= self.measure - min(_FIRST_LINE_SHORT, 0.2 * self.measure)):
+            return True                                      # R8
+        return False                                         # R6
+
+
+# --- Paragraphs -----------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """A rebuilt paragraph, or a heading, byline, caption or unit header."""
+
+    text: str
+    kind: str  # body | heading | byline | caption | unit | dateline | salutation
+    page: int | None = None  # where a paged format (PDF) has it
+
+
+def _kind(lines: list[Line], text: str, layout: Layout) -> str:
+    special = standalone_kind(text)
+    if special is not None and (len(lines) == 1 or special == CAPTION
+                                or len(text) <= _STANDALONE_MAX):
+        return special
+    if any(ch in _SENTENCE_END for ch in text) or ends_clause(text) \
+            or display_width(text) > _HEADING_MAX_WIDTH:
+        return BODY
+    # An indented line that fills the measure is the start of a paragraph
+    # whose next line is elsewhere (the next column or page of a PDF).
+    first = lines[0]
+    if len(lines) == 1 and 0 < first.indent <= _INDENT_MAX and layout.full(first):
+        return BODY
+    return HEADING
+
+
+def reflow_paragraphs(text: str, column: float | None = None) -> list[Block]:
+    """Rebuild paragraphs from hard-wrapped lines (rules in the module docstring).
+
+    A caller that knows the measure (a PDF column, in ems) passes it as
+    ``column``.
+
+    >>> text = "第十四次代表大\\n\\n会以来，工作取\\n\\n得成效。\\n\\n下一段。"
+    >>> [b.text for b in reflow_paragraphs(text)]
+    ['第十四次代表大会以来，工作取得成效。', '下一段。']
+    """
+    lines = split_lines(text)
+    if not lines:
+        return []
+    layout = Layout.of(lines, column)
+    blocks: list[Block] = []
+    current: list[Line] = [lines[0]]
+    for a, b in zip(lines, lines[1:]):
+        if layout.runs_on(a, b):
+            current.append(b)
+            continue
+        joined = join_lines([line.text for line in current])
+        blocks.append(Block(joined, _kind(current, joined, layout)))
+        current = [b]
+    joined = join_lines([line.text for line in current])
+    blocks.append(Block(joined, _kind(current, joined, layout)))
+    return blocks
