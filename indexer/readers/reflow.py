@@ -43,9 +43,10 @@ R8 *a line a little short of the measure, before a full line*, runs on
    report's ``代表大|会``). A little: at most an indent and a half (3.5
    columns) and a fifth of the measure, so that headings stay headings.
 R9 *with no measure* (a few lines, or text not wrapped at all), a line runs
-   on when it does not end a sentence, does not stand alone and is at least
-   as wide as the next: the first line of a wrapped paragraph is never
-   shorter than the next, a headline before a paragraph usually is.
+   on when it ends inside a word (a Chinese character, letter or digit), does
+   not stand alone, and is as wide as the widest line and at least as wide
+   as the next: the first line of a wrapped paragraph is never shorter than
+   the next, a headline before a paragraph usually is.
 
 Every pattern here is anchored or bounded, and lines are only matched
 against patterns up to a fixed length: Python's ``re`` holds the GIL for a
@@ -149,6 +150,12 @@ def ends_sentence(text: str) -> bool:
     return bool(stripped) and stripped[-1] in _SENTENCE_END
 
 
+def _cut_word(text: str) -> bool:
+    """Whether ``text`` ends in a Chinese character, letter or digit: where a
+    wrap can cut a word."""
+    return bool(text) and (bool(_HAN.match(text[-1])) or _is_word_char(text[-1]))
+
+
 def ends_clause(text: str) -> bool:
     stripped = text.rstrip(_WHITE)
     return bool(stripped) and stripped[-1] in _CLAUSE_END
@@ -179,9 +186,11 @@ _DATELINE = re.compile(
     r"^(?:(?:发布|发稿|更新|刊发|出版)?(?:时间|日期)\s*[:：]\s*)?[（(]?" + _DATE
     + r"(?:\s*(?:星期|周|礼拜)[一二三四五六日天])?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[）)]?$"
 )
-_CAPTION = re.compile(
-    r"^(?:[■●◆▲]|图[为：:]|图片[：:]|[（(]图)|(?:供图|摄|摄影|图片来源[:：]?\S{0,20})[）)]?$"
-)
+# A caption starts with a bullet or ends with a photo credit (单位供图, 张三 摄).
+_CAPTION_START = re.compile(r"^(?:[■●◆▲]|[（(]图)")
+_CAPTION_END = re.compile(r"(?:供图|[ 　]摄影?|记者\S{2,4}摄|图片来源[:：]?\S{0,20})[）)]?$")
+# Stand-alone kinds told by the whole line (a caption by one of its ends).
+_WHOLE_LINE = (BYLINE, "dateline", "salutation", "unit")
 _UNIT_HEADER = re.compile(
     r"^\S{2,24}(?:总工会|工会|委员会|政府|党委|局|厅|办公室|中心|公司|集团|协会|联合会|学校|大学"
     r"|医院|街道|管委会|高新区|开发区)[：:]$"
@@ -207,11 +216,15 @@ def _is_byline(text: str) -> bool:
     text = text.strip("（()）" + _WHITE)
     if not _ROLE.match(text):
         return False
-    names = _ROLE.sub(" ", text).replace("、", " ").split()
-    return bool(names) and all(
-        _NAME.match(n) and not _NOT_IN_NAMES.intersection(n) for n in names)
+    # Every role is followed by names (a photo credit's 摄 comes last):
+    # "通讯员" at the end is a byline cut by a wrap.
+    parts = _ROLE.split(text.removesuffix("摄"))[1:]
+    groups = [part.replace("、", " ").split() for part in parts]
+    return all(groups) and all(
+        _NAME.match(n) and not _NOT_IN_NAMES.intersection(n) for g in groups for n in g)
 
 
+@lru_cache(maxsize=65536)  # both readings of a file (columns, characters) ask for every line
 def standalone_kind(text: str) -> str | None:
     """The kind of a line that stands alone, or None for ordinary text.
 
@@ -222,7 +235,8 @@ def standalone_kind(text: str) -> str | None:
     text = text.strip(_WHITE)
     if not text or len(text) > _STANDALONE_MAX:
         # A caption can be a long line; it is told by its ends.
-        return CAPTION if text and _CAPTION.search(text[:3] + " " + text[-24:]) else None
+        return CAPTION if text and (_CAPTION_START.match(text)
+                                    or _CAPTION_END.search(text[-24:])) else None
     if _is_byline(text):
         return BYLINE
     if _DATELINE.match(text):
@@ -231,7 +245,7 @@ def standalone_kind(text: str) -> str | None:
         return SALUTATION
     if _UNIT_HEADER.match(text):
         return UNIT
-    if _CAPTION.search(text):
+    if _CAPTION_START.match(text) or _CAPTION_END.search(text):
         return CAPTION
     return None
 
@@ -260,6 +274,8 @@ class Line:
     indent: float     # display width of the indentation past the margin
     gap: int          # blank lines before the next line (0 for the last line)
     latin: float      # display width of its ASCII letters and digits
+    mixed: bool = False  # ASCII in it or its indent: its width depends on the unit
+    other: float = 0.0   # its width in the other unit (characters, or display columns)
 
     @cached_property
     def sentence_end(self) -> bool:
@@ -269,11 +285,23 @@ class Line:
     def standalone(self) -> str | None:
         return standalone_kind(self.text)
 
+    @cached_property
+    def opens_alone(self) -> bool:
+        """Nothing before it runs on into it (a byline, a caption's start ...)."""
+        return self.standalone in _WHOLE_LINE or bool(_CAPTION_START.match(self.text))
 
-def split_lines(text: str) -> list[Line]:
-    """The non-blank lines of ``text``, measured from the common margin."""
+    @cached_property
+    def closes_alone(self) -> bool:
+        """It runs on into nothing (a byline, a caption's credit ...)."""
+        return self.standalone in _WHOLE_LINE or bool(_CAPTION_END.search(self.text[-24:]))
+
+
+def split_lines(text: str, unit: str = "display") -> list[Line]:
+    """The non-blank lines of ``text``, measured from the common margin in
+    display columns, or (``unit="chars"``) in characters."""
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found: list[tuple[str, float, float, float]] = []
+    # text, (display width, indent), (characters, indent), ASCII in text, ASCII in indent
+    found: list[tuple[str, float, float, float, float, int, bool]] = []
     gaps: list[int] = []
     for line in raw:
         stripped = line.strip(_WHITE + "\f\v")
@@ -281,29 +309,40 @@ def split_lines(text: str) -> list[Line]:
             if gaps:
                 gaps[-1] += 1
             continue
-        latin = len(stripped.encode("ascii", "ignore")) / 2
-        found.append((stripped, display_width(stripped), _indent_width(line), latin))
+        lead = line[:len(line) - len(line.lstrip(_WHITE))]
+        found.append((stripped, display_width(stripped), _indent_width(lead),
+                      float(len(stripped)), float(len(lead)),
+                      len(stripped.encode("ascii", "ignore")), any(c.isascii() for c in lead)))
         gaps.append(0)
     if not found:
         return []
-    margin = min(indent for _, _, indent, _ in found)
     gaps[-1] = 0
-    return [Line(text, width + indent - margin, indent - margin, gap, latin)
-            for (text, width, indent, latin), gap in zip(found, gaps)]
+    display_margin = min(f[2] for f in found)
+    char_margin = min(f[4] for f in found)
+    lines = []
+    for (text, width, indent, chars, char_indent, latin, ascii_lead), gap in zip(found, gaps):
+        shown = (width + indent - display_margin, indent - display_margin)
+        counted = (chars + char_indent - char_margin, char_indent - char_margin)
+        (width, indent), (other, _) = (counted, shown) if unit == "chars" else (shown, counted)
+        lines.append(Line(text, width, indent, gap, latin if unit == "chars" else latin / 2,
+                          bool(latin) or ascii_lead, other))
+    return lines
 
 
-def _measure(lines: list[Line]) -> float | None:
+def _measure(lines: list[Line]) -> tuple[float | None, int]:
     """The width most wrapped lines reach, or None when the text is not wrapped.
 
     Candidates are the widths of lines that do not end a sentence (in a
-    wrapped paragraph, all lines but the last); the one with the most such
+    wrapped paragraph, all lines but the last) and are not bylines or date
+    lines (short lines that cluster too); the one with the most such
     lines within [w - 1.5, w + 1] wins, provided few lines run past it
     (lines made mostly of one long Latin word such as a URL may). Ties go to
     the wider measure: bylines and datelines also cluster, lower down.
     """
-    open_widths = sorted(round(line.width * 2) for line in lines if not line.sentence_end)
+    open_widths = sorted(round(line.width * 2) for line in lines
+                         if not line.sentence_end and line.standalone not in _WHOLE_LINE)
     if len(open_widths) < 2:
-        return None
+        return None, 0
     # Lines that run past a measure say it is not the measure, unless a
     # long Latin word (a URL) pushed them.
     over_widths = sorted(round(line.width * 2) for line in lines
@@ -322,12 +361,10 @@ def _measure(lines: list[Line]) -> float | None:
             - bisect_left(open_widths, candidate - lo_slack)
         if best is None or (near, candidate) > best:
             best = (near, candidate)
-    if best is None or best[0] < 2:
-        return None
-    # A tenth of the lines at one width can be chance in unwrapped text.
-    if best[0] < 0.1 * len(lines):
-        return None
-    return best[1] / 2
+    # Two lines at one width, or a tenth of them, can be chance in unwrapped text.
+    if best is None or best[0] < 2 or best[0] < 0.1 * len(lines):
+        return None, 0
+    return best[1] / 2, best[0]
 
 
 @dataclass
@@ -337,20 +374,60 @@ class Layout:
     measure: float | None
     spacing: int
     indents: bool
+    widest: float = 0.0
+    widest_other: float = 0.0
+    unit: str = "display"  # or "chars": wrapped by a tool that counts characters
 
     @classmethod
-    def of(cls, lines: list[Line], measure: float | None = None) -> "Layout":
-        measure = measure or _measure(lines)
-        layout = cls(measure, 0, False)
+    def of(cls, lines: list[Line], measure: float | None = None,
+           unit: str = "display") -> "Layout":
+        if measure is None:
+            measure, _ = _measure(lines)
+        layout = cls(measure, 0, False, max(line.width for line in lines),
+                     max(line.other for line in lines), unit)
         # Spacing: the usual gap after a line that evidently wraps on.
         wrap_gaps = Counter(
             a.gap for a, b in zip(lines, lines[1:]) if layout._looks_wrapped(a, b))
-        layout.spacing = wrap_gaps.most_common(1)[0][0] if wrap_gaps else 0
+        # (On a tie the smaller: a blank line read as a paragraph break joins nothing.)
+        layout.spacing = min(wrap_gaps, key=lambda gap: (-wrap_gaps[gap], gap)) if wrap_gaps else 0
         # Indentation: most lines after a sentence end are indented.
         after_end = [b for a, b in zip(lines, lines[1:]) if a.sentence_end]
         indented = sum(1 for b in after_end if b.indent > 0)
         layout.indents = indented > 0 and indented >= 0.5 * len(after_end)
         return layout
+
+    def _width(self, text: str) -> float:
+        return float(len(text)) if self.unit == "chars" else display_width(text)
+
+    @classmethod
+    def read(cls, text: str, column: float | None = None) -> tuple[list[Line], "Layout"]:
+        """The lines of ``text`` and its layout.
+
+        Most wrapping counts a Latin letter half a Chinese character, as a
+        page shows it; some tools count characters. When the text has ASCII
+        in it, lines are measured both ways and the reading that explains
+        more of its open line ends as wraps wins (display width on a tie).
+        """
+        lines = split_lines(text)
+        if not lines:
+            return lines, cls(None, 0, False)
+        layout = cls.of(lines, column)
+        if column is not None or \
+                len(text.encode("ascii", "ignore")) <= text.count("\n") + text.count("\r"):
+            return lines, layout
+        by_chars = split_lines(text, "chars")
+        char_layout = cls.of(by_chars, None, "chars")
+        if char_layout.measure is not None and char_layout._wraps(by_chars) > layout._wraps(lines):
+            return by_chars, char_layout
+        return lines, layout
+
+    def _wraps(self, lines: list[Line]) -> int:
+        """Open line ends this layout runs on, less lines past its measure."""
+        wraps = sum(1 for a, b in zip(lines, lines[1:])
+                    if not a.sentence_end and self.runs_on(a, b))
+        if self.measure is not None:
+            wraps -= sum(1 for line in lines if line.width > self.measure + _OVER_SLACK)
+        return wraps
 
     def full(self, line: Line) -> bool:
         return self.measure is not None and line.width >= self.measure - _FULL_SLACK
@@ -361,7 +438,16 @@ class Layout:
             return False
         if self.measure is not None:
             return self.full(a)
-        return a.standalone is None and b.standalone is None and a.width >= b.width - _FULL_SLACK
+        return self._unmeasured_wrap(a, b)
+
+    def _unmeasured_wrap(self, a: Line, b: Line) -> bool:
+        """R9: a word cut at the end of a line as wide as any, before a line
+        no wider (in display columns or in characters)."""
+        widest = (a.width >= self.widest - _FULL_SLACK and a.width >= b.width - _FULL_SLACK) or (
+            a.other >= self.widest_other - _FULL_SLACK and a.other >= b.other - _FULL_SLACK)
+        # (A byline as wide as the text is the start of it: 新华社记者 肇庆|市…)
+        alone = a.closes_alone and a.standalone != BYLINE
+        return widest and _cut_word(a.text) and not alone and not b.opens_alone
 
     def runs_on(self, a: Line, b: Line) -> bool:
         """Whether ``b`` carries on the paragraph of ``a`` (rules R1-R9)."""
@@ -370,19 +456,19 @@ class Layout:
         if b.indent > 0:
             return False                                     # R2
         if self.measure is None:                             # R9
-            return (not a.sentence_end and a.standalone is None and b.standalone is None
-                    and a.width >= b.width - _FULL_SLACK)
+            return self._unmeasured_wrap(a, b)
         if self.full(a):
             if not a.sentence_end:
                 return True                                  # R3
             return (not self.indents and self.full(b)        # R7
-                    and b.standalone is None and a.width >= self.measure - 0.5)
-        if a.sentence_end or a.standalone is not None:
+                    and not b.opens_alone and a.width >= self.measure - 0.5)
+        if a.sentence_end or a.closes_alone:
             return False                                     # R5
         word = _LEADING_WORD.match(b.text)
-        if word and a.width + display_width(word.group()) > self.measure:
+        # (½ for the space that may have stood before the word)
+        if word and a.width + self._width(" " + word.group()) > self.measure:
             return True                                      # R4
-        if (not ends_clause(a.text) and self.full(b) and b.standalone is None
+        if (not ends_clause(a.text) and self.full(b) and not b.opens_alone
                 and a.width >= self.measure - min(_FIRST_LINE_SHORT, 0.2 * self.measure)):
             return True                                      # R8
         return False                                         # R6
@@ -426,10 +512,9 @@ def reflow_paragraphs(text: str, column: float | None = None) -> list[Block]:
     >>> [b.text for b in reflow_paragraphs(text)]
     ['第十四次代表大会以来，工作取得成效。', '下一段。']
     """
-    lines = split_lines(text)
+    lines, layout = Layout.read(text, column)
     if not lines:
         return []
-    layout = Layout.of(lines, column)
     blocks: list[Block] = []
     current: list[Line] = [lines[0]]
     for a, b in zip(lines, lines[1:]):
