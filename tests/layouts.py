@@ -173,6 +173,7 @@ class Built:
     crossing: list[str] = field(default_factory=list)
     # (last line of one paragraph, first line of the next) where a blank line parts them
     boundaries: list[tuple[str, str]] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
 
 
 def build(paragraphs: list[str], layout: Layout, standalone: set[int] = frozenset(),
@@ -181,7 +182,7 @@ def build(paragraphs: list[str], layout: Layout, standalone: set[int] = frozense
     (bylines, dates, captions) are not indented."""
     rng = rng or random.Random(0)
     out: list[str] = []
-    built = Built("", layout)
+    built = Built("", layout, paragraphs=list(paragraphs))
     indent_width = float(len(layout.indent)) if layout.by_chars \
         else sum(width_of(c) for c in layout.indent)
     previous_last = None
@@ -258,11 +259,11 @@ def passage_grams(texts: list[str]) -> set[str]:
     return grams
 
 
-def joined_paragraphs(built: Built, texts: list[str]) -> list[tuple[str, str]]:
-    """The blank-line-parted paragraph pairs that some passage runs together."""
-    joined = []
-    for last, first in built.boundaries:
-        glued = [last.strip() + first.strip(), last.strip() + " " + first.strip()]
-        if any(g in t for g in glued for t in texts):
-            joined.append((last, first))
-    return joined
+def joined_paragraphs(built: Built, texts: list[str]) -> list[str]:
+    """Passages that run together paragraphs a blank line parts, in a file
+    with no blank lines between its lines: those not inside one paragraph
+    (white space aside, which the joining of wrapped Latin words changes)."""
+    if not built.boundaries:
+        return []
+    whole = "\x00".join("".join(p.split()) for p in built.paragraphs)
+    return [t for t in texts if "".join(t.split()) not in whole]

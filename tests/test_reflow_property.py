@@ -108,10 +108,15 @@ def test_news_paragraphs_in_any_layout(built):
     check(built)
 
 
-def test_the_generator_cuts_words_and_the_check_sees_a_lost_one():
-    """The property is not vacuous: the layouts cut words, and a reader that
-    kept every line apart would be caught."""
-    built = build(list(seed_paragraphs()[:3]), Layout(width=12, double=True))
+def test_the_generator_cuts_words_and_the_checks_see_a_lost_one_and_a_join():
+    """The property is not vacuous: the layouts cut words, a reader that kept
+    every line apart would be caught, and so would one that joined them all."""
+    paragraphs = list(seed_paragraphs()[:3])
+    built = build(paragraphs, Layout(width=12, double=True))
     assert len(built.crossing) > 50
     lines = [line for line in built.text.split("\n") if line]
     assert any(s not in passage_grams(lines) for s in built.crossing)
+    built = build(paragraphs, Layout(width=12, separator=1))
+    assert len(built.boundaries) == 2
+    assert joined_paragraphs(built, ["".join(built.text.split())])
+    assert not joined_paragraphs(built, paragraphs)
