@@ -25,7 +25,7 @@ SEED = ROOT / "corpus" / "000_37542822596f49c6.txt"
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CLOSING = set("，。、；：！？）」』”’》")
-_BODY = re.compile(r"<!--repaste\.body\.begin-->(.*?)<!--repaste\.body\.end-->", re.S)
+_LINK_ONLY = re.compile(r"^\s*\[[^\]]*\]\([^)]*\)\s*$")
 _MARKUP = re.compile(r"\*\*|__|!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)")
 
 INDENTS = ["", "\u3000\u3000", "  ", "    "]
@@ -60,19 +60,21 @@ def news_dir() -> Path | None:
 
 def news_files() -> list[Path]:
     folder = news_dir()
-    return sorted(folder.glob("*.md")) if folder else []
+    return sorted(p for p in folder.glob("*.md") if p.stem.isdigit()) if folder else []
 
 
 @lru_cache(maxsize=64)
 def news_paragraphs(path: Path) -> tuple[str, ...]:
-    """The body paragraphs of one news transcript, markup removed."""
+    """The paragraphs of a transcript's stories (under ``## 详细新闻``), markup removed."""
     text = path.read_text(encoding="utf-8")
+    _, _, stories = text.partition("## 详细新闻")
     paragraphs = []
-    for body in _BODY.findall(text):
-        for line in body.split("\n"):
-            line = " ".join(_MARKUP.sub(r"\1", line).split())
-            if HAN.search(line):
-                paragraphs.append(line)
+    for line in stories.split("\n"):
+        if line.startswith(("#", "<!--")) or _LINK_ONLY.match(line):
+            continue
+        line = " ".join(_MARKUP.sub(r"\1", line).split())
+        if HAN.search(line):
+            paragraphs.append(line)
     return tuple(paragraphs)
 
 

@@ -56,7 +56,7 @@ def test_the_notices_cut_words_are_found(tmp_path):
     store.sync()
     service = SearchService(store)
     for word in ["选手", "紧紧围绕", "职业技能大赛"]:
-        assert service.search(word)["total"] >= 1, word
+        assert service.search(word).total >= 1, word
 
 
 # A wrapped news report (20 columns) whose second paragraph begins with 记者;
@@ -145,8 +145,8 @@ def test_the_date_line_dates_the_file_in_the_index(tmp_path):
         "深圳市总工会召开劳模座谈会\n2023年5月10日\n\n二十多位劳模代表参加座谈。\n", encoding="utf-8")
     store = Store(corpus, tmp_path / "index")
     store.sync()
-    hits = SearchService(store).search("劳模代表")["hits"]
-    assert [(h["source"], h["date"]) for h in hits] == [("meeting.txt", "2023-05-10")]
+    hits = SearchService(store).search("劳模代表").hits
+    assert [(h.source, h.date) for h in hits] == [("meeting.txt", "2023-05-10")]
 
 
 def test_a_salutation_is_not_part_of_the_title():

@@ -11,7 +11,7 @@ on the file's *layout*, measured once for the whole file (:class:`Layout`):
     The display width most lines are wrapped at (a Chinese character is 1
     column, a Latin letter or digit ½, as on a page). Only lines that do not
     end a sentence count, so an unwrapped file, one paragraph a line, has
-    none. A file with fewer than two such lines has none either.
+    none. A file with fewer than three such lines has none either.
 ``spacing``
     The number of blank lines that follows a wrapped line: 0 in most files,
     1 in text with a blank line after every line. More blank lines than
@@ -340,7 +340,7 @@ def _measure(lines: list[Line]) -> tuple[float | None, int]:
     the wider measure: bylines and datelines also cluster, lower down.
     """
     open_widths = sorted(round(line.width * 2) for line in lines
-                         if not line.sentence_end and line.standalone not in _WHOLE_LINE)
+                         if not line.sentence_end and not line.closes_alone)
     if len(open_widths) < 2:
         return None, 0
     # Lines that run past a measure say it is not the measure, unless a
@@ -361,8 +361,9 @@ def _measure(lines: list[Line]) -> tuple[float | None, int]:
             - bisect_left(open_widths, candidate - lo_slack)
         if best is None or (near, candidate) > best:
             best = (near, candidate)
-    # Two lines at one width, or a tenth of them, can be chance in unwrapped text.
-    if best is None or best[0] < 2 or best[0] < 0.1 * len(lines):
+    # Two lines at one width, or a tenth of them, can be chance (two headings);
+    # a paragraph of two or three lines is left to R9.
+    if best is None or best[0] < 3 or best[0] < 0.1 * len(lines):
         return None, 0
     return best[1] / 2, best[0]
 
@@ -443,10 +444,14 @@ class Layout:
     def _unmeasured_wrap(self, a: Line, b: Line) -> bool:
         """R9: a word cut at the end of a line as wide as any, before a line
         no wider (in display columns or in characters)."""
+        # (Counted in the other unit only across a cut between Chinese
+        # characters: a line that ends in a Latin word is no evidence.)
         widest = (a.width >= self.widest - _FULL_SLACK and a.width >= b.width - _FULL_SLACK) or (
-            a.other >= self.widest_other - _FULL_SLACK and a.other >= b.other - _FULL_SLACK)
-        # (A byline as wide as the text is the start of it: 新华社记者 肇庆|市…)
-        alone = a.closes_alone and a.standalone != BYLINE
+            a.other >= self.widest_other - _FULL_SLACK and a.other >= b.other - _FULL_SLACK
+            and bool(_HAN.match(a.text[-1])) and bool(_HAN.match(b.text[0])))
+        # (A byline as wide as the text, with no blank line after it, is the
+        # start of the text: 新华社记者 肇庆|市…)
+        alone = a.closes_alone and not (a.standalone == BYLINE and a.gap == 0)
         return widest and _cut_word(a.text) and not alone and not b.opens_alone
 
     def runs_on(self, a: Line, b: Line) -> bool:
