@@ -463,7 +463,9 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
             # Keep whatever the index already holds for this file.
             return FileOutcome.refused(error)
     digest = content_hash(data)
-    date = date_from_name(source) or date_from_text(_opening_text(articles))
+    # A date in the file name, else a date line of its own, else one in the opening text.
+    date = date_from_name(source) or next((a.date for a in articles if a.date), None) \
+        or date_from_text(_opening_text(articles))
     key = file_key(source)
     # A changed file keeps the passages that did not change: they are
     # neither deleted nor cut into words again.

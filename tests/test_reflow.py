@@ -141,8 +141,11 @@ def test_the_date_line_dates_the_file_in_the_index(tmp_path):
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
+    # The date line comes after the title, the unit and the byline: past the
+    # opening passages, where a date in the text is looked for.
     (corpus / "meeting.txt").write_text(
-        "深圳市总工会召开劳模座谈会\n2023年5月10日\n\n二十多位劳模代表参加座谈。\n", encoding="utf-8")
+        "深圳市总工会召开劳模座谈会\n深圳市总工会：\n记者 张三\n2023年5月10日\n\n"
+        "二十多位劳模代表参加座谈。\n", encoding="utf-8")
     store = Store(corpus, tmp_path / "index")
     store.sync()
     hits = SearchService(store).search("劳模代表").hits
