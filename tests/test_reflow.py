@@ -244,3 +244,13 @@ def test_hostile_100k_text_is_read_in_bounded_time(text):
 def test_split_lines_measures_from_the_common_margin():
     lines = split_lines("    一行文字\n      缩进一行\n")
     assert [(line.text, line.indent) for line in lines] == [("一行文字", 0.0), ("缩进一行", 1.0)]
+
+
+def test_the_fast_width_agrees_with_east_asian_width_for_every_character():
+    import unicodedata
+
+    from indexer.readers.reflow import _ASCII_OR_WIDE, display_width
+
+    wide = [chr(c) for c in range(0x80, 0x10000) if _ASCII_OR_WIDE.fullmatch(chr(c))]
+    assert all(unicodedata.east_asian_width(ch) in "WFA" for ch in wide)
+    assert display_width("２０２３年“劳模” é Ω") == 12.0

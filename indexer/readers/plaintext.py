@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from indexer.document import BODY, BYLINE, HEADING, TITLE, Article, Passage, date_from_text
 from indexer.readers.encoding import decode_text
-from indexer.readers.reflow import (  # noqa: F401 - the PDF, Word and Markdown readers use these
+from indexer.readers.reflow import (
     DATELINE,
     SALUTATION,
     UNIT,
@@ -21,6 +21,10 @@ from indexer.readers.reflow import (  # noqa: F401 - the PDF, Word and Markdown 
     join_wrapped,
     reflow_paragraphs,
 )
+
+# Re-exported: the PDF, Word and Markdown readers import these from here.
+__all__ = ["Block", "display_width", "join_lines", "join_wrapped", "read", "reflow_paragraphs",
+           "split_articles"]
 
 
 def split_articles(blocks: list[Block]) -> list[Article]:
