@@ -56,7 +56,11 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
 
 
 def _numbered(name: str, n: int) -> str:
-    """``a/报告.txt``, 2 -> ``a/报告 (2).txt``."""
+    """The ``n``-th name for a file called ``name``.
+
+    >>> _numbered("简报/报告.txt", 2)
+    '简报/报告 (2).txt'
+    """
     path = PurePosixPath(name)
     return str(path.with_name(f"{path.stem} ({n}){path.suffix}"))
 
