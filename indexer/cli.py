@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from indexer.adding import plan_add
 from indexer.errors import NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
@@ -122,27 +123,33 @@ def _fail_nicely(func):
     return _corpus_options(wrapper)
 
 
-def _progress_bar(total_bytes: int, files: int):
+def _progress_bar(total_bytes: int, files: int, verb: str = "Indexing"):
     from tqdm import tqdm
 
     return tqdm(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
-                desc=f"Indexing {files} file{'s' if files != 1 else ''}",
+                desc=f"{verb} {files} file{'s' if files != 1 else ''}",
                 disable=None, leave=False)
 
 
 @contextmanager
-def _progress(quiet: bool = False) -> Iterator[dict]:
-    """The progress and on_plan callbacks of a library call that reads files: a bar on stderr."""
+def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
+    """The progress and on_plan callbacks of a library call that reads files:
+    a bar on stderr over the bytes, with the files done beside it."""
     bar = None
+    files = done = 0
 
-    def on_plan(files: int, total: int) -> None:
-        nonlocal bar
+    def on_plan(count: int, total: int) -> None:
+        nonlocal bar, files
         if not quiet:
-            bar = _progress_bar(total, files)
+            files = count
+            bar = _progress_bar(total, count, verb)
 
-    def progress(name: str, done: int) -> None:
+    def progress(name: str, size: int) -> None:
+        nonlocal done
         if bar is not None:
-            bar.update(done)
+            done += 1
+            bar.set_postfix_str(f"{done}/{files} files", refresh=False)
+            bar.update(size)
 
     try:
         yield {"progress": progress, "on_plan": on_plan}
@@ -401,22 +408,41 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_FOLDER...",
+                type=click.Path(path_type=Path))
 @click.pass_obj
 @_fail_nicely
-def add(obj: Context, files: tuple[Path, ...]) -> None:
-    """Copy report files into the corpus and index them.
+def add(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Copy report files, or every report under folders, into the corpus and index them.
 
-    Files that cannot be read are refused with the reason; the others still
-    go in, and the exit status is 1 if any was refused.
+    A folder's reports keep their place under the folder's name (hidden
+    files skipped); two files of one add with the same name are both kept,
+    the later under a numbered name. Files that cannot be read are refused
+    with the reason; the others still go in, and the exit status is 1 if
+    any was refused.
     """
     store = obj.store()
     with _progress() as callbacks:
         store.ensure_current(**callbacks)
-    report = store.add_files(files)
+    plan = plan_add(list(paths), store.corpus)
+    for folder in plan.in_corpus:
+        click.echo(f"refused {folder}: it is the corpus folder or inside it; "
+                   "`zhsearch index` indexes what is there", err=True)
+    for folder in plan.empty_folders:
+        click.echo(f"refused {folder}: no report files in it", err=True)
+    if plan.not_reports:
+        shown = ", ".join(str(p) for p in plan.not_reports[:3])
+        more = f" and {len(plan.not_reports) - 3} more" if len(plan.not_reports) > 3 else ""
+        count = len(plan.not_reports)
+        click.echo(f"skipped {count} file{'s' if count != 1 else ''} not in a report format: "
+                   f"{shown}{more}", err=True)
+    for addition in plan.renamed:
+        click.echo(f"kept both: {addition.other} is {addition.wanted}, "
+                   f"so {addition.path} goes in as {addition.name}")
+    with _progress(verb="Adding") as callbacks:
+        report = store.add_files([(a.name, a.path) for a in plan.additions], **callbacks)
     _echo_outcomes(report)
-    if report.refused:
+    if report.refused or plan.in_corpus or plan.empty_folders:
         raise SystemExit(1)
 
 

@@ -22,6 +22,7 @@ class Article:
     title: str = ""
     passages: list[Passage] = field(default_factory=list)
     byline: str = ""
+    date: str | None = None  # ISO date from a date line of its own, if it has one
 
     def has_body(self) -> bool:
         return any(p.kind == BODY for p in self.passages)
@@ -31,6 +32,18 @@ _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d\d|19\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)
 _DATE_IN_TEXT = re.compile(
     r"(?<!\d)(20\d\d|19\d\d)\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[-/.](\d{1,2})[-/.](\d{1,2})(?!\d))"
 )
+# 二〇二三年五月十日
+_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+_DATE_IN_WORDS = re.compile(
+    "([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日")
+
+
+def _number(words: str) -> str:
+    """``二十三`` -> ``23``, ``二〇二三`` -> ``2023``."""
+    if "十" not in words:
+        return "".join(str(_DIGITS[c]) for c in words)
+    tens, _, units = words.partition("十")
+    return str((_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0))
 
 
 def _iso_date(year: str, month: str, day: str) -> str | None:
@@ -47,9 +60,14 @@ def date_from_name(name: str) -> str | None:
 
 
 def date_from_text(text: str) -> str | None:
-    """The first date written in ``text`` (``2023年5月15日``, ``2023-05-15``)."""
+    """The first date written in ``text`` (``2023年5月15日``, ``2023-05-15``).
+
+    >>> date_from_text("二〇二三年五月十日")
+    '2023-05-10'
+    """
     match = _DATE_IN_TEXT.search(text)
     if not match:
-        return None
+        words = _DATE_IN_WORDS.search(text)
+        return _iso_date(*map(_number, words.groups())) if words else None
     year, m1, d1, m2, d2 = match.groups()
     return _iso_date(year, m1 or m2, d1 or d2)

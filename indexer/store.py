@@ -40,6 +40,9 @@ from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOut
 PARALLEL_BYTES = 2_000_000
 
 Progress = Callable[[str, int], None]  # (file name, bytes done) per file
+# An add reads this much, then writes it in one commit: memory stays bounded
+# for a folder of any size, and a commit per few files would cost more.
+ADD_BATCH_BYTES = 16_000_000
 
 
 @dataclass
@@ -295,52 +298,78 @@ class Store:
                     progress(source, len(data))
         return report
 
-    def add_files(self, paths: Iterable[str | Path],
-                  progress: Progress | None = None) -> SyncReport:
+    def add_files(self, paths: Iterable[str | Path | tuple[str, Path]],
+                  progress: Progress | None = None,
+                  on_plan: Callable[[int, int], None] | None = None) -> SyncReport:
         """Copy report files into the corpus folder and index them.
 
+        A path goes in under its file name; a ``(name, path)`` pair under
+        ``name``, which may name folders inside the corpus (``简报/05.txt``).
         A file that cannot be read is refused with its reason; the others
         still go in. Adding the same content again changes nothing.
         """
-        return self.add_uploads(((Path(p).name, Path(p)) for p in paths), progress)
+        items = [(p[0], Path(p[1])) if isinstance(p, tuple) else (Path(p).name, Path(p))
+                 for p in paths]
+        return self.add_uploads(items, progress, on_plan, keep_folders=True)
 
     def add_uploads(self, items: Iterable[tuple[str, Path | bytes]],
-                    progress: Progress | None = None) -> SyncReport:
-        """Like :meth:`add_files` for ``(file name, path or bytes)`` pairs."""
+                    progress: Progress | None = None,
+                    on_plan: Callable[[int, int], None] | None = None,
+                    keep_folders: bool = False) -> SyncReport:
+        """Like :meth:`add_files` for ``(file name, path or bytes)`` pairs.
+
+        An upload's name is its last part only, unless ``keep_folders``.
+        ``on_plan(files, bytes)`` is told how much will be read first;
+        ``progress`` as each file is done. Files are read, then written, in
+        batches of at most ``ADD_BATCH_BYTES``: a folder of any size is never
+        held in memory, and no lock is held while files are read.
+        """
         report = SyncReport()
-        accepted: list[tuple[str, bytes, list[Article]]] = []
+        named: list[tuple[str, Path | bytes, int]] = []
         for name, payload in items:
-            name = base_name(str(name))
-            try:
-                problem = name_problem(name)
-                if problem:
-                    raise problem
-                if isinstance(payload, Path):
-                    if not payload.is_file():
-                        raise UnsupportedFile(name, "no such file", code="no_such_file")
-                    refuse_if_too_large(name, payload.stat().st_size)
-                    payload = payload.read_bytes()
-                refuse_if_too_large(name, len(payload))
-                articles = read_report(payload, name)
-            except UnsupportedFile as error:
-                report.outcomes.append(FileOutcome.refused(error))
+            name = _corpus_name(str(name)) if keep_folders else base_name(str(name))
+            problem = _name_problem(name)
+            if problem:
+                report.outcomes.append(FileOutcome.refused(problem))
                 continue
-            except OSError as error:
-                report.outcomes.append(FileOutcome(name, "refused", reason=error.strerror or str(error),
-                                                   code="cannot_write"))
-                continue
-            accepted.append((name, payload, articles))
+            size = len(payload) if isinstance(payload, bytes) else _size(payload)
+            named.append((name, payload, size))
         # Two files of one batch with the same name: the last one wins, as
         # it would in two adds; the others are reported, not half-written.
-        last = {name: i for i, (name, _, _) in enumerate(accepted)}
-        for i, (name, _, _) in enumerate(accepted):
+        last = {name: i for i, (name, _, _) in enumerate(named)}
+        for i, (name, _, _) in enumerate(named):
             if last[name] != i:
                 report.outcomes.append(FileOutcome(
                     name, "refused", reason="a later file of this batch has the same name",
                     code="same_name_in_batch"))
-        accepted = [item for i, item in enumerate(accepted) if last[item[0]] == i]
-        if not accepted:
-            return report
+        named = [item for i, item in enumerate(named) if last[item[0]] == i]
+        if on_plan:
+            on_plan(len(named), sum(size for _, _, size in named))
+        batch: list[tuple[str, bytes, list[Article]]] = []
+        batch_bytes = 0
+        for name, payload, size in named:
+            try:
+                data = _payload_bytes(name, payload)
+                articles = read_report(data, name)
+            except (UnsupportedFile, OSError) as error:
+                report.outcomes.append(FileOutcome.refused(error) if isinstance(error, UnsupportedFile)
+                                       else FileOutcome(name, "refused", code="cannot_write",
+                                                        reason=error.strerror or str(error)))
+                if progress:
+                    progress(name, size)
+                continue
+            batch.append((name, data, articles))
+            batch_bytes += len(data)
+            if batch_bytes >= ADD_BATCH_BYTES:
+                self._write_added(batch, report, progress)
+                batch, batch_bytes = [], 0
+        if batch:
+            self._write_added(batch, report, progress)
+        return report
+
+    def _write_added(self, accepted: list[tuple[str, bytes, list[Article]]], report: SyncReport,
+                     progress: Progress | None) -> None:
+        """Write files read by :meth:`add_uploads` into the corpus and the index, in one commit."""
         procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
         with self.transaction(procs=procs, keep_fingerprint=True) as txn:
             for name, data, articles in accepted:
@@ -350,6 +379,8 @@ class Store:
                 if record and record.file_hash == digest and target.is_file() \
                         and content_hash(target.read_bytes()) == digest:
                     report.outcomes.append(FileOutcome(name, "unchanged"))
+                    if progress:
+                        progress(name, len(data))
                     continue
                 try:
                     write_atomically(target, data)
@@ -365,7 +396,6 @@ class Store:
                     txn.writer, name, data, stat.st_size, stat.st_mtime, status, articles))
                 if progress:
                     progress(name, len(data))
-        return report
 
     def remove(self, name: str) -> int:
         """Remove a file from the corpus and its passages from the index.
@@ -441,7 +471,9 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
             # Keep whatever the index already holds for this file.
             return FileOutcome.refused(error)
     digest = content_hash(data)
-    date = date_from_name(source) or date_from_text(_opening_text(articles))
+    # A date in the file name, else a date line of its own, else one in the opening text.
+    date = date_from_name(source) or next((a.date for a in articles if a.date), None) \
+        or date_from_text(_opening_text(articles))
     key = file_key(source)
     # A changed file keeps the passages that did not change: they are
     # neither deleted nor cut into words again.
@@ -471,6 +503,42 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
                         file_hash=digest, size=size, mtime=mtime, date=date,
                         info=json.dumps({"articles": len(articles), "passages": count}))
     return FileOutcome(source, status, passages=count)
+
+
+def _corpus_name(name: str) -> str:
+    """A name inside the corpus, folders allowed: ``a\\b/报告.txt`` -> ``a/b/报告.txt``."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _name_problem(name: str) -> UnsupportedFile | None:
+    """Why ``name`` (maybe with folders) cannot be a report's name in the corpus."""
+    if ".." in name.split("/"):
+        return UnsupportedFile(name, "not a valid file name: it leads out of the corpus",
+                               code="bad_name")
+    for part in name.split("/") or [""]:
+        problem = name_problem(part)
+        if problem:
+            return UnsupportedFile(name, problem.reason, code=problem.code)
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _payload_bytes(name: str, payload: Path | bytes) -> bytes:
+    """The bytes of one file of an add, refused before reading when too large."""
+    if isinstance(payload, Path):
+        if not payload.is_file():
+            raise UnsupportedFile(name, "no such file", code="no_such_file")
+        refuse_if_too_large(name, payload.stat().st_size)
+        payload = payload.read_bytes()
+    refuse_if_too_large(name, len(payload))
+    return payload
 
 
 def _write_meta(writer: IndexWriter, fingerprint: str) -> None:

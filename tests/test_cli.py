@@ -132,11 +132,11 @@ def test_index_and_stats(zhsearch):
     result = zhsearch("index")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        f"added {SEED.name} (30 passages)", "added 20230515.md (5 passages)",
-        "2 files, 35 passages indexed."]
-    assert zhsearch("index").stdout == "2 files, 35 passages indexed.\n"
+        f"added {SEED.name} (31 passages)", "added 20230515.md (5 passages)",
+        "2 files, 36 passages indexed."]
+    assert zhsearch("index").stdout == "2 files, 36 passages indexed.\n"
     stats = json.loads(zhsearch("stats", "--json").stdout)
-    assert (stats["files"], stats["articles"], stats["passages"]) == (2, 4, 35)
+    assert (stats["files"], stats["articles"], stats["passages"]) == (2, 4, 36)
 
 
 def test_stats_without_an_index_gives_a_hint(zhsearch):
