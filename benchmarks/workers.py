@@ -1,15 +1,22 @@
 """Child processes of ``run.py``: each engine indexes and answers queries in a process of its own.
 
 A process per engine keeps jieba's global dictionary apart (zhsearch loads its
-user dictionary into it) and lets ``run.py`` measure each indexing process
-tree's memory on its own.
+user dictionary into it) and lets ``run.py`` measure each process tree's
+memory on its own.
 
-    python benchmarks/workers.py index {zhsearch,baseline} CORPUS INDEX
+    python benchmarks/workers.py index ENGINE CORPUS INDEX
         indexes, prints {"seconds": …, "passages": …}
-    python benchmarks/workers.py queries {zhsearch,baseline} CORPUS INDEX QUERIES
-        loads the index, prints "ready", then for every line read from stdin
-        runs each query once and prints one JSON list of
-        {"ms": …, "hits": …, "total": …, "error": …}
+    python benchmarks/workers.py queries ENGINE CORPUS INDEX QUERIES
+        loads the index, prints "ready", then answers one JSON line per
+        command line read from stdin:
+        round  each query once: [{"ms", "hits", "total", "error"}, …]
+        keys   each query's whole set of matching passages, as
+               ``common.passage_key`` names (outside any clock): [[key, …], …]
+        equiv  zhsearch only: its two evaluations side by side (see
+               ``equivalence``): {"available": bool, "mismatches": […]}
+
+ENGINE is one of ``ENGINES``: zhsearch, baseline (the jieba README's Whoosh
+example), fts5, tantivy, scan (see ``peers.py``).
 """
 
 from __future__ import annotations
@@ -22,63 +29,166 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import read_queries  # noqa: E402
+from common import passage_key, read_queries  # noqa: E402
 
+ENGINES = ("zhsearch", "baseline", "fts5", "tantivy", "scan")
 Search = Callable[[str], tuple[int, int | None]]  # query -> (hits shown, total)
 
 
 def index(engine: str, corpus: Path, index_dir: Path) -> dict:
-    """Whole folder to committed index; the clock includes loading jieba."""
+    """Whole folder to committed index; the clock includes loading jieba and reading the files."""
     started = time.perf_counter()
     if engine == "zhsearch":
-        from indexer import integrity
         from indexer.store import Store
 
         store = Store(corpus, index_dir)
         store.sync()
         seconds = time.perf_counter() - started
-        passages = integrity.stats(store)["passages"]
+        passages = store.stats()["passages"]
+    elif engine == "scan":
+        raise ValueError("the scan has no index")
     else:
-        import baseline
         from common import iter_passages
 
-        passages = baseline.build_index(iter_passages(corpus), index_dir)
+        if engine == "baseline":
+            import baseline
+
+            build = baseline.build_index
+        else:
+            import peers
+
+            build = peers.fts5_index if engine == "fts5" else peers.tantivy_index
+        passages = build(iter_passages(corpus), index_dir)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "passages": passages}
 
 
-def searcher(engine: str, corpus: Path, index_dir: Path) -> Search:
-    """A function running one query, search plus highlighting of the top 10."""
-    if engine == "zhsearch":
-        from indexer.search import SearchService
-        from indexer.store import Store
+class Engine:
+    """One engine's warm query functions: ``search`` is timed, ``keys`` is not."""
 
-        service = SearchService(Store(corpus, index_dir))
+    def __init__(self, name: str, corpus: Path, index_dir: Path):
+        self.name = name
+        self.service = None
+        if name == "zhsearch":
+            from indexer.search import SearchService
+            from indexer.store import Store
 
-        def run(query: str) -> tuple[int, int | None]:
-            result = service.search(query, limit=10)
-            return len(result.hits), result.total
-    else:
-        import baseline
+            self.service = SearchService(Store(corpus, index_dir))
+        elif name == "baseline":
+            import baseline
 
-        engine_ = baseline.BaselineSearch(index_dir)
+            self.baseline = baseline.BaselineSearch(index_dir)
+        else:
+            import peers
 
-        def run(query: str) -> tuple[int, int | None]:
-            return len(engine_.search(query, limit=10)), None
-    return run
+            self.peer = {"fts5": lambda: peers.Fts5Search(index_dir),
+                         "tantivy": lambda: peers.TantivySearch(index_dir),
+                         "scan": lambda: peers.ScanSearch(corpus)}[name]()
+
+    def search(self, query: str) -> tuple[int, int | None]:
+        """Search plus highlighting of the top 10, and the exact total where the engine gives it.
+
+        The README example gives no total (its ``len(results)`` would run the
+        query again): it is timed as the README has it, its total comes from
+        ``keys``.
+        """
+        if self.service is not None:
+            result = self.service.search(query, limit=10)
+            return len(result["hits"]), result["total"]
+        if self.name == "baseline":
+            return len(self.baseline.search(query, limit=10)), None
+        return self.peer.search(query, limit=10)
+
+    def keys(self, query: str) -> list[str]:
+        """Every passage the engine finds for ``query``, named by ``passage_key``."""
+        if self.service is not None:
+            hits = self.service.search(query, limit=0)["hits"]
+            return [passage_key(h["source"], h["text"]) for h in hits]
+        if self.name == "baseline":
+            b = self.baseline
+            results = b._searcher().search(b.parser.parse(query), limit=None)
+            return [passage_key(hit["path"], hit["content"]) for hit in results]
+        return self.peer.keys(query)
 
 
-def serve_queries(engine: str, corpus: Path, index_dir: Path, queries_file: Path) -> None:
-    run = searcher(engine, corpus, index_dir)
+# -- equivalence of zhsearch's two evaluations --------------------------------------------
+
+
+def reference_service(service):
+    """A SearchService on the same store evaluating with Whoosh, or None when there is one evaluation.
+
+    The hook for branch ``speed``: SearchService evaluates with the new
+    vectorised evaluator and keeps Whoosh's as the reference. Change the one
+    line below to however that branch selects it.
+    """
+    import inspect
+
+    from indexer.search import SearchService
+
+    if "evaluator" not in inspect.signature(SearchService).parameters:
+        return None
+    return SearchService(service.store, evaluator="whoosh")  # the hook
+
+
+def top_differs(ours: list[dict], theirs: list[dict]) -> bool:
+    """True when two top-10 lists differ by more than the order of equal scores.
+
+    Equal scores may come in any order, and a tie at the 10th place may be
+    cut either way: compare the passages scored strictly above the lowest
+    score shown, and the list of scores.
+    """
+    if [h["score"] for h in ours] != [h["score"] for h in theirs]:
+        return True
+    if not ours:
+        return False
+    lowest = ours[-1]["score"]
+    above = lambda hits: sorted(h["id"] for h in hits if h["score"] != lowest)  # noqa: E731
+    return above(ours) != above(theirs)
+
+
+def equivalence(service, queries: list[str]) -> dict:
+    """Total and top 10 of both evaluations for every query; the queries where they differ."""
+    reference = reference_service(service)
+    if reference is None:
+        return {"available": False, "mismatches": []}
+    mismatches = []
+    for query in queries:
+        ours = service.search(query, limit=10)
+        theirs = reference.search(query, limit=10)
+        if ours["total"] != theirs["total"] or top_differs(ours["hits"], theirs["hits"]):
+            mismatches.append({
+                "query": query, "total": ours["total"], "reference_total": theirs["total"],
+                "top": [(h["id"], h["score"]) for h in ours["hits"]],
+                "reference_top": [(h["id"], h["score"]) for h in theirs["hits"]]})
+    return {"available": True, "mismatches": mismatches}
+
+
+def serve_queries(name: str, corpus: Path, index_dir: Path, queries_file: Path) -> None:
+    engine = Engine(name, corpus, index_dir)
     queries = read_queries(queries_file)
     print("ready", flush=True)
-    for _ in sys.stdin:
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "keys":
+            found = []
+            for query in queries:
+                try:
+                    found.append(sorted(set(engine.keys(query))))
+                except Exception:  # counted as a crash in the round already
+                    found.append(None)
+            print(json.dumps(found), flush=True)
+            continue
+        if command == "equiv":
+            found = (equivalence(engine.service, queries) if engine.service is not None
+                     else {"available": False, "mismatches": []})
+            print(json.dumps(found, ensure_ascii=False), flush=True)
+            continue
         timings = []
         for query in queries:
             started = time.perf_counter()
             hits = total = error = None
             try:
-                hits, total = run(query)
+                hits, total = engine.search(query)
             except Exception as exc:  # a crash is a finding, not the end of the benchmark
                 error = f"{type(exc).__name__}: {exc}"
             timings.append({"ms": (time.perf_counter() - started) * 1000,
@@ -89,7 +199,7 @@ def serve_queries(engine: str, corpus: Path, index_dir: Path, queries_file: Path
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("job", choices=["index", "queries"])
-    parser.add_argument("engine", choices=["zhsearch", "baseline"])
+    parser.add_argument("engine", choices=ENGINES)
     parser.add_argument("corpus", type=Path)
     parser.add_argument("index", type=Path)
     parser.add_argument("queries", type=Path, nargs="?")
