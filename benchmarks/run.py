@@ -413,12 +413,14 @@ def engines_table(results: dict) -> str:
         rows.append((
             NAMES[engine], fmt(i.get("mb_per_s"), 3),
             "" if engine == "zhsearch" else ratio(z_ix.get("mb_per_s"), i.get("mb_per_s")),
-            fmt(i.get("seconds"), 1), mb(i.get("index_bytes"), 1), mb(i.get("peak_rss")),
+            fmt(i.get("seconds"), 1), fmt(i.get("cpu_seconds"), 1), mb(i.get("index_bytes"), 1),
+            mb(i.get("peak_rss")),
             fmt(s["p50_ms"]), fmt(s["p95_ms"]), fmt(s["max_ms"]),
             "" if engine == "zhsearch" else
             f"{ratio(z_q.get('p50_ms'), s['p50_ms'])} / {ratio(z_q.get('p95_ms'), s['p95_ms'])}",
             mb(s.get("rss")), missed))
-    header = ("engine", "indexing MB/s", "zhsearch/this MB/s", "indexing s", "index MB",
+    header = ("engine", "indexing MB/s", "zhsearch/this MB/s", "indexing s", "indexing CPU s",
+              "index MB",
               "indexing peak RSS MB", f"warm p50 ms ({n} q.)", "p95 ms", "max ms",
               "zhsearch/this p50 / p95", "query process RSS MB",
               "hits missed vs scan (queries)")
