@@ -44,7 +44,11 @@ def index(engine: str, corpus: Path, index_dir: Path) -> dict:
         store = Store(corpus, index_dir)
         store.sync()
         seconds = time.perf_counter() - started
-        passages = store.stats()["passages"]
+        try:  # main since a36fd87: the counts live in indexer.integrity
+            from indexer.integrity import stats
+        except ImportError:
+            stats = Store.stats
+        passages = stats(store)["passages"]
     elif engine == "scan":
         raise ValueError("the scan has no index")
     else:
@@ -61,6 +65,18 @@ def index(engine: str, corpus: Path, index_dir: Path) -> dict:
         passages = build(iter_passages(corpus), index_dir)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "passages": passages}
+
+
+def result_fields(result) -> tuple[list, int]:
+    """Hits and total of a search: a ``SearchResult`` (main since 87c66d2) or the older dict."""
+    if isinstance(result, dict):
+        return result["hits"], result["total"]
+    return result.hits, result.total
+
+
+def hit_field(hit, name: str):
+    """One field of a hit: a ``Hit`` object or the older dict."""
+    return hit[name] if isinstance(hit, dict) else getattr(hit, name)
 
 
 class Engine:
@@ -90,11 +106,14 @@ class Engine:
 
         The README example gives no total (its ``len(results)`` would run the
         query again): it is timed as the README has it, its total comes from
-        ``keys``.
+        ``keys``. zhsearch's highlight is rendered as the web renders it.
         """
         if self.service is not None:
             result = self.service.search(query, limit=10)
-            return len(result["hits"]), result["total"]
+            hits, total = result_fields(result)
+            for hit in hits:
+                hit_field(hit, "highlight")
+            return len(hits), total
         if self.name == "baseline":
             return len(self.baseline.search(query, limit=10)), None
         return self.peer.search(query, limit=10)
@@ -102,8 +121,8 @@ class Engine:
     def keys(self, query: str) -> list[str]:
         """Every passage the engine finds for ``query``, named by ``passage_key``."""
         if self.service is not None:
-            hits = self.service.search(query, limit=0)["hits"]
-            return [passage_key(h["source"], h["text"]) for h in hits]
+            hits, _ = result_fields(self.service.search(query, limit=0))
+            return [passage_key(hit_field(h, "source"), hit_field(h, "text")) for h in hits]
         if self.name == "baseline":
             b = self.baseline
             results = b._searcher().search(b.parser.parse(query), limit=None)
@@ -140,7 +159,7 @@ def reference_service(service):
 SCORE_TOLERANCE = 0.0015
 
 
-def top_differs(ours: list[dict], theirs: list[dict]) -> bool:
+def top_differs(ours: list, theirs: list) -> bool:
     """True when two top-10 lists differ by more than the order of equal scores.
 
     Equal scores may come in any order, and a tie at the last place shown
@@ -149,18 +168,19 @@ def top_differs(ours: list[dict], theirs: list[dict]) -> bool:
     """
     if len(ours) != len(theirs):
         return True
-    if any(abs((a["score"] or 0) - (b["score"] or 0)) > SCORE_TOLERANCE
-           for a, b in zip(ours, theirs)):
-        return True
+    ours = [(hit_field(h, "id"), hit_field(h, "score")) for h in ours]
+    theirs = [(hit_field(h, "id"), hit_field(h, "score")) for h in theirs]
     if not ours:
         return False
-    lowest = min(h["score"] or 0 for h in ours + theirs)
+    if ours[0][1] is None or theirs[0][1] is None:  # sorted by date: the order is the result
+        return ours != theirs
+    if any(abs(a[1] - b[1]) > SCORE_TOLERANCE for a, b in zip(ours, theirs)):
+        return True
+    lowest = min(score for _, score in ours + theirs)
 
-    def above(hits: list[dict]) -> list[str]:
-        return sorted(h["id"] for h in hits if (h["score"] or 0) > lowest + SCORE_TOLERANCE)
+    def above(hits: list[tuple[str, float]]) -> list[str]:
+        return sorted(id_ for id_, score in hits if score > lowest + SCORE_TOLERANCE)
 
-    if ours[0]["score"] is None:  # sorted by date: no scores, the order is the result
-        return [h["id"] for h in ours] != [h["id"] for h in theirs]
     return above(ours) != above(theirs)
 
 
@@ -171,13 +191,13 @@ def equivalence(service, queries: list[str]) -> dict:
         return {"available": False, "mismatches": []}
     mismatches = []
     for query in queries:
-        ours = service.search(query, limit=10)
-        theirs = reference.search(query, limit=10)
-        if ours["total"] != theirs["total"] or top_differs(ours["hits"], theirs["hits"]):
+        ours, total = result_fields(service.search(query, limit=10))
+        theirs, reference_total = result_fields(reference.search(query, limit=10))
+        if total != reference_total or top_differs(ours, theirs):
             mismatches.append({
-                "query": query, "total": ours["total"], "reference_total": theirs["total"],
-                "top": [(h["id"], h["score"]) for h in ours["hits"]],
-                "reference_top": [(h["id"], h["score"]) for h in theirs["hits"]]})
+                "query": query, "total": total, "reference_total": reference_total,
+                "top": [(hit_field(h, "id"), hit_field(h, "score")) for h in ours],
+                "reference_top": [(hit_field(h, "id"), hit_field(h, "score")) for h in theirs]})
     return {"available": True, "mismatches": mismatches}
 
 
