@@ -6,16 +6,23 @@ run on stock jieba, without zhsearch's user dictionary in jieba's global state.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import statistics
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-from indexer.readers import UnsupportedFile, is_supported, read_report
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+# Measure the engine of this checkout, not whatever `zhsearch` is installed.
+if str(REPO) not in sys.path:
+    sys.path.insert(1, str(REPO))
+
+from indexer.readers import UnsupportedFile, is_supported, read_report  # noqa: E402
+
 QUERIES = BENCH_DIR / "queries.txt"
 
 
@@ -40,6 +47,17 @@ def link_subset(data_dir: Path, pattern: str, target: Path) -> Path:
     return target
 
 
+def link_copies(data_dir: Path, pattern: str, copies: int, target: Path) -> Path:
+    """``copies`` folders ``copy1/ … copyN/`` of symbolic links to ``data_dir/pattern``.
+
+    The same reports under other names (``copy2/20220101.md``): a corpus
+    ``copies`` times the size for the scale runs, with nothing copied.
+    """
+    for n in range(1, copies + 1):
+        link_subset(data_dir, pattern, target / f"copy{n}")
+    return target
+
+
 def passages(data: bytes, source: str) -> list[str]:
     """The passage texts zhsearch indexes for one file (every passage of every article)."""
     try:
@@ -54,6 +72,34 @@ def iter_passages(corpus_dir: Path) -> Iterator[tuple[str, str]]:
     for source, path in report_files(corpus_dir):
         for text in passages(path.read_bytes(), source):
             yield source, text
+
+
+def passage_key(source: str, text: str) -> str:
+    """A short stable name of one passage, the same in every engine's process."""
+    digest = hashlib.blake2b(f"{source}\x00{text}".encode("utf-8"), digest_size=8)
+    return digest.hexdigest()
+
+
+def scan_terms(query: str) -> list[str]:
+    """The strings the exact-substring scan requires: the query's space-separated parts."""
+    return query.split()
+
+
+def scan_matches(query: str, texts: Iterable[str]) -> Iterator[int]:
+    """Numbers of the texts holding every part of ``query`` verbatim: the recall reference."""
+    terms = scan_terms(query)
+    if not terms:
+        return iter(())
+    return (i for i, text in enumerate(texts) if all(t in text for t in terms))
+
+
+def marker(words: Iterable[str]):
+    """``text -> text`` with every occurrence of ``words`` in ``<b>``: the peers' highlighting."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    if not words:
+        return lambda text: text
+    pattern = re.compile("|".join(map(re.escape, words)))
+    return lambda text: pattern.sub(r"<b>\g<0></b>", text)
 
 
 def read_queries(path: Path = QUERIES) -> list[str]:
@@ -84,19 +130,25 @@ def median(values: list[float]) -> float:
 class PeakTreeRSS:
     """Samples the resident memory of a process and all its descendants.
 
-    Whoosh's MpWriter forks worker processes, so the RSS of the parent alone
-    would miss most of the indexing memory. The sum of RSS counts pages
-    shared copy-on-write after a fork once per process, so it is an upper
-    bound of the real footprint.
+    Whoosh's MpWriter forks worker processes, and a pre-fork server (gunicorn)
+    serves from several, so the RSS of the parent alone would miss most of
+    the memory. The sum of RSS counts a page shared by several processes
+    (copy-on-write after a fork, a memory-mapped file in the page cache)
+    once per process: an upper bound of the real footprint. With
+    ``pss=True`` it also sums the proportional set size (a shared page
+    divided among the processes that map it), the footprint without that
+    double counting.
     """
 
-    def __init__(self, pid: int, interval: float = 0.05):
+    def __init__(self, pid: int, interval: float = 0.05, pss: bool = False):
         import psutil  # in the `bench` extra
 
         self._psutil = psutil
         self.pid = pid
         self.interval = interval
+        self.pss = pss
         self.peak = 0
+        self.peak_pss = 0
         self.peak_processes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -109,27 +161,45 @@ class PeakTreeRSS:
         self._stop.set()
         self._thread.join()
 
-    def sample(self) -> int:
+    def processes(self) -> list:
         psutil = self._psutil
         try:
             root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
+            return [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0
-        total = 0
+            return []
+
+    def sample(self) -> int:
+        psutil = self._psutil
+        procs = self.processes()
+        total = pss = 0
         for proc in procs:
             try:
-                total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
+                if self.pss:
+                    info = proc.memory_full_info()
+                    pss += info.pss
+                else:
+                    info = proc.memory_info()
+                total += info.rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue  # a worker that just ended
         if total > self.peak:
             self.peak, self.peak_processes = total, len(procs)
+        self.peak_pss = max(self.peak_pss, pss)
         return total
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.sample()
             self._stop.wait(self.interval)
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages: how busy the shared machine was."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def machine() -> str:
