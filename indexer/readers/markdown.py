@@ -15,11 +15,18 @@ from indexer.document import BODY, TITLE, Article, Passage
 from indexer.readers.encoding import decode_text
 from indexer.readers.plaintext import join_lines
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
-_LINK_ONLY = re.compile(r"^\s*(?:\[[^\]]*\]\([^)]*\)\s*)+$")
+# Python's re holds the GIL for a whole match, so one pattern that
+# backtracks quadratically stops every server thread: "*a " * 40000 took
+# 27 s with an unbounded emphasis span (4x per doubling). Every repeat that
+# can fail at many starting points is bounded, which keeps each pattern
+# linear in the line: the same file now takes milliseconds.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_LINK_TEXT, _URL = r"[^\]\n]{0,500}", r"[^)\n]{0,1000}"
+_IMAGE = re.compile(rf"!\[{_LINK_TEXT}\]\({_URL}\)")
+_LINK = re.compile(rf"\[({_LINK_TEXT})\]\({_URL}\)")
+# An emphasised span is a phrase, not a page: at most 300 characters.
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.{1,300}?)(?<=\S)\1")
+_LINK_ONLY = re.compile(rf"^\s*(?:\[{_LINK_TEXT}\]\({_URL}\)[ \t]*)+$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|>)\s+")
 
 
@@ -52,7 +59,10 @@ def read(data: bytes, name: str) -> list[Article]:
             # A heading with nothing under it but sub-headings names no article.
             if article.has_body():
                 articles.append(article)
-            level, title = len(heading.group(1)), strip_inline_markup(heading.group(2))
+            # The closing hashes of "## Title ##" (not a pattern: a lazy
+            # title before optional hashes backtracks quadratically).
+            title = heading.group(2).rstrip().rstrip("#").rstrip()
+            level, title = len(heading.group(1)), strip_inline_markup(title)
             headings = {lvl: t for lvl, t in headings.items() if lvl < level}
             section = headings[max(headings)] if headings else ""
             headings[level] = title
