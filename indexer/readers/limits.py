@@ -13,10 +13,11 @@ from __future__ import annotations
 # document.xml of a 300-page report measured 6 MB.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 # One page's drawing instructions, inflated; a dense e-paper page has ~1 MB.
-MAX_PAGE_CONTENT_BYTES = 16 * 1024 * 1024
+MAX_PAGE_CONTENT_BYTES = 8 * 1024 * 1024
 # Text-showing operators (Tj, TJ, ', ") on one page: pdfplumber keeps ~4 KB
 # per character; a full newspaper page has about 15,000 characters.
 MAX_PAGE_TEXT_OPERATORS = 100_000
+MAX_PAGE_CHARS = 60_000
 MAX_PAGES = 2_000
 # Paragraphs (passages) of one file; the daily news files have ~100.
 MAX_PARAGRAPHS = 100_000
