@@ -40,6 +40,17 @@ CODES: dict[str, str] = {
     "too_large": "the file is larger than the size limit",
     "cannot_write": "the file cannot be written into the corpus folder",
     "same_name_in_batch": "a later file of the same batch has the same name",
+    # A report refused by a reader limit (indexer/readers/limits.py).
+    "too_much_text": "more text than any report has",
+    "line_too_long": "a text line longer than any report's",
+    "too_many_paragraphs": "more paragraphs than any report has",
+    "too_many_elements": "an HTML page with more elements than any article page",
+    "inflates_too_much": "a .docx whose zip parts inflate past the limit",
+    "too_many_parts": "a .docx zip with more parts than any document",
+    "too_many_pages": "a PDF with more pages than the limit",
+    "page_too_large": "a PDF page with more drawing, text operators or characters than any page",
+    "read_timeout": "reading the file took longer than the time limit",
+    "read_memory": "reading the file needed more memory than the limit",
     # The index.
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",

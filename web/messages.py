@@ -9,7 +9,7 @@ quote the error's details (``{value}``) and the supported suffixes
 from __future__ import annotations
 
 from indexer.errors import ZhsearchError
-from indexer.readers import supported_suffixes
+from indexer.readers import limits, supported_suffixes
 
 ZH: dict[str, str] = {
     "unsupported_format": "不支持的文件格式，可以上传：{suffixes}",
@@ -34,6 +34,16 @@ ZH: dict[str, str] = {
     "too_large": "文件太大，请拆分成较小的报告",
     "cannot_write": "无法写入语料库文件夹",
     "same_name_in_batch": "同一批上传中后面还有同名文件",
+    "too_much_text": f"文字太多（超过 {limits.MAX_TEXT_CHARS // 10_000:,} 万字），请拆分成较小的报告",
+    "line_too_long": f"有一行超过 {limits.MAX_LINE_CHARS // 10_000:,} 万字，不像文本报告",
+    "too_many_paragraphs": f"段落太多（超过 {limits.MAX_PARAGRAPHS // 10_000:,} 万段），请拆分成较小的报告",
+    "too_many_elements": f"网页元素太多（超过 {limits.MAX_HTML_ELEMENTS // 10_000:,} 万个），不像一篇网页文章",
+    "inflates_too_much": f"Word 文件解压后超过 {limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}，不像一份报告",
+    "too_many_parts": "Word 文件包含的部件太多，不像一份报告",
+    "too_many_pages": f"页数太多（超过 {limits.MAX_PAGES:,} 页），请拆分成较小的报告",
+    "page_too_large": "PDF 有一页的绘制指令或文字多得不像报告",
+    "read_timeout": "读取这个文件用时太长，已停止读取",
+    "read_memory": "读取这个文件需要的内存太多，已停止读取",
     "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",

@@ -137,8 +137,8 @@ def _bounded(articles: list[Article], name: str) -> list[Article]:
         count += len(passages)
         if count > MAX_PARAGRAPHS:
             raise UnsupportedFile(name, f"more than {MAX_PARAGRAPHS:,} paragraphs: "
-                                        "split it into smaller reports")
+                                        "split it into smaller reports", code="too_many_paragraphs")
         if chars > MAX_TEXT_CHARS:
             raise UnsupportedFile(name, f"more than {MAX_TEXT_CHARS:,} characters of text; "
-                                        "split it into smaller reports")
+                                        "split it into smaller reports", code="too_much_text")
     return articles

@@ -135,7 +135,8 @@ def check_package(data: bytes, name: str) -> None:
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
         return  # python-docx says what is wrong with it
     if len(members) > _MAX_PARTS:
-        raise UnsupportedFile(name, f"more than {_MAX_PARTS:,} parts in the .docx zip")
+        raise UnsupportedFile(name, f"more than {_MAX_PARTS:,} parts in the .docx zip",
+                              code="too_many_parts")
     total = paragraphs = 0
     for member in members:
         body = member.filename == "word/document.xml"
@@ -147,7 +148,8 @@ def check_package(data: bytes, name: str) -> None:
                     if total > MAX_DECOMPRESSED_BYTES:
                         raise UnsupportedFile(
                             name, f"its parts inflate to more than "
-                                  f"{megabytes(MAX_DECOMPRESSED_BYTES)}: not a report")
+                                  f"{megabytes(MAX_DECOMPRESSED_BYTES)}: not a report",
+                            code="inflates_too_much")
                     if body:
                         # A tag cut between two pieces is counted in the next.
                         text = carry + chunk
@@ -157,7 +159,7 @@ def check_package(data: bytes, name: str) -> None:
                         if paragraphs > MAX_PARAGRAPHS:
                             raise UnsupportedFile(
                                 name, f"more than {MAX_PARAGRAPHS:,} paragraphs: "
-                                      "split it into smaller reports")
+                                      "split it into smaller reports", code="too_many_paragraphs")
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
             return  # damaged, encrypted or compressed oddly: python-docx refuses it
         if body:

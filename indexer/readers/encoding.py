@@ -50,10 +50,12 @@ def check_text_size(text: str, name: str, lines: bool = True) -> str:
     with ``lines``, has a line longer than any report's)."""
     if len(text) > MAX_TEXT_CHARS:
         raise UnsupportedFile(
-            name, f"more than {MAX_TEXT_CHARS:,} characters of text; split it into smaller reports")
+            name, f"more than {MAX_TEXT_CHARS:,} characters of text; split it into smaller reports",
+            code="too_much_text")
     if lines and len(text) > MAX_LINE_CHARS and _LONG_LINE.search(text):
         raise UnsupportedFile(
-            name, f"a line of more than {MAX_LINE_CHARS:,} characters: not a text report")
+            name, f"a line of more than {MAX_LINE_CHARS:,} characters: not a text report",
+            code="line_too_long")
     return text
 
 _BOMS = [

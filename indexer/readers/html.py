@@ -157,7 +157,7 @@ def read(data: bytes, name: str) -> list[Article]:
     if elements > MAX_HTML_ELEMENTS:
         raise UnsupportedFile(
             name, f"more than {MAX_HTML_ELEMENTS:,} HTML elements (paragraphs, tags): "
-                  "not one web page")
+                  "not one web page", code="too_many_elements")
     soup = BeautifulSoup(text, "html.parser")
     title_tag = soup.find("title")
     page_title = _clean(title_tag.get_text()) if title_tag else ""

@@ -404,7 +404,8 @@ def read(data: bytes, name: str) -> list[Article]:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
                 raise UnsupportedFile(
-                    name, f"more than {MAX_PAGES:,} pages; split it into smaller reports")
+                    name, f"more than {MAX_PAGES:,} pages; split it into smaller reports",
+                    code="too_many_pages")
             for page in pdf.pages:
                 _layout(page)
                 chars, missing = _chars(page)
@@ -419,7 +420,7 @@ def read(data: bytes, name: str) -> list[Article]:
     except (PdfminerException, MalformedPDFException, PSException) as error:
         raise _refusal(error, name) from None
     except _PageTooLarge as error:
-        raise UnsupportedFile(name, str(error)) from None
+        raise UnsupportedFile(name, str(error), code="page_too_large") from None
     # Indexing the few characters that do have text (page numbers, say) would
     # pass the file off as read.
     if unmapped > readable:
