@@ -17,15 +17,19 @@ from indexer.readers.plaintext import join_lines
 
 # Python's re holds the GIL for a whole match, so one pattern that
 # backtracks quadratically stops every server thread: "*a " * 40000 took
-# 27 s with an unbounded emphasis span (4x per doubling). Every repeat that
-# can fail at many starting points is bounded, which keeps each pattern
-# linear in the line: the same file now takes milliseconds.
+# 27 s with an unbounded emphasis span (4x per doubling). Here no repeat can
+# run past the next delimiter of its kind ("[" or "]" in a link, the
+# emphasis character in an emphasis), so each start scans only up to the
+# next one: linear in the line, 300 KB of "*a " in 0.03 s (2.5 s with a span
+# merely bounded to 300 characters).
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_LINK_TEXT, _URL = r"[^\]\n]{0,500}", r"[^)\n]{0,1000}"
+_LINK_TEXT, _URL = r"[^\[\]\n]{0,500}", r"[^()\[\]\n]{0,1000}"
 _IMAGE = re.compile(rf"!\[{_LINK_TEXT}\]\({_URL}\)")
 _LINK = re.compile(rf"\[({_LINK_TEXT})\]\({_URL}\)")
-# An emphasised span is a phrase, not a page: at most 300 characters.
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.{1,300}?)(?<=\S)\1")
+_EMPHASIS = re.compile(
+    r"(\*\*?)(?=[^\s*])([^*\n]{1,300})(?<=\S)\1"
+    r"|(__?)(?=[^\s_])([^_\n]{1,300})(?<=\S)\3"
+    r"|`(?=[^\s`])([^`\n]{1,300})(?<=\S)`")
 _LINK_ONLY = re.compile(rf"^\s*(?:\[{_LINK_TEXT}\]\({_URL}\)[ \t]*)+$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|>)\s+")
 
@@ -34,7 +38,7 @@ def strip_inline_markup(text: str) -> str:
     """``**央视网消息**（新闻联播）`` -> ``央视网消息（新闻联播）``."""
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub(r"\2", text)
+    text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(4) or m.group(5), text)
     return _LIST_MARK.sub("", text).strip()
 
 
