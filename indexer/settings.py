@@ -62,6 +62,10 @@ _TABLE = [
     Setting("export_max_hits", None, 100_000,
             "Most hits one export from the web page holds; a larger one is refused.", int,
             config_key="EXPORT_MAX_HITS"),
+    Setting("read_memory_mb", "ZHSEARCH_READ_MEMORY_MB", 2048,
+            "Memory (address space, MB) of the process that reads one report file.", int),
+    Setting("read_seconds", "ZHSEARCH_READ_SECONDS", 120.0,
+            "Seconds reading one report file may take before it is refused.", float),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
 

@@ -30,7 +30,8 @@ from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_p
                             write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import IndexCorrupt, IndexLocked, NotInCorpus, UnsupportedFile
-from indexer.readers import is_supported, read_report
+from indexer.readers import is_supported
+from indexer.readers.worker import read_report_isolated
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
@@ -313,7 +314,9 @@ class Store:
                     refuse_if_too_large(name, payload.stat().st_size)
                     payload = payload.read_bytes()
                 refuse_if_too_large(name, len(payload))
-                articles = read_report(payload, name)
+                # Read in a worker process with memory and time limits: never in
+                # the thread (a server thread) that called.
+                articles = read_report_isolated(payload, name)
             except UnsupportedFile as error:
                 report.outcomes.append(FileOutcome.refused(error))
                 continue
@@ -428,7 +431,7 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
         return FileOutcome(source, "unchanged")
     if articles is None:
         try:
-            articles = read_report(data, source)
+            articles = read_report_isolated(data, source)
         except UnsupportedFile as error:
             # Keep whatever the index already holds for this file.
             return FileOutcome.refused(error)

@@ -289,3 +289,40 @@ def test_a_long_paragraph_is_kept_searchable_in_pieces(tmp_path):
     outcome = read_in_child(tmp_path, data, "long.txt")
     assert outcome["chars"] >= len(sentence) * 1_250 * 0.99
     assert outcome["longest"] <= 10_000
+
+
+# -- files are read in a worker process with limits ----------------------------------------
+
+
+def test_a_read_that_runs_out_of_time_is_stopped_and_the_next_file_is_read():
+    from indexer.errors import UnsupportedFile
+    from indexer.readers.worker import ReaderPool
+
+    pool = ReaderPool(memory_mb=2048, seconds=0.5, workers=1)
+    try:
+        # ~30 MB of short Markdown paragraphs: seconds of reading.
+        slow = ("# 标题\n\n" + "一段正文。\n\n" * 40 ).encode() * 2_000
+        with pytest.raises(UnsupportedFile) as refused:
+            pool.read(slow, "slow.md")
+        assert refused.value.code == "read_timeout"
+        assert [p.text for a in pool.read("# 下一个\n\n正文。\n".encode(), "next.md")
+                for p in a.passages] == ["下一个", "正文。"]
+    finally:
+        pool.close()
+
+
+def test_a_read_that_runs_out_of_memory_is_refused_and_the_next_file_is_read():
+    from indexer.errors import UnsupportedFile
+    from indexer.readers.worker import ReaderPool
+
+    # A worker starts at ~80 MB of address space; reading 34 MB of Markdown
+    # needs ~200 MB more.
+    pool = ReaderPool(memory_mb=150, seconds=120, workers=1)
+    try:
+        big = ("正文内容很长的一段话。\n" * 1_000 + "\n").encode() * 1_000
+        with pytest.raises(UnsupportedFile) as refused:
+            pool.read(big, "big.md")
+        assert refused.value.code == "read_memory"
+        assert len(pool.read(docx_bytes(docx_body(docx_paragraph("小文件"))), "small.docx")) == 1
+    finally:
+        pool.close()

@@ -63,6 +63,10 @@ def read_report(data: bytes, name: str) -> list[Article]:
         articles = [a for a in reader(data, name) if a.passages]
     except UnsupportedFile:
         raise
+    except MemoryError:
+        # Past the worker's memory limit (indexer/readers/worker.py).
+        raise UnsupportedFile(name, "reading it needed more memory than allowed; stopped",
+                              code="read_memory") from None
     except Exception as error:  # noqa: BLE001 - libraries fail on damaged files in many ways
         # A damaged file must be refused, never stop the other files of an add.
         raise UnsupportedFile(
