@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -436,3 +437,202 @@ def test_hits_carry_bounded_text_with_a_flag(client, corpus_dir, service):
     old.text = "旧" * 2_000_000
     data = old.to_json()
     assert data["text_truncated"] is True and len(data["text"]) == MAX_HIT_TEXT
+
+
+# -- no report is ever lost; names resolve as add stored them ----------------------------
+
+
+def zhsearch(corpus: Path, index: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """A real ``zhsearch`` process."""
+    return subprocess.run([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus),
+                           "--index", str(index), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, **kwargs)
+
+
+def test_a_replaced_report_keeps_its_versions_and_any_can_be_restored(
+        tmp_path, corpus_dir, index_dir, client):
+    incoming = tmp_path / "in"
+    incoming.mkdir()
+    report = incoming / "季度报告.txt"
+    report.write_text("第一版：蓝色鲸鱼出现。\n", encoding="utf-8")
+    assert zhsearch(corpus_dir, index_dir, "add", str(report)).returncode == 0
+    report.write_text("第二版：红色海豚出现。\n", encoding="utf-8")
+    assert zhsearch(corpus_dir, index_dir, "add", str(report)).returncode == 0
+    # An upload through the web replaces it a third time.
+    response = _post_files(client, [("第三版：绿色海龟出现。\n".encode(), "季度报告.txt")])
+    assert response.status_code == 200
+    listed = zhsearch(corpus_dir, index_dir, "versions", "季度报告.txt", "--json")
+    assert [v["version"] for v in json.loads(listed.stdout)] == [1, 2]
+    restored = zhsearch(corpus_dir, index_dir, "restore", "季度报告.txt", "--version", "1")
+    assert restored.returncode == 0, restored.stderr
+    found = json.loads(zhsearch(corpus_dir, index_dir, "search", "--json", "蓝色鲸鱼").stdout)
+    assert found["total"] == 1
+    assert json.loads(zhsearch(corpus_dir, index_dir, "search", "--json", "绿色海龟").stdout
+                      )["total"] == 0
+    # The third version was kept in turn: nothing is lost.
+    kept = {(corpus_dir / ".versions" / "季度报告.txt" / str(n)).read_text(encoding="utf-8")
+            for n in (1, 2, 3)}
+    assert kept == {"第一版：蓝色鲸鱼出现。\n", "第二版：红色海豚出现。\n", "第三版：绿色海龟出现。\n"}
+    missing = zhsearch(corpus_dir, index_dir, "restore", "季度报告.txt", "--version", "9")
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert zhsearch(corpus_dir, index_dir, "check").returncode == 0
+
+
+@pytest.mark.parametrize("written", ["./{}", "sub/../{}", "{}/.", "/{}"])
+def test_remove_resolves_names_as_add_stored_them(tmp_path, store, written):
+    incoming = tmp_path / "in"
+    incoming.mkdir()
+    (incoming / "移除.txt").write_text("要移除的紫色长颈鹿。\n", encoding="utf-8")
+    assert zhsearch(store.corpus_dir, store.index_dir, "add", str(incoming / "移除.txt")
+                    ).returncode == 0
+    done = zhsearch(store.corpus_dir, store.index_dir, "remove", written.format("移除.txt"))
+    assert done.returncode == 0, done.stderr
+    assert not (store.corpus_dir / "移除.txt").exists()
+    result = json.loads(zhsearch(store.corpus_dir, store.index_dir, "search", "--json",
+                                 "紫色长颈鹿").stdout)
+    assert result["total"] == 0
+    assert zhsearch(store.corpus_dir, store.index_dir, "check").returncode == 0
+    assert [v.number for v in store.list_versions("移除.txt")] == [1], "removed, yet restorable"
+
+
+def test_symlinks_are_never_followed_out_of_the_corpus(tmp_path, store):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密文件里的银色狐狸。\n", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "inner.txt").write_text("外部目录里的金色老虎。\n", encoding="utf-8")
+    (store.corpus_dir / "link.txt").symlink_to(secret)
+    (store.corpus_dir / "linked-dir").symlink_to(outside, target_is_directory=True)
+    (store.corpus_dir / "new.txt").write_text("新报告里的铜色狮子。\n", encoding="utf-8")
+    done = zhsearch(store.corpus_dir, store.index_dir, "index")
+    assert "link.txt" in done.stderr and "symbolic link" in done.stderr
+    assert "Traceback" not in done.stderr
+    for word, total in (("银色狐狸", 0), ("金色老虎", 0), ("铜色狮子", 1)):
+        result = zhsearch(store.corpus_dir, store.index_dir, "search", "--json", word)
+        assert json.loads(result.stdout)["total"] == total, word
+    # add of a link is refused: it copied /etc/passwd's content before.
+    link = tmp_path / "passwd.txt"
+    link.symlink_to(secret)
+    added = zhsearch(store.corpus_dir, store.index_dir, "add", str(link))
+    assert added.returncode == 1 and "symbolic link" in added.stderr
+    assert not (store.corpus_dir / "passwd.txt").exists()
+
+
+def test_a_bad_name_in_the_corpus_is_reported_and_the_rest_of_the_pass_completes(
+        tmp_path, store):
+    import socket
+
+    corpus = os.fsencode(store.corpus_dir)
+    with open(os.path.join(corpus, "报告".encode("gbk") + b".txt"), "wb") as out:
+        out.write("国标文件名的内容。\n".encode())
+    (store.corpus_dir / "good.txt").write_text("同一批的好文件：青色孔雀。\n", encoding="utf-8")
+    done = zhsearch(store.corpus_dir, store.index_dir, "index")
+    assert "Traceback" not in done.stderr
+    assert "not UTF-8" in done.stderr
+    found = zhsearch(store.corpus_dir, store.index_dir, "search", "--json", "青色孔雀")
+    assert found.returncode == 0 and json.loads(found.stdout)["total"] == 1
+    assert "Traceback" not in found.stderr
+    # serve starts and answers.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "--corpus", str(store.corpus_dir), "--index",
+         str(store.index_dir), "serve", "--port", str(port)], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        import urllib.request
+
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert json.loads(r.read())["status"] == "ok"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                import time
+                time.sleep(0.2)
+        else:
+            pytest.fail("serve did not start")
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_an_unreadable_file_is_reported_and_the_others_go_in(store, monkeypatch):
+    bad = store.corpus_dir / "unreadable.txt"
+    bad.write_text("读不出来。\n", encoding="utf-8")
+    (store.corpus_dir / "fine.txt").write_text("读得出来的黑色天鹅。\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def read_bytes(path):
+        if path.name == "unreadable.txt":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = store.sync()
+    assert [(o.name, o.code) for o in report.refused] == [("unreadable.txt", "cannot_read")]
+    assert "fine.txt" in store.sources()
+    from indexer import integrity
+    assert any(p.source == "unreadable.txt" for p in integrity.check(store))
+
+
+def _failing_storage(monkeypatch, err: int, when: str):
+    from whoosh.filedb.filestore import FileStorage
+
+    real_create, real_lock = FileStorage.create_file, FileStorage.lock
+
+    def create_file(self, name, *args, **kwargs):
+        if when == "toc" and name.startswith("_MAIN_") and ".toc" in name:
+            raise OSError(err, os.strerror(err))
+        return real_create(self, name, *args, **kwargs)
+
+    def lock(self, name):
+        if when == "lock":
+            raise OSError(err, os.strerror(err))
+        return real_lock(self, name)
+
+    monkeypatch.setattr(FileStorage, "create_file", create_file)
+    monkeypatch.setattr(FileStorage, "lock", lock)
+
+
+def test_a_full_disk_mid_commit_removes_what_the_commit_wrote(store, tmp_path, monkeypatch):
+    import errno
+
+    from indexer.errors import IndexUnwritable
+    from indexer.search import SearchService
+
+    before_files = sorted(p.name for p in store.index_dir.iterdir())
+    before = SearchService(store).search("劳模", limit=0).total
+    _failing_storage(monkeypatch, errno.ENOSPC, "toc")
+    big = ("满盘测试的段落。" * 50 + "\n\n") * 200
+    with pytest.raises(IndexUnwritable) as failed:
+        store.add_uploads([("full.txt", big.encode())])
+    assert failed.value.code == "disk_full"
+    assert sorted(p.name for p in store.index_dir.iterdir()) == before_files
+    monkeypatch.undo()
+    assert SearchService(store).search("劳模", limit=0).total == before
+    assert store.add_uploads([("after.txt", "磁盘清理以后的白色仙鹤。\n".encode())]).changed
+
+
+def test_a_read_only_index_is_one_line_in_the_cli_and_a_503_page(
+        store, tmp_path, monkeypatch, client):
+    import errno
+
+    from click.testing import CliRunner
+
+    from indexer.cli import cli
+
+    _failing_storage(monkeypatch, errno.EROFS, "lock")
+    source = tmp_path / "ro.txt"
+    source.write_text("只读索引。\n", encoding="utf-8")
+    run = CliRunner().invoke(cli, ["--corpus", str(store.corpus_dir), "--index",
+                                   str(store.index_dir), "add", str(source)])
+    assert run.exit_code == 1 and run.exception is None or isinstance(run.exception, SystemExit)
+    lines = run.output.strip().splitlines()
+    assert len(lines) == 1 and "cannot write the index" in lines[0] and "Hint" in lines[0]
+    response = _post_files(client, [("只读索引。\n".encode(), "ro.txt")])
+    assert response.status_code == 503
+    assert "索引文件夹无法写入" in response.get_data(as_text=True)
+    assert client.get("/search?q=劳模").status_code == 200, "searching still works"
