@@ -44,6 +44,8 @@ PARALLEL_BYTES = 2_000_000
 
 Progress = Callable[[str, int], None]  # (file name, bytes done) per file
 
+_OPEN_ATTEMPTS = 5
+
 
 @dataclass
 class Transaction:
@@ -99,13 +101,23 @@ class Store:
         return any(self.index_dir.glob("_MAIN_*.toc"))
 
     def open_index(self, create: bool = True) -> whoosh_index.Index:
-        try:
-            if self.exists():
-                return whoosh_index.open_dir(str(self.index_dir))
-        except (EmptyIndexError, OSError, EOFError, ValueError, KeyError) as error:
-            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
-        except Exception as error:  # unpickling a damaged TOC raises nearly anything
-            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                if self.exists():
+                    ix = whoosh_index.open_dir(str(self.index_dir))
+                    # Open every segment once: a deleted, truncated or overwritten
+                    # segment file is found here, not in the middle of a search.
+                    ix.reader().close()
+                    return ix
+                break
+            except Exception as error:  # unpickling a damaged TOC raises nearly anything
+                # A commit may have replaced the TOC between the listing and
+                # the open (issue 13: a healthy index answered 503): look again.
+                if attempt == _OPEN_ATTEMPTS - 1 or not isinstance(
+                        error, (EmptyIndexError, OSError, EOFError)):
+                    raise IndexCorrupt(
+                        f"cannot open the index in {self.index_dir}: {error}") from error
+                time.sleep(0.02 * 2 ** attempt)
         if not create:
             raise IndexCorrupt(f"no index in {self.index_dir}", code="no_index")
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -517,7 +529,14 @@ def _cancel(writer: IndexWriter) -> None:
                 pass
 
 
-def _unwritable(folder: Path, error: OSError) -> IndexUnwritable:
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
+
+
+def _unwritable(folder: Path, error: OSError) -> ZhsearchError:
+    """What an OSError while writing the index means: a read-only folder or a
+    full disk, else a damaged index (a segment file gone or unreadable)."""
+    if error.errno not in _CANNOT_WRITE:
+        return IndexCorrupt(f"cannot read the index in {folder}: {error.strerror or error}")
     full = error.errno in (errno.ENOSPC, errno.EDQUOT)
     return IndexUnwritable(
         f"cannot write the index in {folder}: {error.strerror or error}",

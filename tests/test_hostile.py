@@ -636,3 +636,39 @@ def test_a_read_only_index_is_one_line_in_the_cli_and_a_503_page(
     assert response.status_code == 503
     assert "索引文件夹无法写入" in response.get_data(as_text=True)
     assert client.get("/search?q=劳模").status_code == 200, "searching still works"
+
+
+# -- a damaged index is reported by check and repaired by index --rebuild ------------------
+
+
+@pytest.mark.parametrize("damage", ["segment deleted", "segment truncated",
+                                    "segment overwritten", "TOC truncated", "TOC deleted"])
+def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store, damage):
+    for n in (1, 2):  # more segments than one
+        store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
+    segments = sorted(store.index_dir.glob("*.seg"))
+    tocs = sorted(store.index_dir.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.split("_")[-1]))
+    if damage == "segment deleted":
+        segments[0].unlink()
+    elif damage == "segment truncated":
+        os.truncate(segments[0], 100)
+    elif damage == "segment overwritten":
+        segments[0].write_bytes(os.urandom(5000))
+    elif damage == "TOC truncated":
+        os.truncate(tocs[-1], 50)
+    else:
+        tocs[-1].unlink()
+    corpus, index = store.corpus_dir, store.index_dir
+    for command in (["check"], ["search", "劳模"]):
+        done = zhsearch(corpus, index, *command)
+        if damage == "TOC deleted" and command == ["search", "劳模"]:
+            continue  # no TOC is no index: search builds one
+        assert done.returncode == 1, (command, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "zhsearch index" in lines[0], lines
+    rebuilt = zhsearch(corpus, index, "index", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert zhsearch(corpus, index, "check").returncode == 0
+    found = json.loads(zhsearch(corpus, index, "search", "--json", "第2号新闻").stdout)
+    assert found["total"] == 1
