@@ -672,3 +672,24 @@ def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store
     assert zhsearch(corpus, index, "check").returncode == 0
     found = json.loads(zhsearch(corpus, index, "search", "--json", "第2号新闻").stdout)
     assert found["total"] == 1
+
+
+# -- a minute of searches, uploads and hostile files against a real server ----------------
+
+
+@pytest.mark.slow
+def test_searches_uploads_and_hostile_files_together_lose_nothing(tmp_path):
+    """scripts/soak.py for a minute (docs/reliability.md has the 5-minute run): 8
+    searchers, 4 uploaders and a hostile file every 6 s; refreshes race merges."""
+    summary_file = tmp_path / "soak.json"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "soak.py"), "--seconds", "60",
+                           "--hostile-every", "6", "--json", str(summary_file)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    summary = json.loads(summary_file.read_text())
+    assert summary["responses_500_or_more"] == 0, summary["error_examples"]
+    assert summary["other_errors"] == 0, summary["error_examples"]
+    assert summary["uploads_added"] == summary["uploads"] > 0
+    assert summary["uploads_lost"] == 0 and summary["check_ok"], summary["check"]
+    assert summary["hostile_uploads"] >= 9
+    assert all(h["status"] == 200 for h in summary["hostile"]), summary["hostile"]
+    assert done.returncode == 0
