@@ -160,6 +160,7 @@ SURROGATE_PAGES = {
 
 
 @pytest.mark.parametrize("codec", sorted(SURROGATE_PAGES))
+@pytest.mark.slow
 def test_a_page_declaring_a_codec_that_is_not_text_reads_as_valid_unicode(tmp_path, codec):
     outcome = read_in_child(tmp_path, SURROGATE_PAGES[codec], "page.html")
     assert outcome.get("valid", True), outcome
@@ -201,6 +202,7 @@ ADVERSARIAL_TEXT = {
 
 @pytest.mark.parametrize("suffix", [".md", ".txt"])
 @pytest.mark.parametrize("case", sorted(ADVERSARIAL_TEXT))
+@pytest.mark.slow
 def test_text_readers_take_linear_time_on_adversarial_lines(tmp_path, suffix, case):
     text = ADVERSARIAL_TEXT[case]
     outcome = read_in_child(tmp_path, ("标题\n\n" + text + "\n").encode(), "hostile" + suffix)
@@ -208,6 +210,7 @@ def test_text_readers_take_linear_time_on_adversarial_lines(tmp_path, suffix, ca
 
 
 @pytest.mark.parametrize("case", sorted(ADVERSARIAL_TEXT))
+@pytest.mark.slow
 def test_html_reader_takes_linear_time_on_adversarial_text(tmp_path, case):
     text = ADVERSARIAL_TEXT[case].replace("<", "&lt;")
     page = f"<html><body><figure><figcaption>{text}</figcaption></figure><p>{text}</p></body></html>"
@@ -216,6 +219,7 @@ def test_html_reader_takes_linear_time_on_adversarial_text(tmp_path, case):
 
 
 @pytest.mark.parametrize("case", ["emphasis", "sentence-ends", "caption", "closing-quotes"])
+@pytest.mark.slow
 def test_docx_and_pdf_readers_take_linear_time_on_adversarial_text(tmp_path, case):
     text = ADVERSARIAL_TEXT[case]
     read_in_child(tmp_path, docx_bytes(docx_body(docx_paragraph(text))), "hostile.docx")
@@ -234,6 +238,7 @@ def refused(outcome: dict, *words: str) -> bool:
 
 @pytest.mark.parametrize("shown, operators, reason", [
     (b"(a)", 2_000_000, "MB"), (b"(a)", 200_000, "characters"), (b"()", 200_000, "text operators")])
+@pytest.mark.slow
 def test_pdf_with_millions_of_text_operators_is_refused(tmp_path, shown, operators, reason):
     content = b"BT /F1 1 Tf 10 10 Td " + (shown + b" Tj ") * operators + b"ET"
     data = pdf_bytes([content])
@@ -242,6 +247,7 @@ def test_pdf_with_millions_of_text_operators_is_refused(tmp_path, shown, operato
     assert refused(outcome, reason, "not a report"), outcome
 
 
+@pytest.mark.slow
 def test_pdf_of_compressed_whitespace_is_refused(tmp_path):
     data = pdf_bytes([b"BT ET " + b" " * 600_000_000])
     assert len(data) < 2_000_000
@@ -249,12 +255,14 @@ def test_pdf_of_compressed_whitespace_is_refused(tmp_path):
     assert refused(outcome, "MB"), outcome
 
 
+@pytest.mark.slow
 def test_pdf_with_too_many_pages_is_refused(tmp_path):
     data = pdf_bytes([b"BT /F1 10 Tf 50 800 Td (page) Tj ET"] * 2_001)
     outcome = read_in_child(tmp_path, data, "pages.pdf")
     assert refused(outcome, "pages"), outcome
 
 
+@pytest.mark.slow
 def test_docx_of_compressed_whitespace_is_refused(tmp_path):
     data = docx_bytes(docx_body(docx_paragraph("报告") + b" " * 700_000_000))
     assert len(data) < 2_000_000
@@ -262,6 +270,7 @@ def test_docx_of_compressed_whitespace_is_refused(tmp_path):
     assert refused(outcome, "MB"), outcome
 
 
+@pytest.mark.slow
 def test_docx_of_a_million_paragraphs_is_refused(tmp_path):
     data = docx_bytes(docx_body(docx_paragraph("段") * 1_000_000))
     assert len(data) < 5_000_000
@@ -269,12 +278,14 @@ def test_docx_of_a_million_paragraphs_is_refused(tmp_path):
     assert refused(outcome, "paragraphs"), outcome
 
 
+@pytest.mark.slow
 def test_html_of_a_million_paragraphs_is_refused(tmp_path):
     data = b"<html><body>" + b"<p>a</p>" * 1_000_000 + b"</body></html>"
     outcome = read_in_child(tmp_path, data, "paragraphs.html")
     assert refused(outcome), outcome
 
 
+@pytest.mark.slow
 def test_text_with_a_20_mb_line_is_refused(tmp_path):
     data = ("字" * 7_000_000).encode()
     outcome = read_in_child(tmp_path, data, "oneline.txt")
@@ -282,12 +293,14 @@ def test_text_with_a_20_mb_line_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".txt", ".md"])
+@pytest.mark.slow
 def test_text_of_a_million_paragraphs_is_refused(tmp_path, suffix):
     data = "段\n\n".encode() * 1_000_000
     outcome = read_in_child(tmp_path, data, "paragraphs" + suffix)
     assert refused(outcome, "paragraphs"), outcome
 
 
+@pytest.mark.slow
 def test_a_long_paragraph_is_kept_searchable_in_pieces(tmp_path):
     """A real paragraph of 30,000 characters on one line: read, cut into passages."""
     sentence = "县总工会组织开展职工技能竞赛，参赛职工三百余人。"
@@ -300,6 +313,7 @@ def test_a_long_paragraph_is_kept_searchable_in_pieces(tmp_path):
 # -- files are read in a worker process with limits ----------------------------------------
 
 
+@pytest.mark.slow
 def test_a_read_that_runs_out_of_time_is_stopped_and_the_next_file_is_read():
     from indexer.errors import UnsupportedFile
     from indexer.readers.worker import ReaderPool
@@ -317,6 +331,7 @@ def test_a_read_that_runs_out_of_time_is_stopped_and_the_next_file_is_read():
         pool.close()
 
 
+@pytest.mark.slow
 def test_a_read_that_runs_out_of_memory_is_refused_and_the_next_file_is_read():
     from indexer.errors import UnsupportedFile
     from indexer.readers.worker import ReaderPool
@@ -423,6 +438,7 @@ def test_a_25k_character_query_gives_a_bounded_page(client):
     assert html.count(query) <= 3
 
 
+@pytest.mark.slow
 def test_hits_carry_bounded_text_with_a_flag(client, corpus_dir, service):
     from indexer.records import MAX_HIT_TEXT, Hit, Snippet
 
@@ -449,6 +465,7 @@ def zhsearch(corpus: Path, index: Path, *args: str, **kwargs) -> subprocess.Comp
                           text=True, timeout=300, **kwargs)
 
 
+@pytest.mark.slow
 def test_a_replaced_report_keeps_its_versions_and_any_can_be_restored(
         tmp_path, corpus_dir, index_dir, client):
     incoming = tmp_path / "in"
@@ -479,6 +496,7 @@ def test_a_replaced_report_keeps_its_versions_and_any_can_be_restored(
 
 
 @pytest.mark.parametrize("written", ["./{}", "sub/../{}", "{}/.", "/{}"])
+@pytest.mark.slow
 def test_remove_resolves_names_as_add_stored_them(tmp_path, store, written):
     incoming = tmp_path / "in"
     incoming.mkdir()
@@ -495,6 +513,7 @@ def test_remove_resolves_names_as_add_stored_them(tmp_path, store, written):
     assert [v.number for v in store.list_versions("移除.txt")] == [1], "removed, yet restorable"
 
 
+@pytest.mark.slow
 def test_symlinks_are_never_followed_out_of_the_corpus(tmp_path, store):
     secret = tmp_path / "secret.txt"
     secret.write_text("机密文件里的银色狐狸。\n", encoding="utf-8")
@@ -518,6 +537,7 @@ def test_symlinks_are_never_followed_out_of_the_corpus(tmp_path, store):
     assert not (store.corpus_dir / "passwd.txt").exists()
 
 
+@pytest.mark.slow
 def test_a_bad_name_in_the_corpus_is_reported_and_the_rest_of_the_pass_completes(
         tmp_path, store):
     import socket
@@ -643,6 +663,7 @@ def test_a_read_only_index_is_one_line_in_the_cli_and_a_503_page(
 
 @pytest.mark.parametrize("damage", ["segment deleted", "segment truncated",
                                     "segment overwritten", "TOC truncated", "TOC deleted"])
+@pytest.mark.slow
 def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store, damage):
     for n in (1, 2):  # more segments than one
         store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
@@ -678,6 +699,7 @@ def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_searches_uploads_and_hostile_files_together_lose_nothing(tmp_path):
     """scripts/soak.py for a minute (docs/reliability.md has the 5-minute run): 8
     searchers, 4 uploaders and a hostile file every 6 s; refreshes race merges."""
@@ -693,3 +715,24 @@ def test_searches_uploads_and_hostile_files_together_lose_nothing(tmp_path):
     assert summary["hostile_uploads"] >= 9
     assert all(h["status"] == 200 for h in summary["hostile"]), summary["hostile"]
     assert done.returncode == 0
+
+
+@pytest.mark.slow
+def test_non_utf8_command_line_arguments_give_no_traceback(tmp_path, store):
+    gbk = "劳模".encode("gbk")
+    command = [sys.executable, "-m", "indexer.cli", "--corpus", str(store.corpus_dir),
+               "--index", str(store.index_dir)]
+    found = subprocess.run([*command, "search", "--json", gbk], cwd=ROOT, capture_output=True,
+                           timeout=300)
+    assert found.returncode == 0 and b"Traceback" not in found.stderr
+    assert json.loads(found.stdout)["total"] > 0, "a GBK terminal's query is read as GBK"
+    gbk_file = os.path.join(os.fsencode(tmp_path), "报告".encode("gbk") + b".txt")
+    with open(gbk_file, "wb") as out:
+        out.write("国标文件名。\n".encode())
+    added = subprocess.run([*command, "add", gbk_file], cwd=ROOT, capture_output=True,
+                           timeout=300)
+    assert added.returncode == 1 and b"Traceback" not in added.stderr
+    assert b"not UTF-8" in added.stderr and len(added.stderr.strip().splitlines()) == 1
+    removed = subprocess.run([*command, "remove", gbk], cwd=ROOT, capture_output=True,
+                             timeout=300)
+    assert removed.returncode == 1 and b"Traceback" not in removed.stderr
