@@ -24,6 +24,21 @@ from indexer.store import Store
 
 
 
+def text_arg(arg: str) -> str:
+    """A command-line word as text: bytes that were not UTF-8 (a GBK terminal)
+    reach Python as lone surrogates, which no later step can encode; they are
+    read as GB18030 instead.
+
+    >>> text_arg("劳模"), text_arg("\\udcc0\\udccd\\udcc4\\udca3")
+    ('劳模', '劳模')
+    """
+    try:
+        arg.encode("utf-8")
+        return arg
+    except UnicodeEncodeError:
+        return arg.encode("utf-8", "surrogateescape").decode("gb18030", "replace")
+
+
 class BadUsage(click.ClickException):
     """A mistake in the command line itself: one line, exit status 2 (as click's usage errors)."""
 
@@ -253,7 +268,8 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
     service = SearchService(store)
-    result = service.search(" ".join(query), page=page, limit=limit, source=source,
+    result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
+                            source=text_arg(source) if source else source,
                             date_from=date_from, date_to=date_to, sort=sort)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -297,7 +313,7 @@ def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
-    explanation = SearchService(store).explain(" ".join(query), passage_id)
+    explanation = SearchService(store).explain(text_arg(" ".join(query)), passage_id)
     if explanation is None:
         raise click.ClickException(f"no passage with the id {passage_id}. "
                                    "Hint: the ids are in `zhsearch search QUERY --json`.")
@@ -454,7 +470,7 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
     """Remove report files (names relative to the corpus) and their passages."""
     store = obj.store()
     missing = []
-    for name in names:
+    for name in map(text_arg, names):
         try:
             passages = store.remove(name)
         except NotInCorpus:
@@ -464,6 +480,45 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
     if missing:
         raise click.ClickException(
             f"not in the corpus: {', '.join(missing)}. Hint: `zhsearch stats --files` lists the files.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.pass_obj
+@_fail_nicely
+def versions(obj: Context, name: str, as_json: bool) -> None:
+    """List the kept earlier versions of a report (an upload, add or remove keeps them)."""
+    import datetime
+
+    name = text_arg(name)
+    kept = obj.store().list_versions(name)
+    if as_json:
+        click.echo(json.dumps([{"version": v.number, "bytes": v.size, "saved": v.saved}
+                               for v in kept]))
+        return
+    if not kept:
+        click.echo(f"No earlier versions of {name} are kept.")
+        return
+    for version in kept:
+        saved = datetime.datetime.fromtimestamp(version.saved).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{version.number}\t{saved}\t{version.size} bytes")
+    click.echo(f"Restore one with `zhsearch restore {name} --version N`.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--version", "number", type=click.IntRange(min=1), default=None,
+              help="Which version (see `zhsearch versions NAME`); the latest by default.")
+@click.pass_obj
+@_fail_nicely
+def restore(obj: Context, name: str, number: int | None) -> None:
+    """Bring back an earlier version of a report and index it; the content it
+    replaces is kept as a version in turn."""
+    report = obj.store().restore(text_arg(name), number)
+    _echo_outcomes(report)
+    if report.refused:
+        raise SystemExit(1)
 
 
 @cli.command()

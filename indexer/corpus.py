@@ -8,6 +8,7 @@ synonyms, which live beside the reports.
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -35,6 +36,21 @@ def base_name(filename: str) -> str:
     return Path(filename.replace("\\", "/")).name
 
 
+def source_name(name: str) -> str | None:
+    """A report's name as ``add`` stored it, however it is written; None when it
+    leads out of the corpus.
+
+    >>> source_name("./报告.txt"), source_name("sub/../报告.txt"), source_name("报告.txt/.")
+    ('报告.txt', '报告.txt', '报告.txt')
+    >>> source_name("../x.txt"), source_name("sub/x.md"), source_name("/x.md")
+    (None, 'sub/x.md', 'x.md')
+    """
+    normal = posixpath.normpath(name.replace("\\", "/")).lstrip("/")
+    if normal in ("", ".", "..") or normal.startswith("../"):
+        return None
+    return normal
+
+
 def name_problem(name: str) -> UnsupportedFile | None:
     """Why ``name`` cannot be a report's file name, or None; one rule for the CLI and the web.
 
@@ -46,6 +62,11 @@ def name_problem(name: str) -> UnsupportedFile | None:
     if name.startswith("."):
         return UnsupportedFile(name, "not a valid file name: it starts with a dot",
                                code="name_hidden")
+    if any("\ud800" <= ch <= "\udfff" for ch in name):
+        # Bytes that are not UTF-8 (a GBK file name): no page or JSON could show it.
+        return UnsupportedFile(name.encode("utf-8", "replace").decode("utf-8"),
+                               "not a valid file name: it is not UTF-8; rename the file",
+                               code="name_encoding")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         return UnsupportedFile(name, "not a valid file name: it holds control characters",
                                code="name_control")
@@ -80,6 +101,9 @@ class Corpus:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
+        # What the last files() left out, and why: a name that is not UTF-8,
+        # a symbolic link. Reported by sync, never indexed.
+        self.skipped: list[UnsupportedFile] = []
 
     @property
     def user_dictionary(self) -> Path:
@@ -90,16 +114,37 @@ class Corpus:
         return self.folder / USER_SYNONYMS
 
     def files(self) -> dict[str, Path]:
-        """Report files under the folder, by path relative to it; hidden ones skipped."""
+        """Report files under the folder, by path relative to it; hidden ones skipped.
+
+        Symbolic links are never followed (a link could make any file on the
+        machine searchable) and names that are not UTF-8 cannot be shown or
+        stored: both are left out and listed in :attr:`skipped`, so that one
+        such file never stops the others (issue 13).
+        """
         found: dict[str, Path] = {}
+        skipped: list[UnsupportedFile] = []
+        self.skipped = skipped
         if not self.folder.is_dir():
             return found
-        for path in sorted(self.folder.rglob("*")):
+        for path in sorted(self.folder.rglob("*")):  # rglob follows no directory links
             rel = path.relative_to(self.folder)
             if any(part.startswith(".") for part in rel.parts):
                 continue
+            name = rel.as_posix()
+            shown = name.encode("utf-8", "replace").decode("utf-8")
+            if path.is_symlink():
+                if is_supported(path):
+                    skipped.append(UnsupportedFile(
+                        shown, "a symbolic link; zhsearch indexes only files in the corpus "
+                               "folder itself", code="symlink"))
+                continue
+            if shown != name:
+                skipped.append(UnsupportedFile(
+                    shown, "not a valid file name: it is not UTF-8; rename the file",
+                    code="name_encoding"))
+                continue
             if path.is_file() and is_supported(path):
-                found[rel.as_posix()] = path
+                found[name] = path
         return found
 
     def path_of(self, source: str) -> Path | None:

@@ -35,19 +35,36 @@ CODES: dict[str, str] = {
     "bad_name": "the file has no name",
     "name_hidden": "the file name starts with a dot",
     "name_control": "the file name holds control characters",
+    "name_encoding": "the file name is not UTF-8",
+    "cannot_read": "the file cannot be read from the corpus folder",
     "name_too_long": "the file name is longer than 255 bytes",
     "no_such_file": "the file to add does not exist",
     "too_large": "the file is larger than the size limit",
     "cannot_write": "the file cannot be written into the corpus folder",
     "same_name_in_batch": "a later file of the same batch has the same name",
+    "symlink": "a symbolic link, which add does not follow",
+    # A report refused by a reader limit (indexer/readers/limits.py).
+    "too_much_text": "more text than any report has",
+    "line_too_long": "a text line longer than any report's",
+    "too_many_paragraphs": "more paragraphs than any report has",
+    "too_many_elements": "an HTML page with more elements than any article page",
+    "inflates_too_much": "a .docx whose zip parts inflate past the limit",
+    "too_many_parts": "a .docx zip with more parts than any document",
+    "too_many_pages": "a PDF with more pages than the limit",
+    "page_too_large": "a PDF page with more drawing, text operators or characters than any page",
+    "read_timeout": "reading the file took longer than the time limit",
+    "read_memory": "reading the file needed more memory than the limit",
     # The index.
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",
     "no_index": "there is no index yet",
     "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, not UTF-8)",
+    "index_read_only": "the index folder cannot be written (read-only, no permission)",
+    "disk_full": "the disk of the index folder is full",
     # The corpus.
     "not_in_corpus": "no such report in the corpus",
     "unknown_article": "no article with this id is indexed",
+    "no_such_version": "no such kept version of a report",
     # A search request.
     "empty_query": "the query is empty",
     "bad_page": "the page number is not 1 or more",
@@ -110,6 +127,18 @@ class IndexCorrupt(ZhsearchError, RuntimeError):
         super().__init__(message, code=code, hint=hint)
 
 
+class IndexUnwritable(ZhsearchError, OSError):
+    """The index cannot be written: a read-only folder or a full disk. Nothing
+    of the failed write is left behind; the index answers as before."""
+
+    default_code = "index_read_only"
+
+    def __init__(self, message: str, code: str | None = None):
+        hint = ("free some disk space, then try again" if code == "disk_full"
+                else "make the index folder writable, or point --index elsewhere")
+        super().__init__(message, code=code, hint=hint)
+
+
 class NotInCorpus(ZhsearchError, FileNotFoundError):
     """A report name that the corpus does not hold."""
 
@@ -118,6 +147,18 @@ class NotInCorpus(ZhsearchError, FileNotFoundError):
     def __init__(self, name: str):
         super().__init__(f"not in the corpus: {name}",
                          hint="`zhsearch stats --files` lists the files", value=name)
+        self.name = name
+
+
+class NoSuchVersion(ZhsearchError, FileNotFoundError):
+    """A report, or a version of it, that ``.versions`` does not hold."""
+
+    default_code = "no_such_version"
+
+    def __init__(self, name: str, number: int | None = None):
+        which = f"version {number} of {name}" if number is not None else f"any version of {name}"
+        super().__init__(f"no kept {which}", hint="`zhsearch versions NAME` lists them",
+                         value=name)
         self.name = name
 
 

@@ -28,7 +28,13 @@ def check(store: Store) -> list[Problem]:
             if any(True for _ in searcher.document_numbers(source=source)):
                 problems.append(Problem(source, "passages without a file record"))
         for source, record in sorted(records.items()):
-            if source in files and content_hash(files[source].read_bytes()) != record.file_hash:
+            try:
+                changed = source in files and \
+                    content_hash(files[source].read_bytes()) != record.file_hash
+            except OSError as error:
+                problems.append(Problem(source, f"cannot be read: {error.strerror or error}"))
+                continue
+            if changed:
                 problems.append(Problem(source, "changed since it was indexed"))
                 continue
             expected = record.passages + 1  # the passages and the record

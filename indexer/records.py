@@ -153,6 +153,11 @@ class CorpusSummary:
         return asdict(self)
 
 
+# Characters of a passage's text in one hit of the search JSON; readers cut
+# passages at 5,000 (indexer/readers/limits.py), so only an older index has longer.
+MAX_HIT_TEXT = 5_000
+
+
 @dataclass
 class Hit:
     """One matching passage of a search."""
@@ -182,11 +187,16 @@ class Hit:
                    doc.get("kind"), doc.get("article"), doc.get("page"))
 
     def to_json(self) -> dict:
+        """The hit's JSON; ``text`` is cut to :data:`MAX_HIT_TEXT` characters and
+        ``text_truncated`` says whether it was (a passage of 20 MB, indexed before
+        readers cut long paragraphs, answered each search with 21 MB of JSON)."""
+        truncated = len(self.text) > MAX_HIT_TEXT
         return {
             "id": self.id, "source": self.source, "title": self.title, "section": self.section,
             "date": self.date, "paragraph": self.paragraph, "score": self.score,
-            "text": self.text, "highlight": self.highlight, "kind": self.kind,
-            "article": self.article, "page": self.page,
+            "text": self.text[:MAX_HIT_TEXT] if truncated else self.text,
+            "highlight": self.highlight, "kind": self.kind,
+            "article": self.article, "page": self.page, "text_truncated": truncated,
         }
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from whoosh import collectors, sorting
 from whoosh import query as wq
+from whoosh.index import EmptyIndexError
+from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
 from indexer import analysis
@@ -74,6 +76,15 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
 class _ThreadSearcher:
     searcher: Searcher
     checked: float
+    # The searcher this one replaced: closed at the next replacement, when no
+    # call of this thread can still be using it.
+    retired: Searcher | None = None
+
+
+# Opening a commit can meet a file that a merge deleted between listing the
+# folder and opening it (issue 13: a TOC vanished, a healthy index answered
+# 503); the next attempt reads the newer commit.
+_OPEN_ATTEMPTS = 6
 
 
 class SearchService:
@@ -99,16 +110,42 @@ class SearchService:
                 self._index = self.store.open_index(create=False)
             return self._index
 
+    def _fresh_searcher(self) -> Searcher:
+        """A searcher over the latest commit, opened anew (never Whoosh's
+        ``refresh()``: when a merge removed a segment in between, it can hand
+        back a searcher whose reader is closed, and every later search of that
+        thread answered 500 until a restart)."""
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return self._open().searcher()
+            except (OSError, EmptyIndexError):
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
     def searcher(self) -> Searcher:
         current: _ThreadSearcher | None = getattr(self._local, "current", None)
         now = time.monotonic()
         if current is None:
-            current = _ThreadSearcher(self._open().searcher(), now)
+            current = _ThreadSearcher(self._fresh_searcher(), now)
             self._local.current = current
         elif now - current.checked > REFRESH_SECONDS or current.checked < self._changed_at:
-            current.searcher = current.searcher.refresh()
             current.checked = now
+            try:
+                latest = self._open().latest_generation()
+                if latest != current.searcher.ixreader.generation():
+                    fresh = self._fresh_searcher()
+                    if current.retired is not None:
+                        current.retired.close()
+                    current.retired, current.searcher = current.searcher, fresh
+            except (OSError, EmptyIndexError):
+                pass  # the searcher it has still answers; look again next time
         return current.searcher
+
+    def _forget_searcher(self) -> None:
+        """Drop this thread's searcher after it failed, so the next call opens anew."""
+        self._local.current = None
 
     def refresh(self) -> None:
         """Make every thread look for a new commit on its next search (after a write)."""
@@ -149,6 +186,17 @@ class SearchService:
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
+        kwargs = dict(source=source, date_from=date_from, date_to=date_to, sort=sort)
+        try:
+            return self._search(text, page, limit, **kwargs)
+        except ReaderClosed:
+            # Whatever closed it, this thread's searcher is useless now: open
+            # the latest commit and answer, rather than fail every later search.
+            self._forget_searcher()
+            return self._search(text, page, limit, **kwargs)
+
+    def _search(self, text: str, page: int, limit: int, *, source: str | None,
+                date_from: str | None, date_to: str | None, sort: str) -> SearchResult:
         started = time.perf_counter()
         if not text or not text.strip():
             raise QueryError("the query is empty", code="empty_query")

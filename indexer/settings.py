@@ -34,6 +34,11 @@ def _mb(value: str) -> float:
     return mb
 
 
+def _hosts(value: str) -> tuple[str, ...]:
+    """``"a.example, .b.example"`` -> ``('a.example', '.b.example')``."""
+    return tuple(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
+
+
 _TABLE = [
     Setting("corpus", "ZHSEARCH_CORPUS", "corpus", "Folder of report files.",
             config_key="CORPUS_DIR"),
@@ -62,6 +67,14 @@ _TABLE = [
     Setting("export_max_hits", None, 100_000,
             "Most hits one export from the web page holds; a larger one is refused.", int,
             config_key="EXPORT_MAX_HITS"),
+    Setting("allowed_hosts", "ZHSEARCH_ALLOWED_HOSTS", (),
+            "Host names the web server answers besides the address it listens on "
+            "(comma-separated; .example.org allows its subdomains).",
+            _hosts, config_key="ALLOWED_HOSTS"),
+    Setting("read_memory_mb", "ZHSEARCH_READ_MEMORY_MB", 2048,
+            "Memory (address space, MB) of the process that reads one report file.", int),
+    Setting("read_seconds", "ZHSEARCH_READ_SECONDS", 120.0,
+            "Seconds reading one report file may take before it is refused.", float),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
 

@@ -11,6 +11,7 @@ renames it). Checking and repairing are in :mod:`indexer.integrity`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import time
@@ -28,10 +29,13 @@ from whoosh.writing import IndexWriter
 from indexer import analysis
 from indexer.segmenter import Segmenter, segmenter_for
 from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, refuse_if_too_large,
-                            write_atomically)
+                            source_name, write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
-from indexer.errors import IndexCorrupt, IndexLocked, NotInCorpus, UnsupportedFile
-from indexer.readers import is_supported, read_report
+from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
+                            UnsupportedFile, ZhsearchError)
+from indexer.readers import is_supported
+from indexer.readers.worker import read_report_isolated
+from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
@@ -43,6 +47,8 @@ Progress = Callable[[str, int], None]  # (file name, bytes done) per file
 # An add reads this much, then writes it in one commit: memory stays bounded
 # for a folder of any size, and a commit per few files would cost more.
 ADD_BATCH_BYTES = 16_000_000
+
+_OPEN_ATTEMPTS = 5
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Store:
                  on_wait: Callable[[str], None] | None = None):
         self.corpus = Corpus(corpus_dir)
         self.corpus_dir = self.corpus.folder
+        self.versions = Versions(self.corpus_dir)
         self.index_dir = Path(index_dir)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
@@ -102,13 +109,23 @@ class Store:
         return any(self.index_dir.glob("_MAIN_*.toc"))
 
     def open_index(self, create: bool = True) -> whoosh_index.Index:
-        try:
-            if self.exists():
-                return whoosh_index.open_dir(str(self.index_dir))
-        except (EmptyIndexError, OSError, EOFError, ValueError, KeyError) as error:
-            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
-        except Exception as error:  # unpickling a damaged TOC raises nearly anything
-            raise IndexCorrupt(f"cannot open the index in {self.index_dir}: {error}") from error
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                if self.exists():
+                    ix = whoosh_index.open_dir(str(self.index_dir))
+                    # Open every segment once: a deleted, truncated or overwritten
+                    # segment file is found here, not in the middle of a search.
+                    ix.reader().close()
+                    return ix
+                break
+            except Exception as error:  # unpickling a damaged TOC raises nearly anything
+                # A commit may have replaced the TOC between the listing and
+                # the open (issue 13: a healthy index answered 503): look again.
+                if attempt == _OPEN_ATTEMPTS - 1 or not isinstance(
+                        error, (EmptyIndexError, OSError, EOFError)):
+                    raise IndexCorrupt(
+                        f"cannot open the index in {self.index_dir}: {error}") from error
+                time.sleep(0.02 * 2 ** attempt)
         if not create:
             raise IndexCorrupt(f"no index in {self.index_dir}", code="no_index")
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -163,7 +180,10 @@ class Store:
         if set(files) != set(records):
             return True
         for source, path in files.items():
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except OSError:
+                return True
             record = records[source]
             if stat.st_size != record.size or stat.st_mtime != record.mtime:
                 return True
@@ -181,7 +201,11 @@ class Store:
         index already had, so that files cut with older dictionaries are
         still rebuilt by the next sync. Any exception cancels the commit.
         """
-        ix = self.open_index()
+        before = _index_files(self.index_dir)
+        try:
+            ix = self.open_index()
+        except OSError as error:  # creating an index in a read-only folder
+            raise _unwritable(self.index_dir, error) from None
         segmenter = self.segmenter()
         fingerprint = self.analysis_fingerprint(segmenter)
         # Whoosh spills its posting pool to disk past limitmb and merges the
@@ -192,7 +216,10 @@ class Store:
         # Every word is cut with this corpus's dictionaries, in the worker
         # processes MpWriter forks too (they inherit the context).
         with analysis.using(segmenter):
-            writer = self._lock(ix, kwargs)
+            try:
+                writer = self._lock(ix, kwargs)
+            except OSError as error:  # the lock file cannot be made: read-only, full
+                raise _unwritable(self.index_dir, error) from None
             try:
                 with writer.searcher() as searcher:
                     txn = Transaction(writer, self.file_records(searcher), self.meta(searcher),
@@ -200,10 +227,20 @@ class Store:
                 yield txn
                 kept = txn.meta.get("analysis") if keep_fingerprint and txn.records else None
                 _write_meta(writer, kept or fingerprint)
-            except BaseException:
-                writer.cancel()
+            except BaseException as error:
+                _cancel(writer)
+                _remove_new_files(self.index_dir, before)
+                if isinstance(error, OSError) and not isinstance(error, ZhsearchError):
+                    raise _unwritable(self.index_dir, error) from None
                 raise
-            writer.commit()
+            try:
+                writer.commit()
+            except OSError as error:
+                # A full disk mid-commit left segment files that kept it full
+                # (issue 13): what this commit wrote goes, the last commit stays.
+                _cancel(writer)
+                _remove_new_files(self.index_dir, before)
+                raise _unwritable(self.index_dir, error) from None
 
     def _lock(self, ix: whoosh_index.Index, kwargs: dict) -> IndexWriter:
         deadline = time.monotonic() + self.lock_timeout
@@ -260,9 +297,15 @@ class Store:
         if rebuild:
             records = {}
         files = self.corpus_files()
+        # A bad name or a link is reported and skipped; the pass goes on.
+        report.outcomes.extend(FileOutcome.refused(e) for e in self.corpus.skipped)
         to_read = []
-        for source, path in files.items():
-            stat = path.stat()
+        for source, path in list(files.items()):
+            try:
+                stat = path.stat()
+            except OSError:
+                del files[source]  # gone between listing and now: deleted
+                continue
             record = records.get(source)
             if record and record.size == stat.st_size and record.mtime == stat.st_mtime:
                 continue
@@ -287,7 +330,12 @@ class Store:
                     report.outcomes.append(FileOutcome(source, "refused", reason=TOO_LARGE,
                                                        code="too_large"))
                     continue
-                data = path.read_bytes()
+                try:
+                    data = path.read_bytes()
+                except OSError as error:
+                    # Unreadable (permissions, I/O error): reported, the others go in.
+                    report.outcomes.append(_unreadable(source, error))
+                    continue
                 record = records.get(source)
                 status = "updated" if record else "added"
                 if record and record.file_hash == content_hash(data):
@@ -350,7 +398,9 @@ class Store:
         for name, payload, size in named:
             try:
                 data = _payload_bytes(name, payload)
-                articles = read_report(data, name)
+                # Read in a worker process with memory and time limits: never in
+                # the thread (a server thread) that called.
+                articles = read_report_isolated(data, name)
             except (UnsupportedFile, OSError) as error:
                 report.outcomes.append(FileOutcome.refused(error) if isinstance(error, UnsupportedFile)
                                        else FileOutcome(name, "refused", code="cannot_write",
@@ -383,6 +433,11 @@ class Store:
                         progress(name, len(data))
                     continue
                 try:
+                    # The content it replaces is kept first: no report is ever lost.
+                    if target.is_file() and not target.is_symlink():
+                        old = target.read_bytes()
+                        if old != data:
+                            self.versions.keep(name, old)
                     write_atomically(target, data)
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
@@ -403,10 +458,11 @@ class Store:
         Returns how many passages went. Raises :class:`NotInCorpus` when the
         corpus has no such file.
         """
-        source = name.replace("\\", "/").strip("/")
+        # The name as add stored it: ./X, sub/../X and X/. are X.
+        source = source_name(name) or name
         # Only a report of this corpus: never a path out of it (../), nor the
         # dictionaries that sit beside the reports.
-        path = self.corpus.path_of(source)
+        path = self.corpus.path_of(source) if source_name(name) else None
         with self.transaction(keep_fingerprint=True) as txn:
             with txn.writer.searcher() as searcher:
                 passages = sum(1 for _ in searcher.document_numbers(source=source))
@@ -414,8 +470,31 @@ class Store:
             if path is None or not (known or (path.is_file() and is_supported(path))):
                 raise NotInCorpus(source)
             txn.writer.delete_by_term("source", source)
+            if path.is_file() and not path.is_symlink():
+                self.versions.keep(source, path.read_bytes())  # restorable
         path.unlink(missing_ok=True)
         return max(passages - known, 0)
+
+    def list_versions(self, name: str) -> list[Version]:
+        """The kept earlier versions of a report, oldest first."""
+        source = source_name(name)
+        return self.versions.list(source) if source else []
+
+    def restore(self, name: str, number: int | None = None) -> SyncReport:
+        """Bring back version ``number`` (the latest when None) of a report and
+        index it; the content it replaces is kept as a version in turn."""
+        source = source_name(name)
+        version = self.versions.get(source, number) if source else None
+        if source is None or version is None:
+            raise NoSuchVersion(name, number)
+        data = version.path.read_bytes()
+        if "/" not in source:
+            return self.add_uploads([(source, data)])
+        target = self.corpus_dir / source
+        if target.is_file() and target.read_bytes() != data:
+            self.versions.keep(source, target.read_bytes())
+        write_atomically(target, data)
+        return self.reindex([source])
 
     def reindex(self, sources: Iterable[str], progress: Progress | None = None) -> SyncReport:
         """Index these files anew from the corpus, in one commit (what repair does)."""
@@ -424,17 +503,82 @@ class Store:
             for source in sources:
                 txn.writer.delete_by_term("source", source)
                 path = self.corpus_dir / source
-                if not path.is_file():
+                if not path.is_file() or path.is_symlink():
                     report.outcomes.append(FileOutcome(source, "removed"))
                     continue
-                data = path.read_bytes()
-                stat = path.stat()
+                try:
+                    data = path.read_bytes()
+                    stat = path.stat()
+                except OSError as error:
+                    report.outcomes.append(_unreadable(source, error))
+                    continue
                 report.outcomes.append(_write_file(
                     txn.writer, source, data, stat.st_size, stat.st_mtime, "updated",
                     keep_unchanged=False))
                 if progress:
                     progress(source, len(data))
         return report
+
+
+def _index_files(folder: Path) -> set[str]:
+    try:
+        return {p.name for p in folder.iterdir()}
+    except OSError:
+        return set()
+
+
+def _generation(names: Iterable[str]) -> int:
+    """The newest TOC generation among these index file names (-1: none)."""
+    generations = [-1]
+    for name in names:
+        if name.startswith("_MAIN_") and name.endswith(".toc"):
+            try:
+                generations.append(int(name[len("_MAIN_"):-len(".toc")]))
+            except ValueError:
+                pass
+    return max(generations)
+
+
+def _remove_new_files(folder: Path, before: set[str]) -> None:
+    """Remove the files a failed commit wrote, unless its TOC made it in (then
+    they are the index)."""
+    now = _index_files(folder)
+    if _generation(now) > _generation(before):
+        return
+    for name in now - before:
+        if not name.endswith("WRITELOCK"):
+            (folder / name).unlink(missing_ok=True)
+
+
+def _cancel(writer: IndexWriter) -> None:
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - after a failed commit Whoosh may be in any state
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            try:
+                lock.release()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
+
+
+def _unwritable(folder: Path, error: OSError) -> ZhsearchError:
+    """What an OSError while writing the index means: a read-only folder or a
+    full disk, else a damaged index (a segment file gone or unreadable)."""
+    if error.errno not in _CANNOT_WRITE:
+        return IndexCorrupt(f"cannot read the index in {folder}: {error.strerror or error}")
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return IndexUnwritable(
+        f"cannot write the index in {folder}: {error.strerror or error}",
+        code="disk_full" if full else "index_read_only")
+
+
+def _unreadable(source: str, error: OSError) -> FileOutcome:
+    return FileOutcome(source, "refused", reason=f"cannot read it: {error.strerror or error}",
+                       code="cannot_read")
 
 
 def _indexed_passages(writer: IndexWriter, source: str) -> dict[str, dict]:
@@ -466,7 +610,7 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
         return FileOutcome(source, "unchanged")
     if articles is None:
         try:
-            articles = read_report(data, source)
+            articles = read_report_isolated(data, source)
         except UnsupportedFile as error:
             # Keep whatever the index already holds for this file.
             return FileOutcome.refused(error)
@@ -533,6 +677,11 @@ def _size(path: Path) -> int:
 def _payload_bytes(name: str, payload: Path | bytes) -> bytes:
     """The bytes of one file of an add, refused before reading when too large."""
     if isinstance(payload, Path):
+        if payload.is_symlink():
+            # `add link.txt` copied the link's target (/etc/passwd became
+            # searchable): name the file itself.
+            raise UnsupportedFile(name, "a symbolic link; add the file it points to",
+                                  code="symlink")
         if not payload.is_file():
             raise UnsupportedFile(name, "no such file", code="no_such_file")
         refuse_if_too_large(name, payload.stat().st_size)

@@ -1,12 +1,19 @@
-"""Soak run: minutes of mixed searches and uploads against a running server.
+"""Soak run: minutes of searches, uploads and hostile files against a running server.
 
-    python scripts/soak.py [--seconds 180] [--clients 8] [--max-requests 20000]
+    python scripts/soak.py [--seconds 300] [--searchers 8] [--uploaders 4]
+                           [--hostile-every 60] [--json out.json]
 
 Starts ``zhsearch serve`` on a free loopback port over a temporary copy of
-the bundled corpus, then lets client threads search and upload (through the
-real form, with its CSRF token) until the time or the request budget runs
-out. At the end every uploaded report must be searchable, exactly once, and
-``zhsearch check`` must pass. Prints requests made, errors and passages lost.
+the bundled corpus. Searcher threads query ``/api/search`` without pause;
+uploader threads upload reports through the real form (CSRF token and all),
+each carrying a unique marker; every ``--hostile-every`` seconds one hostile
+file of issue 13 is uploaded (quadratic Markdown, a lone-surrogate page, a
+PDF of 200,000 text operators, a docx and a PDF of compressed spaces, an HTML
+page of 1 M paragraphs, an 18 MB one-line text), which must be refused or
+read without a response >= 500. At the end every uploaded report must be
+found exactly once by its marker, and ``zhsearch check`` must pass. Prints
+(and with ``--json`` writes) the figures: requests, responses >= 500, other
+errors, uploads lost, hostile files and what became of them, latencies.
 Only loopback is ever contacted; the run stops by itself.
 """
 
@@ -14,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import io
 import json
-import os
 import random
 import re
 import shutil
@@ -29,19 +36,85 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["劳模", "爱心托管", "工人文化宫", "黎贤花", "职代会", "宫", "贤花", "总工会 服务",
            '"爱心托管服务"', "劳模 -宣讲", "产改", "高新区总工会筹集了多少爱心助学款？",
-           "<script>", "((", "劳摸"]
+           "<script>", "((", "劳摸", "压力测试 工会"]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# -- hostile files (issue 13), built here ------------------------------------------
+
+
+def _docx(document_xml: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            '</Types>'))
+        zf.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'))
+        zf.writestr("word/document.xml", document_xml)
+    return out.getvalue()
+
+
+def _pdf(content: bytes) -> bytes:
+    stream = zlib.compress(content, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+               b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+               b"<< /Filter /FlateDecode /Length " + str(len(stream)).encode()
+               + b" >>\nstream\n" + stream + b"\nendstream"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write(b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets))
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+              .encode())
+    return out.getvalue()
+
+
+def hostile_files() -> list[tuple[str, bytes]]:
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.'
+            b'openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    return [
+        ("hostile-emphasis.md", ("*a " * 40_000).encode()),
+        ("hostile-surrogate.html", b'<meta charset="unicode_escape"><p>\\ud800 \xe6\x8a\xa5</p>'),
+        ("hostile-utf7.html", b'<meta charset="utf-7"><p>+2AA- report</p>'),
+        ("hostile-operators.pdf", _pdf(b"BT /F1 1 Tf 10 10 Td " + b"(a) Tj " * 200_000 + b"ET")),
+        ("hostile-whitespace.pdf", _pdf(b"BT ET " + b" " * 100_000_000)),
+        ("hostile-whitespace.docx", _docx(body + b" " * 100_000_000 + b"</w:body></w:document>")),
+        ("hostile-paragraphs.html", b"<body>" + b"<p>a</p>" * 1_000_000 + b"</body>"),
+        ("hostile-oneline.txt", ("字" * 6_000_000).encode()),
+        ("hostile-sentence-ends.md", ("。" * 40_000 + "x").encode()),
+    ]
+
+
+# -- the client ---------------------------------------------------------------------
 
 
 class Client:
@@ -52,49 +125,46 @@ class Client:
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
-            with self.opener.open(self.base + path, timeout=30) as response:
+            with self.opener.open(self.base + path, timeout=120) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
-    def search(self, query: str) -> dict:
+    def search(self, query: str) -> tuple[int, dict | None]:
         status, body = self.get("/api/search?" + urllib.parse.urlencode({"q": query, "limit": 10}))
-        if status != 200:
-            raise RuntimeError(f"search {query!r}: HTTP {status}")
-        return json.loads(body)
+        return status, json.loads(body) if status == 200 else None
 
-    def upload(self, name: str, text: str) -> str:
+    def upload(self, name: str, data: bytes) -> tuple[int, str]:
+        """POST the upload form as a browser would; the status and the page."""
         status, page = self.get("/upload")
         token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
         if status != 200 or not token:
-            raise RuntimeError(f"upload form: HTTP {status}")
+            return status, "no upload form"
         boundary = uuid.uuid4().hex
         body = (
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
             f"{token.group(1).decode()}\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            f"Content-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n"
-        ).encode("utf-8")
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + (
+            f"\r\n--{boundary}--\r\n").encode()
         request = urllib.request.Request(
             self.base + "/upload", data=body, method="POST",
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "Origin": self.base})
         try:
-            with self.opener.open(request, timeout=120) as response:
-                page = response.read().decode("utf-8")
+            with self.opener.open(request, timeout=300) as response:
+                return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
-            raise RuntimeError(f"upload {name}: HTTP {error.code}") from None
-        if "已添加" not in page:
-            raise RuntimeError(f"upload {name}: not added")
-        return name
+            return error.code, error.read().decode("utf-8", "replace")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=180.0, help="how long to run")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
-    parser.add_argument("--max-requests", type=int, default=20000, help="request budget")
-    parser.add_argument("--upload-share", type=float, default=0.05,
-                        help="share of actions that are uploads")
+    parser.add_argument("--seconds", type=float, default=300.0, help="how long to run")
+    parser.add_argument("--searchers", type=int, default=8, help="searching client threads")
+    parser.add_argument("--uploaders", type=int, default=4, help="uploading client threads")
+    parser.add_argument("--hostile-every", type=float, default=60.0,
+                        help="seconds between hostile uploads (0: none)")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args()
 
@@ -107,10 +177,10 @@ def main() -> int:
     server = subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "--corpus", str(work / "corpus"),
          "--index", str(work / "index"), "serve", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 if Client(base).get("/healthz")[0] == 200:
@@ -121,43 +191,86 @@ def main() -> int:
             raise SystemExit("the server did not come up")
 
         counts: Counter[str] = Counter()
-        errors: list[str] = []
+        server_errors: list[str] = []  # responses >= 500
+        errors: list[str] = []  # anything else that went wrong
         uploaded: list[str] = []
+        hostile: list[dict] = []
+        search_ms: list[float] = []
+        upload_ms: list[float] = []
         lock = threading.Lock()
-        stop_at = time.monotonic() + args.seconds
-        latencies: list[float] = []
+        started = time.monotonic()
+        stop_at = started + args.seconds
 
-        def worker(seed: int) -> None:
+        def searcher(seed: int) -> None:
             rng = random.Random(seed)
             client = Client(base)
             while time.monotonic() < stop_at:
-                with lock:
-                    if sum(counts.values()) >= args.max_requests:
-                        return
-                started = time.perf_counter()
-                action = "upload" if rng.random() < args.upload_share else "search"
+                query = rng.choice(QUERIES)
+                began = time.perf_counter()
                 try:
-                    if action == "upload":
-                        marker = f"浸泡{uuid.uuid4().hex[:8]}号"
-                        client.upload(f"soak-{marker}.txt", f"压力测试报告，标记{marker}在此。\n工会劳模座谈。")
-                        kind = "upload"
-                        with lock:
-                            uploaded.append(marker)
-                    else:
-                        client.search(rng.choice(QUERIES))
-                        kind = "search"
-                except (RuntimeError, OSError, ValueError) as error:
-                    kind = "error"
-                    with lock:
-                        errors.append(f"{action}: {error}")
-                        if len(errors) == 1 and os.environ.get("SOAK_SPY"):
-                            subprocess.run(["py-spy", "dump", "--pid", str(server.pid)],
-                                           stdout=open(os.environ["SOAK_SPY"], "w"))
+                    status, _ = client.search(query)
+                except (OSError, ValueError) as error:
+                    status, detail = 0, repr(error)
+                else:
+                    detail = f"search {query!r}: HTTP {status}"
                 with lock:
-                    counts[kind] += 1
-                    latencies.append(time.perf_counter() - started)
+                    counts["search"] += 1
+                    search_ms.append((time.perf_counter() - began) * 1000)
+                    if status >= 500:
+                        server_errors.append(detail)
+                    elif status != 200:
+                        errors.append(detail)
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.clients)]
+        def uploader(seed: int) -> None:
+            client = Client(base)
+            while time.monotonic() < stop_at:
+                marker = f"浸泡{uuid.uuid4().hex[:8]}号"
+                began = time.perf_counter()
+                try:
+                    status, page = client.upload(
+                        f"soak-{marker}.txt",
+                        f"压力测试报告，标记{marker}在此。\n工会劳模座谈。\n".encode())
+                except OSError as error:
+                    status, page = 0, repr(error)
+                with lock:
+                    counts["upload"] += 1
+                    upload_ms.append((time.perf_counter() - began) * 1000)
+                    if status == 200 and "已添加" in page:
+                        uploaded.append(marker)
+                    elif status >= 500:
+                        server_errors.append(f"upload {marker}: HTTP {status}")
+                    else:
+                        errors.append(f"upload {marker}: HTTP {status}")
+
+        def attacker() -> None:
+            client = Client(base)
+            files = hostile_files()
+            for number, (name, data) in enumerate(files * 100):
+                at = started + (number + 0.5) * args.hostile_every
+                if at >= stop_at:
+                    return
+                time.sleep(max(0.0, at - time.monotonic()))
+                began = time.perf_counter()
+                try:
+                    status, page = client.upload(name, data)
+                except OSError as error:
+                    status, page = 0, repr(error)
+                row = re.search(r'<td class="status">([^<]*)</td>\s*<td class="detail">(.*?)</td>',
+                                page, re.S)
+                outcome = {"file": name, "bytes": len(data), "status": status,
+                           "result": row.group(1) if row else None,
+                           "detail": row.group(2).strip() if row else None,
+                           "seconds": round(time.perf_counter() - began, 2)}
+                with lock:
+                    counts["hostile"] += 1
+                    hostile.append(outcome)
+                    if status >= 500 or status == 0:
+                        server_errors.append(f"hostile {name}: HTTP {status}")
+
+        threads = [threading.Thread(target=searcher, args=(n,)) for n in range(args.searchers)]
+        threads += [threading.Thread(target=uploader, args=(n,)) for n in range(args.uploaders)]
+        if args.hostile_every > 0:
+            threads.append(threading.Thread(target=attacker))
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -167,34 +280,37 @@ def main() -> int:
         client = Client(base)
         lost = []
         for marker in uploaded:
-            try:
-                if client.search(f'"{marker}"')["total"] != 1:
-                    lost.append(marker)
-            except (RuntimeError, OSError) as error:
-                errors.append(f"verify: {error}")
+            status, result = client.search(f'"{marker}"')
+            if status != 200 or result is None or result["total"] != 1:
                 lost.append(marker)
-                if os.environ.get("SOAK_SPY"):
-                    subprocess.run(["py-spy", "dump", "--pid", str(server.pid)],
-                                   stdout=open(os.environ["SOAK_SPY"], "w"))
         check = subprocess.run(
             [sys.executable, "-m", "indexer.cli", "--corpus", str(work / "corpus"),
-             "--index", str(work / "index"), "check"], capture_output=True, text=True)
-        latencies.sort()
+             "--index", str(work / "index"), "check"], capture_output=True, text=True, cwd=ROOT)
+        search_ms.sort()
+        upload_ms.sort()
+
+        def quantile(values: list[float], q: float) -> float | None:
+            return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else None
+
         summary = {
-            "seconds": args.seconds, "clients": args.clients,
+            "seconds": args.seconds, "searchers": args.searchers, "uploaders": args.uploaders,
             "requests": sum(counts.values()), "searches": counts["search"],
-            "uploads": counts["upload"], "errors": len(errors),
-            "error_examples": sorted(set(errors))[:5],
-            "uploaded_reports_not_found_once": len(lost),
-            "check": check.stdout.strip().splitlines()[-1:] or [check.stderr.strip()],
+            "uploads": counts["upload"], "hostile_uploads": counts["hostile"],
+            "responses_500_or_more": len(server_errors), "other_errors": len(errors),
+            "error_examples": sorted(set(server_errors + errors))[:5],
+            "uploads_added": len(uploaded), "uploads_lost": len(lost),
+            "check": (check.stdout.strip().splitlines()[-1:] or [check.stderr.strip()])[0],
             "check_ok": check.returncode == 0,
-            "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+            "search_p50_ms": quantile(search_ms, 0.5), "search_p99_ms": quantile(search_ms, 0.99),
+            "search_max_ms": quantile(search_ms, 1.0),
+            "upload_p50_ms": quantile(upload_ms, 0.5), "upload_max_ms": quantile(upload_ms, 1.0),
+            "hostile": hostile,
         }
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         if args.json:
             args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        return 0 if not errors and not lost and check.returncode == 0 else 1
+        ok = not server_errors and not errors and not lost and check.returncode == 0
+        return 0 if ok else 1
     finally:
         server.terminate()
         server.wait(timeout=30)

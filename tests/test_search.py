@@ -139,7 +139,7 @@ def test_results_have_the_documented_json_shape(service):
     assert (result["query"], result["page"], result["limit"]) == ("劳模", 1, 1)
     hit = result["hits"][0]
     assert list(hit) == ["id", "source", "title", "section", "date", "paragraph", "score",
-                         "text", "highlight", "kind", "article", "page"]
+                         "text", "highlight", "kind", "article", "page", "text_truncated"]
     assert isinstance(hit["paragraph"], int) and isinstance(hit["score"], float)
 
 

@@ -57,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     for module in (search, article, explain, reports, upload, api, errors):
         app.register_blueprint(module.bp)
     app.context_processor(upload.template_globals)
+    from web import security
+
+    security.init_app(app)
     from web.server import security_headers
 
     app.after_request(security_headers)

@@ -41,8 +41,13 @@ def error_response(code: int, message: str) -> ResponseReturnValue:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if code == 413:
-        limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        return error_response(413, f"一次最多上传 {limit:g} MB，请分几次上传，或上传较小的文件。")
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        if (request.content_length or 0) <= limit:
+            # Within the size limit: Werkzeug counted more form parts than allowed.
+            from web.security import MAX_UPLOAD_FILES
+            return error_response(413, f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
+        return error_response(413, f"一次最多上传 {limit / (1024 * 1024):g} MB，"
+                                   "请分几次上传，或上传较小的文件。")
     # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
     own = error.description and error.description != type(error).description
     message = error.description if own and error.description else DEFAULT_MESSAGES.get(
@@ -57,7 +62,7 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 # The HTTP status of a library error, by its code; any other code is a 400.
 _STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
-           "not_in_corpus": 404}
+           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404}
 
 
 @bp.app_errorhandler(ZhsearchError)

@@ -9,7 +9,7 @@ quote the error's details (``{value}``) and the supported suffixes
 from __future__ import annotations
 
 from indexer.errors import ZhsearchError
-from indexer.readers import supported_suffixes
+from indexer.readers import limits, supported_suffixes
 
 ZH: dict[str, str] = {
     "unsupported_format": "不支持的文件格式，可以上传：{suffixes}",
@@ -29,17 +29,33 @@ ZH: dict[str, str] = {
     "bad_name": "文件没有名字",
     "name_hidden": "文件名不能以点（.）开头",
     "name_control": "文件名含有控制字符",
+    "name_encoding": "文件名不是 UTF-8 编码，请改名后再添加",
+    "cannot_read": "无法读取语料库文件夹里的这个文件",
     "name_too_long": "文件名太长（最多 255 字节）",
     "no_such_file": "文件不存在",
     "too_large": "文件太大，请拆分成较小的报告",
     "cannot_write": "无法写入语料库文件夹",
     "same_name_in_batch": "同一批上传中后面还有同名文件",
+    "symlink": "这是符号链接，请直接添加它指向的文件",
+    "too_much_text": f"文字太多（超过 {limits.MAX_TEXT_CHARS // 10_000:,} 万字），请拆分成较小的报告",
+    "line_too_long": f"有一行超过 {limits.MAX_LINE_CHARS // 10_000:,} 万字，不像文本报告",
+    "too_many_paragraphs": f"段落太多（超过 {limits.MAX_PARAGRAPHS // 10_000:,} 万段），请拆分成较小的报告",
+    "too_many_elements": f"网页元素太多（超过 {limits.MAX_HTML_ELEMENTS // 10_000:,} 万个），不像一篇网页文章",
+    "inflates_too_much": f"Word 文件解压后超过 {limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}，不像一份报告",
+    "too_many_parts": "Word 文件包含的部件太多，不像一份报告",
+    "too_many_pages": f"页数太多（超过 {limits.MAX_PAGES:,} 页），请拆分成较小的报告",
+    "page_too_large": "PDF 有一页的绘制指令或文字多得不像报告",
+    "read_timeout": "读取这个文件用时太长，已停止读取",
+    "read_memory": "读取这个文件需要的内存太多，已停止读取",
     "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
     "bad_dictionary": "语料库的用户词典 userdict.dic 无法读取（太大或不是 UTF-8 文本）。请管理员修正它。",
+    "index_read_only": "索引文件夹无法写入（只读或没有权限），暂时不能添加报告；搜索不受影响。",
+    "disk_full": "磁盘已满，暂时不能添加报告；搜索不受影响。请管理员清理磁盘空间。",
     "not_in_corpus": "语料库中没有这个报告：{value}",
     "unknown_article": "没有这篇文章：它所在的文件可能已被删除或改名。",
+    "no_such_version": "没有保存这个报告的这个旧版本：{value}",
     "empty_query": "请输入要搜索的词。",
     "bad_page": "页码应为 1 或更大的整数。",
     "bad_limit": "每页条数不能为负数。",

@@ -9,6 +9,9 @@ from web.params import Pager, lenient_page, parse_filters
 
 bp = Blueprint("search", __name__)
 
+# Characters of the query repeated in each link of a result page.
+MAX_LINK_QUERY = 200
+
 
 @bp.get("/")
 def index() -> str:
@@ -26,6 +29,9 @@ def results():
     engine = get_engine()
     # A QueryError (a bad date, an unknown source) becomes a 400 page in errors.py.
     result = engine.service.search(q, page=page, limit=per_page, **filters.engine_kwargs())
-    return render_template("search.html", q=q, result=result, filters=filters,
+    # The query goes into every result and page link: a 25,000-character
+    # query made a 4.7 MB page. The engine reads at most 32 terms of it anyway.
+    return render_template("search.html", q=q, link_q=q[:MAX_LINK_QUERY], result=result,
+                           filters=filters,
                            pager=Pager(page, result.total, per_page),
                            summary=engine.summary())

@@ -12,6 +12,7 @@ from indexer.readers import supported_suffixes
 from indexer.records import FileOutcome
 from web.engine import get_engine
 from web.messages import zh
+from web.security import MAX_UPLOAD_FILES
 
 bp = Blueprint("upload", __name__)
 
@@ -66,6 +67,8 @@ def upload() -> ResponseReturnValue:
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
         return _page(400, error="请先选择要上传的文件。")
+    if len(files) > MAX_UPLOAD_FILES:
+        return _page(400, error=f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
     # The store applies the one file-name rule (indexer/corpus.py) and refuses
     # a bad name with its code, as it does for `zhsearch add`.
     items = [(storage.filename or "", storage.read()) for storage in files]

@@ -8,10 +8,11 @@ registered here under the file suffixes it handles. It raises
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from indexer.document import Article
+from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
 
 __all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
@@ -62,6 +63,10 @@ def read_report(data: bytes, name: str) -> list[Article]:
         articles = [a for a in reader(data, name) if a.passages]
     except UnsupportedFile:
         raise
+    except MemoryError:
+        # Past the worker's memory limit (indexer/readers/worker.py).
+        raise UnsupportedFile(name, "reading it needed more memory than allowed; stopped",
+                              code="read_memory") from None
     except Exception as error:  # noqa: BLE001 - libraries fail on damaged files in many ways
         # A damaged file must be refused, never stop the other files of an add.
         raise UnsupportedFile(
@@ -69,4 +74,75 @@ def read_report(data: bytes, name: str) -> list[Article]:
             code="damaged_file") from error
     if not articles:
         raise UnsupportedFile(name, "no text found in the file", code="no_text")
+    return _bounded(articles, name)
+
+
+# Lone surrogates: what unicode_escape or utf-7 make of "\\ud800" or "+2AA-",
+# and what a PDF's broken ToUnicode map can yield. opencc and UTF-8 encoding
+# raise on them, so they never get past here.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SENTENCE_ENDS = "。！？!?；;\n"
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD.
+
+    >>> valid_unicode("a\\ud800b") == "a\\ufffdb", valid_unicode("报告")
+    (True, '报告')
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def split_long(text: str, limit: int) -> Iterator[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut after a
+    sentence end where one is in the second half of the piece.
+
+    >>> list(split_long("一二。三四五六。七", 5))
+    ['一二。', '三四五六。', '七']
+    """
+    while len(text) > limit:
+        cut = max(text.rfind(end, 0, limit) for end in _SENTENCE_ENDS) + 1
+        if cut <= limit // 2:
+            cut = limit
+        yield text[:cut]
+        text = text[cut:]
+    if text:
+        yield text
+
+
+def _bounded(articles: list[Article], name: str) -> list[Article]:
+    """Articles whose text is valid Unicode, in passages of a bounded length."""
+    from indexer.readers.limits import MAX_PARAGRAPHS, MAX_PASSAGE_CHARS, MAX_TEXT_CHARS
+
+    count = chars = 0
+    for article in articles:
+        article.title = valid_unicode(article.title)
+        article.byline = valid_unicode(article.byline)
+        passages = []
+        for passage in article.passages:
+            text = valid_unicode(passage.text)
+            chars += len(text)
+            if len(text) <= MAX_PASSAGE_CHARS:
+                passage.text = text
+                passages.append(passage)
+                continue
+            # One hit must not carry megabytes: a paragraph of 20 MB answered
+            # every search that found it with 21 MB of JSON.
+            passages.extend(Passage(piece, passage.kind, valid_unicode(passage.section),
+                                    passage.page)
+                            for piece in split_long(text, MAX_PASSAGE_CHARS))
+        for passage in passages:
+            passage.section = valid_unicode(passage.section)
+        article.passages = passages
+        count += len(passages)
+        if count > MAX_PARAGRAPHS:
+            raise UnsupportedFile(name, f"more than {MAX_PARAGRAPHS:,} paragraphs: "
+                                        "split it into smaller reports", code="too_many_paragraphs")
+        if chars > MAX_TEXT_CHARS:
+            raise UnsupportedFile(name, f"more than {MAX_TEXT_CHARS:,} characters of text; "
+                                        "split it into smaller reports", code="too_much_text")
     return articles

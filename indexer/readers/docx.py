@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 
 from indexer.document import Article
 from indexer.errors import UnsupportedFile
+from indexer.readers.limits import MAX_DECOMPRESSED_BYTES, MAX_PARAGRAPHS, megabytes
 from indexer.readers.outline import Part, group_articles
 from indexer.readers.plaintext import join_lines
 
@@ -116,10 +117,60 @@ def _parts(items) -> list[Part]:
     return parts
 
 
+# A paragraph element, whatever the namespace prefix: <w:p> or <w:p ...>.
+_PARAGRAPH_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s>/]")
+_MAX_PARTS = 10_000
+
+
+def check_package(data: bytes, name: str) -> None:
+    """Refuse a zip whose parts inflate past the limit, or whose body has more
+    paragraphs than any report, before python-docx reads it all into memory.
+
+    The parts are inflated in 1 MB pieces and counted as they come: a 1 MB
+    docx of compressed spaces inflated to 3.4 GB at once.
+    """
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        members = package.infolist()
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+        return  # python-docx says what is wrong with it
+    if len(members) > _MAX_PARTS:
+        raise UnsupportedFile(name, f"more than {_MAX_PARTS:,} parts in the .docx zip",
+                              code="too_many_parts")
+    total = paragraphs = 0
+    for member in members:
+        body = member.filename == "word/document.xml"
+        carry = b""
+        try:
+            with package.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    total += len(chunk)
+                    if total > MAX_DECOMPRESSED_BYTES:
+                        raise UnsupportedFile(
+                            name, f"its parts inflate to more than "
+                                  f"{megabytes(MAX_DECOMPRESSED_BYTES)}: not a report",
+                            code="inflates_too_much")
+                    if body:
+                        # A tag cut between two pieces is counted in the next.
+                        text = carry + chunk
+                        paragraphs += sum(1 for m in _PARAGRAPH_TAG.finditer(text)
+                                          if m.start() < len(text) - 32)
+                        carry = text[-32:]
+                        if paragraphs > MAX_PARAGRAPHS:
+                            raise UnsupportedFile(
+                                name, f"more than {MAX_PARAGRAPHS:,} paragraphs: "
+                                      "split it into smaller reports", code="too_many_paragraphs")
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            return  # damaged, encrypted or compressed oddly: python-docx refuses it
+        if body:
+            paragraphs += len(_PARAGRAPH_TAG.findall(carry))
+
+
 def read(data: bytes, name: str) -> list[Article]:
     if data.startswith(_OLE_SIGNATURE):
         raise UnsupportedFile(name, "an old binary Word .doc file; save it as .docx",
                               code="old_word")
+    check_package(data, name)
     try:
         # python-docx reads and parses every part here, so this is where a
         # damaged file fails.

@@ -1,12 +1,62 @@
-"""Decode the bytes of a text file: UTF-8 (with or without BOM), GB18030/GBK, Big5."""
+"""Decode the bytes of a text file: UTF-8 (with or without BOM), GB18030/GBK, Big5.
+
+Only real text encodings are ever used (:func:`text_codec`): Python also has
+codecs such as ``unicode_escape`` and ``utf-7`` that turn a few ASCII bytes
+into lone surrogates, which no later step can encode.
+"""
 
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
 from indexer.errors import UnsupportedFile
+from indexer.readers.limits import MAX_LINE_CHARS, MAX_TEXT_CHARS
+
+# The encodings a page may declare (Python's names), after the WHATWG
+# Encoding Standard: what browsers decode. Everything else - utf-7,
+# unicode_escape, punycode, idna, base64, the UTF-16/32 family (which a page
+# cannot declare in its own ASCII bytes) - is ignored, and the bytes guessed.
+TEXT_CODECS = frozenset({
+    "utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950",
+    "euc_jp", "shift_jis", "cp932", "iso2022_jp", "euc_kr", "cp949",
+    "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+    "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8",
+    "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-1",
+    "koi8-r", "koi8-u", "cp866", "cp874", "tis-620", "mac-roman",
+})
+# A line longer than the limit, found without splitting the text; anchored
+# at line starts so that the search stays linear.
+_LONG_LINE = re.compile(r"^[^\n]{%d}" % (MAX_LINE_CHARS + 1), re.MULTILINE)
+
+
+def text_codec(label: str) -> str | None:
+    """Python's codec for an encoding label, or None unless it is a text encoding.
+
+    >>> text_codec("GBK"), text_codec("utf8"), text_codec("unicode_escape"), text_codec("utf-7")
+    ('gbk', 'utf-8', None, None)
+    """
+    try:
+        name = codecs.lookup(label.strip()).name
+    except (LookupError, ValueError):
+        return None
+    return name if name in TEXT_CODECS else None
+
+
+def check_text_size(text: str, name: str, lines: bool = True) -> str:
+    """``text`` unchanged, or a refusal when it is larger than any report (or,
+    with ``lines``, has a line longer than any report's)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise UnsupportedFile(
+            name, f"more than {MAX_TEXT_CHARS:,} characters of text; split it into smaller reports",
+            code="too_much_text")
+    if lines and len(text) > MAX_LINE_CHARS and _LONG_LINE.search(text):
+        raise UnsupportedFile(
+            name, f"a line of more than {MAX_LINE_CHARS:,} characters: not a text report",
+            code="line_too_long")
+    return text
 
 _BOMS = [
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -27,8 +77,16 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.01
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """The text of a file, with line ends turned into ``\\n``."""
+def decode_text(data: bytes, name: str, lines: bool = True) -> str:
+    """The text of a file, with line ends turned into ``\\n``.
+
+    Refuses text larger than a report can be; with ``lines``, also a line
+    longer than a report's (an HTML page may well be one long line).
+    """
+    return check_text_size(_decode(data, name), name, lines)
+
+
+def _decode(data: bytes, name: str) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _newlines(data.decode(encoding, errors="replace"))

@@ -18,8 +18,10 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from indexer.document import BODY, CAPTION, Article
+from indexer.errors import UnsupportedFile
+from indexer.readers.encoding import check_text_size, decode_text, text_codec
+from indexer.readers.limits import MAX_HTML_ELEMENTS
 from indexer.readers.outline import Part, group_articles
-from indexer.readers.encoding import decode_text
 
 # Never article text, wherever they are.
 # (Not <form>: many older sites wrap the whole page in one.)
@@ -61,32 +63,28 @@ def declared_charset(data: bytes) -> str | None:
     if not match:
         return None
     label = match.group(1).decode("ascii").lower()
-    label = _CHARSET_ALIASES.get(label, label)
-    try:
-        codec = codecs.lookup(label)
-    except LookupError:
-        return None
-    # base64, zlib, rot13 … are codecs too, but not of text.
-    return codec.name if getattr(codec, "_is_text_encoding", True) else None
+    # Only a text encoding: unicode_escape or utf-7 would make lone
+    # surrogates of a few ASCII bytes, base64 or zlib are not text at all.
+    return text_codec(_CHARSET_ALIASES.get(label, label))
 
 
 def decode_html(data: bytes, name: str) -> str:
     """The page's text: a byte-order mark first, then the declared charset,
     then the same guess as for text files (which also refuses binary files)."""
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return decode_text(data, name)
+        return decode_text(data, name, lines=False)
     charset = declared_charset(data)
     if charset:
         try:
-            return data.decode(charset)
+            return check_text_size(data.decode(charset), name, lines=False)
         except UnicodeError as error:
             if not isinstance(error, UnicodeDecodeError):
-                return decode_text(data, name)
+                return decode_text(data, name, lines=False)
             # A page cut off inside its last character is still in that charset;
             # anything else means the declaration is wrong: guess as for a text file.
             if error.end == len(data) and error.end - error.start < 4:
-                return data[:error.start].decode(charset)
-    return decode_text(data, name)
+                return check_text_size(data[:error.start].decode(charset), name, lines=False)
+    return decode_text(data, name, lines=False)
 
 
 def _clean(text: str) -> str:
@@ -147,8 +145,20 @@ class _Walker:
             self.groups.append([])
 
 
+# An opening tag: what becomes an element of the parsed tree.
+_START_TAG = re.compile(r"<[a-zA-Z]")
+
+
 def read(data: bytes, name: str) -> list[Article]:
-    soup = BeautifulSoup(decode_html(data, name), "html.parser")
+    text = decode_html(data, name)
+    # The parsed tree costs ~8 KB an element (1 M <p> took 8.4 GB): count
+    # the tags before building it.
+    elements = sum(1 for _ in zip(_START_TAG.finditer(text), range(MAX_HTML_ELEMENTS + 1)))
+    if elements > MAX_HTML_ELEMENTS:
+        raise UnsupportedFile(
+            name, f"more than {MAX_HTML_ELEMENTS:,} HTML elements (paragraphs, tags): "
+                  "not one web page", code="too_many_elements")
+    soup = BeautifulSoup(text, "html.parser")
     title_tag = soup.find("title")
     page_title = _clean(title_tag.get_text()) if title_tag else ""
     root = soup.find("main") or soup.find("body") or soup
