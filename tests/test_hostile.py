@@ -28,8 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # caption and sentence-end patterns backtrack quadratically, and grouping
 # 20,000 paragraphs took 100 s (Article.has_body over a growing article).
 KNOWN_BROKEN = {
-    'test_text_readers_take_linear_time_on_adversarial_lines[caption-.txt]',
-    'test_text_readers_take_linear_time_on_adversarial_lines[sentence-ends-.txt]',
     'test_text_of_a_million_paragraphs_is_refused[.txt]',
 }
 
