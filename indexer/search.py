@@ -186,14 +186,15 @@ class SearchService:
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
-        kwargs = dict(source=source, date_from=date_from, date_to=date_to, sort=sort)
         try:
-            return self._search(text, page, limit, **kwargs)
+            return self._search(text, page, limit, source=source, date_from=date_from,
+                                date_to=date_to, sort=sort)
         except ReaderClosed:
             # Whatever closed it, this thread's searcher is useless now: open
             # the latest commit and answer, rather than fail every later search.
             self._forget_searcher()
-            return self._search(text, page, limit, **kwargs)
+            return self._search(text, page, limit, source=source, date_from=date_from,
+                                date_to=date_to, sort=sort)
 
     def _search(self, text: str, page: int, limit: int, *, source: str | None,
                 date_from: str | None, date_to: str | None, sort: str) -> SearchResult:

@@ -70,7 +70,7 @@ def _heading_level(paragraph: Paragraph) -> int | None:
 
 
 def _cell_text(cell) -> str:
-    texts = []
+    texts: list[str] = []
     for item in cell.iter_inner_content():
         if isinstance(item, Table):
             texts.extend(_row_text(row) for row in item.rows)

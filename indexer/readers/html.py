@@ -92,7 +92,7 @@ def _clean(text: str) -> str:
 
 
 def _dropped(tag: Tag) -> bool:
-    if tag.name in _DROP or tag.has_attr("hidden") or _INVISIBLE.search(tag.get("style", "")):
+    if tag.name in _DROP or tag.has_attr("hidden") or _INVISIBLE.search(str(tag.get("style") or "")):
         return True
     if tag.get("role", "") in _DROP_ROLES:
         return True

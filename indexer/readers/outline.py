@@ -37,7 +37,7 @@ def group_articles(parts: list[Part]) -> list[Article]:
     article = Article()
     section = ""
     for part in parts:
-        if part.level is not None and (part.level == 0 or part.level <= top):
+        if part.level is not None and (part.level == 0 or (top is not None and part.level <= top)):
             if article.passages:
                 articles.append(article)
             article = Article(title=part.text, passages=[Passage(part.text, TITLE)])

@@ -162,11 +162,12 @@ def _gutters(rows: list[_Row], gap: float, most: int) -> list[tuple[float, float
     """X ranges at least ``gap`` wide that at most ``most`` rows cross, with
     text crossed by more rows on both sides (so not a ragged right margin)."""
     gutters: list[tuple[float, float]] = []
-    start = end = None
+    start: float | None = None
+    end: float | None = None
     seen_text = False
     for x0, x1, lines in _coverage(rows, gap):
         if lines > most:
-            if start is not None and end - start >= gap:
+            if start is not None and end is not None and end - start >= gap:
                 gutters.append((start, end))
             start, seen_text = None, True
         elif seen_text:
