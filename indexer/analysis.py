@@ -15,8 +15,10 @@ matches across a comma.
 Which words a run is cut into depends on the user dictionaries, so there is
 no global dictionary: each corpus has its own :class:`~indexer.segmenter.Segmenter`
 (``Store.segmenter()``), and the code that reads or writes an index says
-which one applies with :func:`using` (``Store.writer`` and ``SearchService``
-do). Whoosh pickles the tokenizer and the field into the index's schema, so
+which one applies with :func:`using` (``Store.transaction``, whose forked
+MpWriter workers inherit it, and ``SearchService`` for queries and 为什么匹配;
+it is a context variable, so each thread of a server has its own). Whoosh
+pickles the tokenizer and the field into the index's schema, so
 they hold no dictionary themselves: they cut with the segmenter in force,
 or, outside any :func:`using`, with the bundled dictionary alone. The
 tokenizer and the field must stay importable at this path.
