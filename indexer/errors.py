@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     # A report refused by a reader limit (indexer/readers/limits.py).
     "too_much_text": "more text than any report has",
     "line_too_long": "a text line longer than any report's",
+    "too_many_lines": "a text with more lines than any report has",
     "too_many_paragraphs": "more paragraphs than any report has",
     "too_many_elements": "an HTML page with more elements than any article page",
     "inflates_too_much": "a .docx whose zip parts inflate past the limit",

@@ -39,6 +39,7 @@ ZH: dict[str, str] = {
     "symlink": "这是符号链接，请直接添加它指向的文件",
     "too_much_text": f"文字太多（超过 {limits.MAX_TEXT_CHARS // 10_000:,} 万字），请拆分成较小的报告",
     "line_too_long": f"有一行超过 {limits.MAX_LINE_CHARS // 10_000:,} 万字，不像文本报告",
+    "too_many_lines": f"行数太多（超过 {limits.MAX_LINES // 10_000:,} 万行），请拆分成较小的报告",
     "too_many_paragraphs": f"段落太多（超过 {limits.MAX_PARAGRAPHS // 10_000:,} 万段），请拆分成较小的报告",
     "too_many_elements": f"网页元素太多（超过 {limits.MAX_HTML_ELEMENTS // 10_000:,} 万个），不像一篇网页文章",
     "inflates_too_much": f"Word 文件解压后超过 {limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}，不像一份报告",

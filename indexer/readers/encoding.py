@@ -13,7 +13,7 @@ import re
 from charset_normalizer import from_bytes
 
 from indexer.errors import UnsupportedFile
-from indexer.readers.limits import MAX_LINE_CHARS, MAX_TEXT_CHARS
+from indexer.readers.limits import MAX_LINE_CHARS, MAX_LINES, MAX_TEXT_CHARS
 
 # The encodings a page may declare (Python's names), after the WHATWG
 # Encoding Standard: what browsers decode. Everything else - utf-7,
@@ -52,6 +52,10 @@ def check_text_size(text: str, name: str, lines: bool = True) -> str:
         raise UnsupportedFile(
             name, f"more than {MAX_TEXT_CHARS:,} characters of text; split it into smaller reports",
             code="too_much_text")
+    if lines and text.count("\n") >= MAX_LINES:
+        raise UnsupportedFile(
+            name, f"more than {MAX_LINES:,} lines: split it into smaller reports",
+            code="too_many_lines")
     if lines and len(text) > MAX_LINE_CHARS and _LONG_LINE.search(text):
         raise UnsupportedFile(
             name, f"a line of more than {MAX_LINE_CHARS:,} characters: not a text report",

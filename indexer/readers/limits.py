@@ -22,7 +22,11 @@ MAX_PAGES = 2_000
 # Paragraphs (passages) of one file; the daily news files have ~100.
 MAX_PARAGRAPHS = 100_000
 # HTML elements of one page; a long article page has a few thousand.
-MAX_HTML_ELEMENTS = 200_000
+MAX_HTML_ELEMENTS = 100_000
+# Lines of a text or Markdown file: a hard-wrapped report with a blank line
+# after every line of 40 characters reaches it at 20 M characters. (A text
+# of 1 M one-character paragraphs took the plain-text reflow 98 s.)
+MAX_LINES = 1_000_000
 # One line of a text or Markdown file; hard-wrapped reports have < 100.
 MAX_LINE_CHARS = 1_000_000
 # The whole text of one file: 30 M characters is a 10,000-page book.
