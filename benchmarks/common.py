@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -27,28 +28,41 @@ QUERIES = BENCH_DIR / "queries.txt"
 
 
 def report_files(corpus_dir: Path) -> list[tuple[str, Path]]:
-    """``(source, path)`` of every report file, chosen as ``Store.corpus_files`` does."""
+    """``(source, path)`` of every report file, chosen as ``Corpus.files`` does.
+
+    Symbolic links are left out, as zhsearch leaves them out (a link may lead
+    out of the corpus folder).
+    """
     found = []
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and is_supported(path):
+        if path.is_file() and not path.is_symlink() and is_supported(path):
             found.append((rel.as_posix(), path))
     return found
 
 
 def link_subset(data_dir: Path, pattern: str, target: Path) -> Path:
-    """A corpus folder of symbolic links to ``data_dir/pattern``: the data is never copied."""
+    """A corpus folder of hard links to ``data_dir/pattern`` (copies across file systems).
+
+    Not symbolic links: zhsearch indexes none (they may lead out of the
+    corpus folder). A hard link costs no space and no copy of the data;
+    nothing in the benchmark writes to the corpus.
+    """
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(data_dir.glob(pattern)):
         if path.is_file():
-            (target / path.name).symlink_to(path.resolve())
+            link = target / path.name
+            try:
+                os.link(path.resolve(), link)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(path, link)
     return target
 
 
 def link_copies(data_dir: Path, pattern: str, copies: int, target: Path) -> Path:
-    """``copies`` folders ``copy1/ … copyN/`` of symbolic links to ``data_dir/pattern``.
+    """``copies`` folders ``copy1/ … copyN/`` of hard links to ``data_dir/pattern``.
 
     The same reports under other names (``copy2/20220101.md``): a corpus
     ``copies`` times the size for the scale runs, with nothing copied.

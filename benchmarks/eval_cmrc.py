@@ -4,7 +4,7 @@
 
 Every CMRC context becomes a report file of its own (``cmrc/<context_id>.txt``
 in a temporary corpus), next to the 2022 daily news files as distractors
-(symbolic links, never copies). Every question is run as typed; a hit is
+(hard links, never copies). Every question is run as typed; a hit is
 relevant when its passage comes from that question's context file. Three
 systems, on identical passages and questions, in one run:
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import shutil
 import sys
@@ -91,7 +92,7 @@ def profile_index(data_dir: Path, subset: str, max_bytes: int, top: int) -> None
             size = path.stat().st_size
             if chosen + size >= max_bytes:
                 break
-            (corpus / path.name).symlink_to(path.resolve())
+            os.link(path.resolve(), corpus / path.name)  # zhsearch indexes no symbolic links
             chosen += size
         files = len(report_files(corpus))
         store = Store(corpus, work / "index")

@@ -608,7 +608,7 @@ def main() -> None:
     parser.add_argument("--subset", help="only files whose name starts with this, e.g. 2022")
     parser.add_argument("--copies", type=int, default=1,
                         help="the (sub)folder this many times under other names (copyN/…), "
-                             "as symbolic links in the work folder: --copies 5 is ≈ 1M passages")
+                             "as hard links in the work folder: --copies 5 is ≈ 1M passages")
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help=f"comma-separated, from {','.join(ENGINES)}")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
