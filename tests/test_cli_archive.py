@@ -32,8 +32,8 @@ def test_reports_lists_every_report_with_counts_per_year(zhsearch):
     assert result.stdout.splitlines() == [
         "date        articles  passages        bytes  report",
         "2023-05-15         2         5          440  20230515.md",
-        f"undated            2        30  {SIZE:>11,}  {SEED.name}  (肇庆市广宁县总工会, 肇庆高新区总工会)",
-        "2 reports, 4 articles, 35 passages. By year: 2023 1, undated 1.",
+        f"undated            2        31  {SIZE:>11,}  {SEED.name}  (肇庆市广宁县总工会, 肇庆高新区总工会)",
+        "2 reports, 4 articles, 36 passages. By year: 2023 1, undated 1.",
     ]
     assert zhsearch("reports", "--sort", "name").stdout.splitlines()[1].endswith(SEED.name + "  (肇庆市广宁县总工会, 肇庆高新区总工会)")
 
@@ -42,7 +42,7 @@ def test_reports_json(zhsearch):
     result = zhsearch("reports", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert (data["total"], data["articles"], data["passages"]) == (2, 4, 35)
+    assert (data["total"], data["articles"], data["passages"]) == (2, 4, 36)
     assert (data["years"], data["undated"]) == ({"2023": 1}, 1)
     assert data["reports"][0] == {"source": "20230515.md", "date": "2023-05-15", "units": [],
                                   "articles": 2, "passages": 5, "size": 440}

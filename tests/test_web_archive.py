@@ -57,9 +57,9 @@ def test_reports_page_lists_every_report_with_date_unit_and_passages(client):
     assert response.status_code == 200
     html = body(response)
     assert in_layout(html) and "<h1>报告</h1>" in html
-    assert "共 2 份报告、4 篇文章、35 个段落。" in html
+    assert "共 2 份报告、4 篇文章、36 个段落。" in html
     assert report_rows(html) == [("20230515.md", "2023-05-15", "—", "5"),
-                                 (SEED.name, "—", f"{GUANGNING}、{GAOXIN}", "30")]
+                                 (SEED.name, "—", f"{GUANGNING}、{GAOXIN}", "31")]
     assert f'href="/reports/{SEED.name}"' in html
     assert "style=" not in html and "<script" not in html
 
@@ -122,7 +122,7 @@ def test_report_page_lists_its_articles_with_links(client, service):
                           r'<span class="meta"><span>(\d+) 个段落</span>', html)
     assert articles == [
         ("6ebb69ef47d6-1", f"{GUANGNING}：担当作为立新功 谱写时代新篇章", "13"),
-        ("6ebb69ef47d6-2", f"{GAOXIN}：四个聚焦 交出一份服务职工高分答卷", "17"),
+        ("6ebb69ef47d6-2", f"{GAOXIN}：四个聚焦 交出一份服务职工高分答卷", "18"),
     ]
     for article_id, title, _ in articles:
         assert client.get(f"/doc/{article_id}").status_code == 200
@@ -181,7 +181,7 @@ def test_delete_then_search_finds_nothing_of_it(client, corpus_dir):
     response = delete(client, SEED.name)
     assert response.status_code == 303 and response.headers["Location"] == "/reports"
     html = body(client.get("/reports"))
-    assert f"已删除报告“{SEED.name}”（30 个段落），搜索中不会再出现它。" in html
+    assert f"已删除报告“{SEED.name}”（31 个段落），搜索中不会再出现它。" in html
     assert [r[0] for r in report_rows(html)] == ["20230515.md"]
     assert "找到 0 条结果" in body(client.get("/search?q=黎贤花"))
     assert not (corpus_dir / SEED.name).exists()
