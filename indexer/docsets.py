@@ -9,6 +9,8 @@ list once and working with plain sets takes milliseconds.
 
 from __future__ import annotations
 
+import copy
+
 from whoosh import matching
 from whoosh import query as wq
 
@@ -59,6 +61,13 @@ class AnyTerm(wq.Query):
 
     def __hash__(self) -> int:
         return hash((self.fieldname, tuple(self.words), self.boost))
+
+    def __deepcopy__(self, memo: dict) -> AnyTerm:
+        # Query.copy() deep-copies; the word lists are never changed after
+        # construction, so a copy shares them (thousands of words for 新).
+        new = copy.copy(self)
+        memo[id(self)] = new
+        return new
 
     def terms(self, phrases: bool = False):
         for word in self.words:

@@ -15,7 +15,7 @@ from whoosh.index import EmptyIndexError
 from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
-from indexer import analysis
+from indexer import analysis, evaluate
 from indexer.errors import QueryError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
@@ -94,6 +94,10 @@ class SearchService:
     refreshed when a newer commit of the index appears; the vocabulary is
     built once per commit and shared.
     """
+
+    # "arrays": queries run over numpy arrays beside the index
+    # (indexer.evaluate); "whoosh": Whoosh's own matchers, the reference.
+    evaluator = "arrays"
 
     def __init__(self, store: Store):
         self.store = store
@@ -242,9 +246,8 @@ class SearchService:
         result.took_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    @staticmethod
-    def _results(searcher: Searcher, compiled: CompiledQuery, page: int, limit: int, sort: str,
-                 source: str | None, date_from: str | None, date_to: str | None):
+    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
+                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
         """Whoosh's results for a compiled query, or None when it has no query."""
         if compiled.query is None:
             return None
@@ -258,7 +261,21 @@ class SearchService:
             query = wq.And([query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
         doc_count = max(searcher.doc_count(), 1)
         wanted = doc_count if limit == 0 else min(page * limit, doc_count)
+        arrays = self._arrays(searcher)
+        if arrays is not None:
+            try:
+                return evaluate.ArrayResults(searcher, arrays.search(query, wanted, sort == "date"))
+            except evaluate.Unsupported:
+                pass
         return _run(searcher, query, wanted, sort == "date")
+
+    def _arrays(self, searcher: Searcher) -> evaluate.IndexArrays | None:
+        if self.evaluator != "arrays":
+            return None
+        try:
+            return evaluate.index_arrays(searcher, self.store.index_dir)
+        except evaluate.Unsupported:
+            return None
 
     def _suggestion(self, text: str, searcher: Searcher) -> str | None:
         """A corrected query, offered only when it finds something."""
@@ -267,7 +284,8 @@ class SearchService:
         if corrected is None:
             return None
         query = self._compile(corrected, vocab).query
-        found = query is not None and _run(searcher, query, 1)
+        arrays = self._arrays(searcher)
+        found = query is not None and (arrays.count(query) if arrays else len(_run(searcher, query, 1)))
         return corrected if found else None
 
     def article(self, article_id: str, query: str = "") -> ArticleView | None:

@@ -1,0 +1,501 @@
+"""Query trees evaluated as whole-array operations over the segment arrays.
+
+The queries :func:`indexer.query.compile_query` builds (Whoosh ``And``,
+``Or``, ``AndNot``, ``Not``, ``Term``, ``Phrase``, ``ConstantScoreQuery``,
+``TermRange`` and the ``AnyTerm`` / ``AdjacentWords`` of
+:mod:`indexer.docsets`) are answered from :mod:`indexer.postings` with numpy:
+a term is a slice of a segment's postings, AND / OR / NOT are merges of
+sorted document numbers, BM25 is a few vector operations, phrases compare
+word positions of candidate documents only, and the top results are an
+``argpartition``. No Python step runs per matching document.
+
+Whoosh's own evaluation stays the reference (the tests compare both), so
+this module reproduces what Whoosh 2.7.4 computes, quirks included:
+
+- BM25F with Whoosh's idf ``log(N / (df + 1)) + 1`` over every document
+  (deleted ones too), its average length, and each document's length as the
+  one-byte approximation Whoosh stores;
+- a compound query's score is the sum of its matching children's, times its
+  boost — except a compound of one child, which Whoosh scores as the child;
+- a ``ConstantScoreQuery`` of score 0 scores 1.0 (Whoosh's ``ListMatcher``
+  takes a zero ``all_weights`` for "none given");
+- ties rank in document order; sorted by date, newest first, then in
+  document order, passages without a date last.
+
+A query it does not know raises :class:`Unsupported`: the caller then asks
+Whoosh.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.query import qcore
+from whoosh.query.compound import DefaultOr, PreloadedOr
+from whoosh.scoring import BM25F
+
+from indexer.docsets import AdjacentWords, AnyTerm
+from indexer.postings import CODED_FIELDS, FIELD, SegmentArrays, _ranges, segment_arrays
+
+# Below this many postings per document of a segment, a union is merged by
+# sorting; above it, by counting into a per-document array (measured: the
+# crossing point of np.unique and np.bincount on 25,000-passage segments).
+_DENSE_RATIO = 1 / 32
+
+_EMPTY_DOCS = np.zeros(0, dtype=np.int32)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+# Not Whoosh's Ordered (an And subclass) nor SplitOr: other semantics.
+_COMPOUNDS = (wq.And, wq.Or, DefaultOr, PreloadedOr)
+
+
+class Unsupported(TypeError):
+    """A query this evaluator does not handle; Whoosh must run it."""
+
+
+@dataclass
+class Ranked:
+    """The outcome of a search: how many documents match, and the first of them."""
+
+    total: int
+    docnums: list[int]            # global document numbers, best first
+    scores: list[float] | None    # None when sorted by date (Whoosh scores nothing then)
+
+
+class _Leaf:
+    """One segment as seen by one searcher: its arrays and its deletions."""
+
+    __slots__ = ("arrays", "offset", "alive", "date_rank")
+
+    def __init__(self, arrays: SegmentArrays, offset: int, alive: np.ndarray | None):
+        self.arrays = arrays
+        self.offset = offset
+        self.alive = alive
+        self.date_rank: np.ndarray | None = None
+
+
+def _alive(reader) -> np.ndarray | None:
+    """False for each deleted document of a segment reader; None when none is."""
+    if not reader.has_deletions():
+        return None
+    alive = np.ones(reader.doc_count_all(), dtype=bool)
+    deleted = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
+    alive[deleted[deleted < len(alive)]] = False
+    return alive
+
+
+class IndexArrays:
+    """The arrays of every segment under one Whoosh searcher, and the
+    collection statistics Whoosh scores with."""
+
+    def __init__(self, searcher, folder: str | Path | None):
+        reader = searcher.reader()
+        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        self.leaves = [_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
+                       for leaf, offset in leaves]
+        weighting = searcher.weighting
+        if type(weighting) is not BM25F or weighting._field_B:
+            raise Unsupported(f"scoring model {weighting!r}")
+        self.B, self.K1 = weighting.B, weighting.K1
+        self.doc_count_all = sum(leaf.arrays.doc_count for leaf in self.leaves)
+        # Whoosh: field_length / doc_count_all, or 1 when that is 0.
+        self.avgfl = sum(leaf.arrays.field_length for leaf in self.leaves) / (
+            self.doc_count_all or 1) or 1
+        self._idf: dict[str, float] = {}
+        self._dates_lock = threading.Lock()
+        self._dates_ready = False
+
+    def idf(self, word: str) -> float:
+        """Whoosh's ``WeightingModel.idf`` over every segment."""
+        found = self._idf.get(word)
+        if found is None:
+            df = 0
+            for leaf in self.leaves:
+                start, end = leaf.arrays.postings(word)
+                df += end - start
+            found = math.log(self.doc_count_all / (df + 1)) + 1
+            self._idf[word] = found
+        return found
+
+    def _date_ranks(self) -> None:
+        """Each segment's date codes as ranks in the dates of all segments."""
+        with self._dates_lock:
+            if self._dates_ready:
+                return
+            every = sorted({d.encode("utf-8") for leaf in self.leaves
+                            for d in leaf.arrays.names("date")})
+            for leaf in self.leaves:
+                names = [d.encode("utf-8") for d in leaf.arrays.names("date")]
+                ranks = np.array([bisect.bisect_left(every, n) for n in names] + [-1], dtype=np.int64)
+                # Code -1 (no date) indexes the appended -1: it ranks last.
+                leaf.date_rank = ranks[leaf.arrays.codes["date"]]
+            self._dates_ready = True
+
+    # -- running a query -----------------------------------------------------------
+
+    def count(self, query: wq.Query) -> int:
+        """How many live documents match ``query``."""
+        return sum(len(docs) for _, docs, _ in self._matches(query, scored=False))
+
+    def search(self, query: wq.Query, limit: int, by_date: bool = False) -> Ranked:
+        """The ``limit`` best documents (and the exact total), as Whoosh ranks them."""
+        parts = self._matches(query, scored=not by_date)
+        total = sum(len(docs) for _, docs, _ in parts)
+        if total == 0 or limit <= 0:
+            return Ranked(total, [], None if by_date else [])
+        docnums = np.concatenate([leaf.offset + docs.astype(np.int64) for leaf, docs, _ in parts])
+        if by_date:
+            self._date_ranks()
+            key = np.concatenate([leaf.date_rank[docs] for leaf, docs, _ in parts]).astype(np.float64)
+        else:
+            key = np.concatenate([scores for _, _, scores in parts])
+        chosen = _top(key, docnums, limit)
+        return Ranked(total, docnums[chosen].tolist(),
+                      None if by_date else key[chosen].tolist())
+
+    def _matches(self, query: wq.Query, scored: bool):
+        parts = []
+        for leaf in self.leaves:
+            run = _SegmentRun(self, leaf, scored)
+            docs, scores = run.eval(query, scored)
+            if leaf.alive is not None and len(docs):
+                keep = leaf.alive[docs]
+                docs = docs[keep]
+                scores = scores[keep] if scores is not None else None
+            if len(docs):
+                parts.append((leaf, docs, scores))
+        return parts
+
+
+def _top(key: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest keys, ties in ascending document order."""
+    n = len(key)
+    if k < n:
+        kth = np.partition(-key, k - 1)[k - 1]
+        candidates = np.flatnonzero(-key <= kth)
+    else:
+        candidates = np.arange(n)
+    order = np.lexsort((docnums[candidates], -key[candidates]))
+    return candidates[order[:k]]
+
+
+def _contains(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``x``: whether it is in ``sorted_values``, and where."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(x), dtype=bool), np.zeros(len(x), dtype=np.int64)
+    at = np.searchsorted(sorted_values, x)
+    at[at == len(sorted_values)] = len(sorted_values) - 1
+    return sorted_values[at] == x, at
+
+
+class _SegmentRun:
+    """One query over one segment; a word's postings are read once per query."""
+
+    def __init__(self, index: IndexArrays, leaf: _Leaf, scored: bool):
+        self.index = index
+        self.leaf = leaf
+        self.a = leaf.arrays
+        self.n_docs = leaf.arrays.doc_count
+        self._scores: dict[str, np.ndarray] = {}
+        self._steps: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    # -- sets of documents ---------------------------------------------------------
+
+    def _union_docs(self, docs: np.ndarray) -> np.ndarray:
+        if len(docs) > self.n_docs * _DENSE_RATIO:
+            mask = np.zeros(self.n_docs, dtype=bool)
+            mask[docs] = True
+            return np.flatnonzero(mask).astype(np.int32)
+        return np.unique(docs).astype(np.int32)
+
+    def _union(self, parts: list[tuple[np.ndarray, np.ndarray | None]], scored: bool):
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return _EMPTY_DOCS, (_EMPTY_SCORES if scored else None)
+        if len(parts) == 1:
+            return parts[0]
+        docs = np.concatenate([d for d, _ in parts])
+        if not scored:
+            return self._union_docs(docs), None
+        scores = np.concatenate([s for _, s in parts])
+        if len(docs) > self.n_docs * _DENSE_RATIO:
+            mask = np.zeros(self.n_docs, dtype=bool)
+            mask[docs] = True
+            found = np.flatnonzero(mask)
+            return found.astype(np.int32), np.bincount(docs, scores, self.n_docs)[found]
+        found, inverse = np.unique(docs, return_inverse=True)
+        return found.astype(np.int32), np.bincount(inverse, scores, len(found))
+
+    @staticmethod
+    def _intersect(parts: list[tuple[np.ndarray, np.ndarray | None]], scored: bool):
+        parts = sorted(parts, key=lambda p: len(p[0]))
+        docs, scores = parts[0]
+        for other_docs, other_scores in parts[1:]:
+            if not len(docs):
+                break
+            hit, at = _contains(other_docs, docs)
+            docs = docs[hit]
+            if scored:
+                scores = scores[hit] + other_scores[at[hit]]
+        return docs, scores
+
+    # -- terms ---------------------------------------------------------------------
+
+    def _word_docs(self, word: str) -> np.ndarray:
+        start, end = self.a.postings(word)
+        return self.a.docs[start:end]
+
+    def _word_scores(self, word: str) -> np.ndarray:
+        """BM25 of ``word`` for each of its documents, exactly as Whoosh computes it."""
+        found = self._scores.get(word)
+        if found is None:
+            start, end = self.a.postings(word)
+            tf = self.a.freqs[start:end].astype(np.float64)
+            fl = self.a.lengths[self.a.docs[start:end]].astype(np.float64)
+            idf = self.index.idf(word)
+            K1, B, avgfl = self.index.K1, self.index.B, self.index.avgfl
+            # whoosh.scoring.bm25, operation for operation.
+            found = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            self._scores[word] = found
+        return found
+
+    def _coded(self, fieldname: str, low: bytes, high: bytes, low_excl: bool = False,
+               high_excl: bool = False) -> tuple[np.ndarray, int]:
+        """Documents whose ``fieldname`` lies in ``[low, high]`` (as UTF-8 bytes),
+        and how many distinct values matched."""
+        names = self.a.names_bytes(fieldname)
+        lo = bisect.bisect_right(names, low) if low_excl else bisect.bisect_left(names, low)
+        hi = bisect.bisect_left(names, high) if high_excl else bisect.bisect_right(names, high)
+        if hi <= lo:
+            return _EMPTY_DOCS, 0
+        codes = self.a.codes[fieldname]
+        return np.flatnonzero((codes >= lo) & (codes < hi)).astype(np.int32), hi - lo
+
+    # -- positions -----------------------------------------------------------------
+
+    def _step(self, words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of any of ``words``: their indices, their documents,
+        and those documents sorted and unique. Read once per query: the
+        spellings of a query share their lists of words."""
+        key = tuple(words)
+        found = self._steps.get(key)
+        if found is None:
+            a = self.a
+            ids = a.term_ids
+            idx = np.fromiter((ids.get(w, -1) for w in dict.fromkeys(key)), dtype=np.int64)
+            idx = idx[idx >= 0]
+            begin = a.term_ptr[idx]
+            sizes = a.term_ptr[idx + 1] - begin
+            if len(idx) == 1:
+                post = np.arange(begin[0], begin[0] + sizes[0])
+                docs = unique = a.docs[begin[0]:begin[0] + sizes[0]]
+            else:
+                post = _ranges(begin, sizes)
+                docs = a.docs[post]
+                unique = self._union_docs(docs) if len(idx) else _EMPTY_DOCS
+            found = self._steps[key] = (post, docs, unique)
+        return found
+
+    def _adjacent(self, steps: list[list[str]]) -> np.ndarray:
+        """Documents where a word of each step stands at consecutive positions."""
+        if not steps:
+            return _EMPTY_DOCS
+        taken = [self._step(step) for step in steps]
+        candidates = None
+        for _, _, unique in sorted(taken, key=lambda t: len(t[2])):
+            if candidates is None:
+                candidates = unique
+            else:
+                hit, _ = _contains(unique, candidates)
+                candidates = candidates[hit]
+            if not len(candidates):
+                return _EMPTY_DOCS
+        if len(steps) == 1:
+            return candidates
+        a = self.a
+        starts: np.ndarray | None = None  # (doc << 32) + position of the first step
+        for j, (post, docs, _) in enumerate(taken):
+            keep, _ = _contains(candidates, docs)
+            post, docs = post[keep], docs[keep]
+            begin = a.pos_ptr[post].astype(np.int64)
+            counts = a.pos_ptr[post + 1].astype(np.int64) - begin
+            positions = a.positions[_ranges(begin, counts)].astype(np.int64)
+            keys = (np.repeat(docs.astype(np.int64), counts) << 32) + (positions - j)
+            if len(steps[j]) > 1:
+                keys.sort()  # one word's keys are in order already
+            if starts is None:
+                starts = keys
+            else:
+                hit, _ = _contains(keys, starts)
+                starts = starts[hit]
+            if not len(starts):
+                return _EMPTY_DOCS
+        return np.unique(starts >> 32).astype(np.int32)
+
+    # -- the tree ------------------------------------------------------------------
+
+    def eval(self, q: wq.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sorted document numbers matching ``q`` in this segment (deletions
+        included), and their scores when ``scored``."""
+        docs, scores = self._eval(q, scored)
+        return docs, scores
+
+    def _eval(self, q, scored):
+        empty = (_EMPTY_DOCS, _EMPTY_SCORES if scored else None)
+        if q is qcore.NullQuery or isinstance(q, qcore._NullQuery):
+            return empty
+        kind = type(q)
+        if kind is wq.Term:
+            if q.fieldname == FIELD:
+                docs = self._word_docs(q.text)
+                if not scored:
+                    return docs, None
+                scores = self._word_scores(q.text)
+                return docs, (scores * q.boost if q.boost != 1.0 else scores)
+            if q.fieldname in CODED_FIELDS:
+                value = q.text.encode("utf-8") if isinstance(q.text, str) else q.text
+                docs, _ = self._coded(q.fieldname, value, value)
+                # An ID field scores its posting weight, 1.0.
+                return docs, (np.full(len(docs), 1.0 * q.boost) if scored else None)
+            raise Unsupported(f"a term of field {q.fieldname!r}")
+        if kind is AdjacentWords:
+            if q.fieldname != FIELD:
+                raise Unsupported(f"AdjacentWords on {q.fieldname!r}")
+            docs = self._adjacent(q.steps)
+            return docs, (np.full(len(docs), float(q.boost)) if scored else None)
+        if kind is AnyTerm:
+            if q.fieldname != FIELD:
+                raise Unsupported(f"AnyTerm on {q.fieldname!r}")
+            docs = self._step(q.words)[2]
+            return docs, (np.full(len(docs), float(q.boost)) if scored else None)
+        if kind is wq.Phrase:
+            if q.fieldname != FIELD or q.slop != 1:
+                raise Unsupported("a phrase other than an exact one on content")
+            words = list(q.words)
+            if not words:
+                return empty
+            docs = self._adjacent([[w] for w in words])
+            if not scored:
+                return docs, None
+            # Whoosh scores a phrase as the AND of its words.
+            scores = np.zeros(len(docs))
+            for w in words:
+                word_docs = self._word_docs(w)
+                _, at = _contains(word_docs, docs)
+                scores = scores + self._word_scores(w)[at]
+            return docs, (scores * q.boost if q.boost != 1.0 else scores)
+        if kind in _COMPOUNDS:
+            subs = list(q.subqueries)
+            if not subs:
+                return empty
+            if isinstance(q, wq.Or) and (q.scale or q.minmatch):  # never built by compile_query
+                raise Unsupported("Or with scale or minmatch")
+            if len(subs) == 1:
+                # Whoosh hands a compound of one straight to its child: no boost.
+                return self._eval(subs[0], scored)
+            parts = [self._eval(s, scored) for s in subs]
+            if isinstance(q, wq.And):
+                docs, scores = self._intersect(parts, scored)
+            else:
+                docs, scores = self._union(parts, scored)
+            if scored and q.boost != 1.0:
+                scores = scores * q.boost
+            return docs, scores
+        if kind is wq.AndNot:
+            docs, scores = self._eval(q.a, scored)
+            if not len(docs):
+                return docs, scores
+            excluded, _ = self._eval(q.b, False)
+            hit, _ = _contains(excluded, docs)
+            return docs[~hit], (scores[~hit] if scored else None)
+        if kind is wq.Not:
+            excluded, _ = self._eval(q.query, False)
+            mask = np.ones(self.n_docs, dtype=bool)
+            mask[excluded] = False
+            docs = np.flatnonzero(mask).astype(np.int32)
+            # Whoosh's InverseMatcher scores 1.0 and ignores the boost.
+            return docs, (np.ones(len(docs)) if scored else None)
+        if kind is wq.ConstantScoreQuery:
+            docs, _ = self._eval(q.child, False)
+            # ListMatcher(all_weights=0.0) reports weight 1.0 in Whoosh 2.7.4.
+            return docs, (np.full(len(docs), float(q.score or 1.0)) if scored else None)
+        if kind is wq.TermRange:
+            if q.fieldname not in CODED_FIELDS:
+                raise Unsupported(f"a range of field {q.fieldname!r}")
+            low = b"" if q.start is None else q.start.encode("utf-8")
+            high = b"\xff\xff\xff\xff" if q.end is None else q.end.encode("utf-8")
+            docs, values = self._coded(q.fieldname, low, high, q.startexcl, q.endexcl)
+            if not scored:
+                return docs, None
+            # An OR of one term per value: Whoosh applies the boost only
+            # when more than one value matched.
+            boost = q.boost if values > 1 else 1.0
+            return docs, np.full(len(docs), 1.0 * boost)
+        raise Unsupported(f"query type {kind.__name__}")
+
+
+# -- one per searcher generation --------------------------------------------------
+
+_INDEXES: dict[tuple, IndexArrays] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def index_arrays(searcher, folder: str | Path | None) -> IndexArrays:
+    """The arrays under ``searcher``, shared by every thread that sees the same segments."""
+    reader = searcher.reader()
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    key = (str(folder), tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
+                              for leaf, _ in leaves))
+    found = _INDEXES.get(key)
+    if found is None:
+        found = IndexArrays(searcher, folder)
+        with _INDEXES_LOCK:
+            # Only the newest few generations are searched; older ones go.
+            if len(_INDEXES) >= 8:
+                _INDEXES.clear()
+            _INDEXES[key] = found
+    return found
+
+
+class _Hit:
+    """What SearchService reads of a Whoosh hit: its stored fields and score."""
+
+    __slots__ = ("_searcher", "docnum", "score", "_fields")
+
+    def __init__(self, searcher, docnum: int, score: float | None):
+        self._searcher = searcher
+        self.docnum = docnum
+        self.score = score
+        self._fields: dict | None = None
+
+    def fields(self) -> dict:
+        if self._fields is None:
+            self._fields = self._searcher.stored_fields(self.docnum)
+        return self._fields
+
+    def __getitem__(self, fieldname: str):
+        return self.fields()[fieldname]
+
+
+class ArrayResults:
+    """A :class:`Ranked` seen as Whoosh ``Results``: ``len()`` is the total,
+    iterating gives the ranked hits."""
+
+    def __init__(self, searcher, ranked: Ranked):
+        self.ranked = ranked
+        self._searcher = searcher
+
+    def __len__(self) -> int:
+        return self.ranked.total
+
+    def __iter__(self):
+        scores = self.ranked.scores or [None] * len(self.ranked.docnums)
+        for docnum, score in zip(self.ranked.docnums, scores):
+            yield _Hit(self._searcher, docnum, score)
