@@ -484,3 +484,17 @@ def test_arrays_leave_with_their_segment(tmp_path, monkeypatch):
     assert SearchService(store).search("精神").total == 3
     assert len(_arrays_files(store.index_dir)) == 1
     assert not [p for p in os.listdir(store.index_dir) if p.endswith(".tmp")]
+
+
+def test_the_vocabulary_index_finds_what_a_scan_finds(engines):
+    """After a few queries the vocabulary answers from an index by character."""
+    from indexer.vocabulary import Vocabulary
+
+    arrays, _, _ = engines
+    words = arrays.vocabulary(arrays.searcher()).words
+    scan, indexed = Vocabulary(words), Vocabulary(words)
+    scan._scans, indexed._scans = -10**9, 10**9
+    rng = random.Random(3)
+    probes = [w[i:i + k] for w in rng.sample(words, 200) for i in range(len(w)) for k in (1, 2, 3)]
+    for text in probes + ["劳模", "会", "25.6", "ibm", "不在词表里", "模劳"]:
+        assert indexed.containing(text) == scan.containing(text), text
