@@ -314,6 +314,7 @@ class _SegmentRun:
             hit, at = _contains(other_docs, docs)
             docs = docs[hit]
             if scored:
+                assert scores is not None and other_scores is not None
                 scores = scores[hit] + other_scores[at[hit]]
         return docs, scores
 
@@ -398,6 +399,7 @@ class _SegmentRun:
                 starts = starts[hit]
             if not len(starts):
                 return _EMPTY_DOCS
+        assert starts is not None
         return _distinct_sorted(starts >> 32).astype(np.int32)
 
     # -- the tree ------------------------------------------------------------------

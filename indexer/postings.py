@@ -67,7 +67,7 @@ def file_name(segment_id: str) -> str:
 # -- building ------------------------------------------------------------------
 
 
-def _term_blocks(terms_reader, terminfo, fmt) -> Iterator[tuple[list, list | None]]:
+def _term_blocks(terms_reader, terminfo, fmt) -> Iterator[tuple[list, list]]:
     """Yield ``(ids, values)`` per block of one term's postings, deletions
     included; ids are deltas from 0 within each block.
 
@@ -255,22 +255,24 @@ def _aligned(n: int) -> int:
 
 def encode(header: dict, arrays: dict[str, np.ndarray]) -> list[bytes | memoryview]:
     """The file's bytes as a list of chunks: prefix, header, aligned arrays."""
-    layout = {}
+    layout: dict[str, list] = {}
+    starts: dict[str, int] = {}
     offset = 0
     for name, array in arrays.items():
         layout[name] = [array.dtype.str, offset, int(array.size)]
+        starts[name] = offset
         offset = _aligned(offset + array.nbytes)
     body_size = offset
     chunks: list[bytes | memoryview] = []
     crc = 0
     at = 0
     for name, array in arrays.items():
-        start = layout[name][1]
+        start = starts[name]
         if start > at:
             pad = b"\0" * (start - at)
             chunks.append(pad)
             crc = zlib.crc32(pad, crc)
-        data = memoryview(np.ascontiguousarray(array)).cast("B")
+        data = np.ascontiguousarray(array).view(np.uint8).data
         chunks.append(data)
         crc = zlib.crc32(data, crc)
         at = start + array.nbytes
@@ -434,7 +436,7 @@ def load_file(path: Path, expect: dict | None = None, verify: bool = True) -> Se
     except (OSError, ValueError) as error:  # an empty file cannot be mapped
         raise DamagedArrays(f"cannot map it: {error}") from None
     header, body_at = _read_header(buf)
-    if verify and zlib.crc32(buf[body_at:]) != header.get("crc32"):
+    if verify and zlib.crc32(buf[body_at:].data) != header.get("crc32"):
         raise DamagedArrays("checksum mismatch")
     arrays = _views(buf, header, body_at)
     _validate(header, arrays, expect)
