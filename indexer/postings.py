@@ -531,6 +531,16 @@ def build_missing(ix, folder: str | Path) -> int:
     return built
 
 
+def build_after_commit(ix, folder: str | Path) -> None:
+    """:func:`build_missing` after a commit; derived data, so a failure here
+    (a full disk, a read-only index) only leaves the build to the first search."""
+    try:
+        build_missing(ix, folder)
+        remove_stale_temporaries(folder)
+    except (OSError, DamagedArrays):
+        pass
+
+
 def _leaves(reader):
     return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
 
