@@ -213,6 +213,12 @@ class Store:
         # time. Memory stays bounded by these figures.
         kwargs = ({"procs": procs, "multisegment": True, "limitmb": 1024} if procs > 1
                   else {"limitmb": 512})
+        # Plain segment files, not one compound file: Whoosh copies each
+        # part of a compound segment it opens into private memory (BytesIO
+        # over the mmap, whoosh.filedb.compound.BufferFile), once per reader,
+        # so every server thread held its own copy of the postings and stored
+        # fields (8 threads: +153 MB on 90 news files; plain files: +8 MB).
+        kwargs["compound"] = False
         # Every word is cut with this corpus's dictionaries, in the worker
         # processes MpWriter forks too (they inherit the context).
         with analysis.using(segmenter):
