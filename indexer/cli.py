@@ -580,7 +580,7 @@ def check(obj: Context) -> None:
 @click.pass_obj
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int) -> None:
-    """Serve the web search page (waitress), building the index first when needed."""
+    """Serve the web search page (a process per core), building the index first when needed."""
     from web.server import serve as serve_web
 
     store = obj.store()

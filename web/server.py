@@ -1,4 +1,8 @@
-"""Serving the app: the WSGI server and the headers every response carries."""
+"""Serving the app: the WSGI server and the headers every response carries.
+
+``zhsearch serve`` runs gunicorn with one worker process per core where it
+can (:mod:`web.prefork`), waitress in one process elsewhere and in tests.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,17 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def make_app(store: Store, config: Mapping[str, Any] | None = None):
+    """The app over ``store``."""
+    return create_app(config, store=store)
+
+
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8,
                 config: Mapping[str, Any] | None = None):
     """A waitress server for the app over ``store``; ``port=0`` picks a free port."""
     from waitress import create_server
 
-    app = create_app(config, store=store)
+    app = make_app(store, config)
     app.config["HOST"] = host
     return create_server(
         app, host=host, port=port, threads=threads, ident="zhsearch",
@@ -39,5 +48,11 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 5000, threads
 
 
 def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Serve the app with waitress until Ctrl+C (what `zhsearch serve` runs)."""
-    make_server(store, host=host, port=port, threads=threads).run()
+    """Serve the app until Ctrl+C (what `zhsearch serve` runs): gunicorn
+    with a worker per core, or waitress where gunicorn cannot run."""
+    from web import prefork
+
+    if prefork.available():
+        prefork.serve(store, host=host, port=port, threads=threads)
+    else:
+        make_server(store, host=host, port=port, threads=threads).run()

@@ -1,0 +1,148 @@
+"""`zhsearch serve` as a real process: a worker per core, one behaviour.
+
+The server runs under gunicorn with one worker process per core; whichever
+worker answers, a search gives the same result, a form served by one worker
+can be posted to another, and an uploaded file is found on the next request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from web import prefork
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not prefork.available(), reason="gunicorn runs on Unix only")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None,
+             headers: dict | None = None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def server(corpus_dir, index_dir):
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "--corpus", str(corpus_dir), "--index", str(index_dir),
+         "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, proc.stdout.read().decode("utf-8", "replace")
+        try:
+            if _request(port, "GET", "/api/search?" + urlencode({"q": "劳模"}))[0] == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the server did not answer"
+        time.sleep(0.2)
+    yield proc, port
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def _search(port: int, query: str) -> dict:
+    status, _, data = _request(port, "GET", "/api/search?" + urlencode({"q": query}))
+    assert status == 200
+    result = json.loads(data)
+    result.pop("took_ms")
+    return result
+
+
+def test_a_worker_per_core_answering_alike(server):
+    proc, port = server
+    # Workers start one after the other: wait until all of them are up.
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < prefork.cores():
+        assert time.monotonic() < deadline, "not every worker started"
+        time.sleep(0.2)
+    assert len(_children(proc.pid)) == prefork.cores()
+    expected = _search(port, "劳模")
+    assert expected["total"] > 0
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: _search(port, "劳模"), range(64)))
+    assert all(r == expected for r in results)
+
+
+def _multipart(fields: dict[str, str], name: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                 f'filename="{name}"\r\nContent-Type: text/plain\r\n\r\n'.encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_form_from_one_worker_posts_to_another_and_is_found_at_once(server):
+    _, port = server
+    for i in range(6):  # each request on its own connection: any worker may answer
+        word = f"bluewhale{i}x{uuid.uuid4().hex[:6]}"
+        status, headers, page = _request(port, "GET", "/upload")
+        assert status == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.decode()).group(1)
+        cookie = headers["Set-Cookie"].split(";", 1)[0]
+        body, content_type = _multipart({"csrf_token": token}, f"报告{i}.txt",
+                                        f"新报告提到{word}。\n".encode())
+        status, _, page = _request(port, "POST", "/upload", body,
+                                   {"Content-Type": content_type, "Cookie": cookie})
+        assert status == 200, page.decode("utf-8", "replace")[:300]
+        assert "已添加" in page.decode()
+        assert _search(port, word)["total"] == 1
+
+
+def test_ctrl_c_stops_every_worker(server):
+    proc, port = server
+    workers = _children(proc.pid)
+    assert workers
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
