@@ -262,6 +262,7 @@ class _SegmentRun:
         self.n_docs = leaf.arrays.doc_count
         self._scores: dict[str, np.ndarray] = {}
         self._steps: dict[tuple, _Step] = {}
+        self._candidates: dict[tuple[int, ...], np.ndarray] = {}
 
     # -- sets of documents ---------------------------------------------------------
 
@@ -368,17 +369,27 @@ class _SegmentRun:
         if any(t.size == 0 for t in taken):
             return _EMPTY_DOCS
         # From the rarest step: a common one is only looked up in the others'
-        # documents, never merged on its own.
-        by_size = sorted(taken, key=lambda t: t.size)
-        candidates = by_size[0].unique()
-        for t in by_size[1:]:
-            if t.single:
-                hit, _ = _contains(t.docs, candidates)
-                candidates = candidates[hit]
-            else:
-                candidates = _distinct(t.docs[self._in(candidates, t.docs)])
+        # documents, never merged on its own. The spellings of one string
+        # share most of their steps, so each intersection is kept for the
+        # query (41 spellings of 产业工人队伍建设改革: 1.5 -> 1.3 ms a segment).
+        candidates = None
+        key: tuple[int, ...] = ()
+        for t in sorted(taken, key=lambda t: (t.size, id(t))):
+            key += (id(t),)
+            found = self._candidates.get(key)
+            if found is None:
+                if candidates is None:
+                    found = t.unique()
+                elif t.single:
+                    hit, _ = _contains(t.docs, candidates)
+                    found = candidates[hit]
+                else:
+                    found = _distinct(t.docs[self._in(candidates, t.docs)])
+                self._candidates[key] = found
+            candidates = found
             if not len(candidates):
                 return _EMPTY_DOCS
+        assert candidates is not None
         if len(steps) == 1:
             return candidates
         a = self.a
@@ -388,8 +399,12 @@ class _SegmentRun:
             post, docs = t.post[keep], t.docs[keep]
             begin = a.pos_ptr[post].astype(np.int64)
             counts = a.pos_ptr[post + 1].astype(np.int64) - begin
-            positions = a.positions[_ranges(begin, counts)].astype(np.int64)
-            keys = (np.repeat(docs.astype(np.int64), counts) << 32) + (positions - j)
+            if len(counts) and counts.max() == 1:
+                # Most postings hold one position: no ranges to expand.
+                keys = (docs.astype(np.int64) << 32) + (a.positions[begin].astype(np.int64) - j)
+            else:
+                positions = a.positions[_ranges(begin, counts)].astype(np.int64)
+                keys = (np.repeat(docs.astype(np.int64), counts) << 32) + (positions - j)
             if not t.single:
                 keys.sort()  # one word's keys are in order already
             if starts is None:
