@@ -112,6 +112,13 @@ class IndexArrays:
         self._dates_lock = threading.Lock()
         self._dates_ready = False
 
+    def words(self) -> set[str]:
+        """The content field's words of every segment (Whoosh's lexicon)."""
+        found: set[str] = set()
+        for leaf in self.leaves:
+            found.update(leaf.arrays.term_ids)
+        return found
+
     def idf(self, word: str) -> float:
         """Whoosh's ``WeightingModel.idf`` over every segment."""
         found = self._idf.get(word)

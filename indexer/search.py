@@ -159,10 +159,16 @@ class SearchService:
         generation = searcher.ixreader.generation()
         cached = self._vocab
         if cached is None or cached[0] != generation:
-            # Segment by segment: Whoosh's merged lexicon is twice as slow.
-            words: set[str] = set()
-            for leaf, _ in searcher.reader().leaf_readers():
-                words.update(t.decode("utf-8") for t in leaf.lexicon("content"))
+            arrays = self._arrays(searcher)
+            if arrays is not None:
+                # The arrays hold each segment's words: 10 ms, where walking
+                # Whoosh's lexicons read them one by one (0.6 s on the 2022 subset).
+                words = arrays.words()
+            else:
+                # Segment by segment: Whoosh's merged lexicon is twice as slow.
+                words = set()
+                for leaf, _ in searcher.reader().leaf_readers():
+                    words.update(t.decode("utf-8") for t in leaf.lexicon("content"))
             vocab = Vocabulary(words)
             with self._lock:
                 self._vocab = cached = (generation, vocab)
