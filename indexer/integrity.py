@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis
+from indexer import analysis, evaluate
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
 from indexer.store import Progress, Store
@@ -66,7 +66,9 @@ def stats(store: Store) -> dict:
     """Counts of files, articles and passages, and the index size on disk."""
     with store.open_index(create=False).searcher() as searcher:
         held = CorpusSummary.of(store.file_records(searcher))
-        terms = sum(1 for _ in searcher.lexicon("content"))
+        # From the arrays beside the segments: walking the lexicon reads
+        # every term from the terms files (0.6 s on the 2022 subset).
+        terms = len(evaluate.index_arrays(searcher, store.index_dir).words())
     size = sum(f.stat().st_size for f in store.index_dir.iterdir() if f.is_file())
     return {
         "corpus": str(store.corpus_dir), "index": str(store.index_dir),
