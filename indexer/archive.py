@@ -167,7 +167,7 @@ class Archive:
     # -- export ------------------------------------------------------------------
 
     def export(self, query: str, *, source: str | None = None, date_from: str | None = None,
-               date_to: str | None = None, sort: str = "relevance",
+               date_to: str | None = None, sort: str = "relevance", scope: str = "all",
                max_hits: int | None = None) -> list[ExportRow]:
         """Every hit of ``query`` under the same filters as ``search``, in its order.
 
@@ -175,7 +175,7 @@ class Archive:
         (``too_many_hits``) before any hit is read.
         """
         filters: dict[str, Any] = dict(source=source, date_from=date_from, date_to=date_to,
-                                       sort=sort)
+                                       sort=sort, scope=scope)
         if max_hits is not None:
             total = self.service.search(query, limit=1, **filters).total
             if total > max_hits:

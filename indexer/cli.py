@@ -255,10 +255,15 @@ def index_command(obj: Context, rebuild: bool) -> None:
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True, help="Order of the results.")
+@click.option("--group", type=click.Choice(["article"]), default=None,
+              help="One hit per article (its best passage); the total counts articles.")
+@click.option("--in", "scope", type=click.Choice(["all", "title"]), default="all",
+              show_default=True, help="Match everywhere, or article titles only.")
 @click.pass_obj
 @_fail_nicely
 def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
-           source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
+           source: str | None, date_from: str | None, date_to: str | None, sort: str,
+           group: str | None, scope: str) -> None:
     """Search the corpus: words must all occur, "quotes" for exact text,
     -word to exclude, OR for either.
 
@@ -270,7 +275,8 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     service = SearchService(store)
     result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
                             source=text_arg(source) if source else source,
-                            date_from=date_from, date_to=date_to, sort=sort)
+                            date_from=date_from, date_to=date_to, sort=sort, group=group,
+                            scope=scope)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -291,12 +297,15 @@ def _echo_results(result: SearchResult) -> None:
         return
     hits, first = result.hits, result.first
     shown = f"{first}-{first + len(hits) - 1} of " if hits else "none of "
-    click.echo(f"{shown}{result.total} passages match {result.query} ({result.took_ms} ms)")
+    counted = "articles" if result.grouped else "passages"
+    click.echo(f"{shown}{result.total} {counted} match {result.query} ({result.took_ms} ms)")
     for number, hit in enumerate(hits, start=first):
         heading = hit.title + (f" · {hit.section}" if hit.section else "")
         click.echo("")
         click.echo(click.style(f"[{number}] {heading}", bold=True))
         where = [hit.source, f"¶{hit.paragraph}"] + ([hit.date] if hit.date else [])
+        if hit.more:
+            where.append(f"{hit.more} more in this article")
         click.echo("    " + " · ".join(where))
         click.echo("    " + _terminal_text(hit.snippet))
 

@@ -71,6 +71,8 @@ CODES: dict[str, str] = {
     "bad_page": "the page number is not 1 or more",
     "bad_limit": "the limit is negative",
     "bad_sort": "the sort order is unknown",
+    "bad_group": "the grouping is unknown (only article)",
+    "bad_scope": "the scope is unknown (all or title)",
     "bad_date": "a date is not a valid YYYY-MM-DD date",
     "bad_date_range": "the start date is after the end date",
     "unknown_source": "the source filter names no indexed report",

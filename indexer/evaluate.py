@@ -67,18 +67,92 @@ class Ranked:
     total: int
     docnums: list[int]            # global document numbers, best first
     scores: list[float] | None    # None when sorted by date (Whoosh scores nothing then)
+    facets: dict[str, dict[str, int]] | None = None  # counts over every match, by year and source
+    more: list[int] | None = None  # grouped by article: the other matches of each hit's article
+
+
+# Passages that open an article or a section: they rank after the body
+# paragraphs about a word (a six-character heading outscored them on BM25's
+# length normalisation alone).
+LEAD_KINDS = frozenset({"title", "heading", "byline"})
+UNDATED = "undated"  # the year facet of passages without a date
+
+
+def year_of(date: str | None) -> str:
+    return date[:4] if date else UNDATED
+
+
+class Arranger:
+    """Ranking, grouping by article and facet counts over every match, one
+    implementation for both evaluations. Each match has its document
+    number, key (score, or date rank), whether it is a lead passage, and
+    numbers for its article, year and source (``years``/``sources`` name them).
+
+    >>> a = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
+    ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
+    ...              years=["2023"], sources=["a.txt", "b.txt"])
+    >>> a.order(lead_last=True).tolist()         # the heading (5.0) after the body
+    [2, 3, 0, 1]
+    >>> a.grouped(a.order(lead_last=True))       # best passage per article, others counted
+    ([2, 3, 0], [0, 0, 1])
+    >>> a.facets()
+    {'year': {'2023': 4}, 'source': {'a.txt': 3, 'b.txt': 1}}
+    """
+
+    def __init__(self, docnums, keys, *, lead, article, year, source,
+                 years: list[str], sources: list[str]):
+        self.docnums = np.asarray(docnums, dtype=np.int64)
+        self.keys = np.asarray(keys, dtype=np.float64)
+        self.lead = np.asarray(lead, dtype=bool)
+        self.article = np.asarray(article, dtype=np.int64)
+        self.year = np.asarray(year, dtype=np.int64)
+        self.source = np.asarray(source, dtype=np.int64)
+        self.years, self.sources = years, sources
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+    def order(self, lead_last: bool, limit: int | None = None) -> np.ndarray:
+        """Indices of the ``limit`` best matches (all when None), best first;
+        ties in document order."""
+        keys = self.keys
+        if lead_last and self.lead.any():
+            # Below every body passage: scores are never negative.
+            keys = np.where(self.lead, keys - (keys.max() + 1.0) * 2, keys)
+        if limit is not None and limit < len(keys):
+            return _top(keys, self.docnums, limit)
+        return np.lexsort((self.docnums, -keys))
+
+    def grouped(self, order: np.ndarray) -> tuple[list[int], list[int]]:
+        """The first (best) match of each article in ``order``, and how many
+        other matches each of those articles has."""
+        _, first, counts = np.unique(self.article[order], return_index=True, return_counts=True)
+        by_rank = np.argsort(first, kind="stable")
+        return order[first[by_rank]].tolist(), (counts[by_rank] - 1).tolist()
+
+    def facets(self, chosen: np.ndarray | list[int] | None = None) -> dict[str, dict[str, int]]:
+        """Counts by year and by source over every match (or the ``chosen`` ones)."""
+        picked = slice(None) if chosen is None else np.asarray(chosen, dtype=np.int64)
+        return {"year": _counts(self.year[picked], self.years),
+                "source": _counts(self.source[picked], self.sources)}
+
+
+def _counts(ids: np.ndarray, names: list[str]) -> dict[str, int]:
+    counts = np.bincount(ids, minlength=len(names)) if len(ids) else np.zeros(len(names), int)
+    return {names[i]: int(counts[i]) for i in np.argsort(names, kind="stable") if counts[i]}
 
 
 class _Leaf:
     """One segment as seen by one searcher: its arrays and its deletions."""
 
-    __slots__ = ("arrays", "offset", "alive", "date_rank")
+    __slots__ = ("arrays", "offset", "alive", "date_rank", "extra")
 
     def __init__(self, arrays: SegmentArrays, offset: int, alive: np.ndarray | None):
         self.arrays = arrays
         self.offset = offset
         self.alive = alive
         self.date_rank: np.ndarray | None = None
+        self.extra: tuple = ()
 
 
 def _alive(reader) -> np.ndarray | None:
@@ -111,6 +185,9 @@ class IndexArrays:
         self._idf: dict[str, float] = {}
         self._dates_lock = threading.Lock()
         self._dates_ready = False
+        self._attributes_ready = False
+        self.years: list[str] = []
+        self.sources: list[str] = []
 
     def words(self) -> set[str]:
         """The content field's words of every segment (Whoosh's lexicon)."""
@@ -150,6 +227,49 @@ class IndexArrays:
     def count(self, query: wq.Query) -> int:
         """How many live documents match ``query``."""
         return sum(len(docs) for _, docs, _ in self._matches(query, scored=False))
+
+    def _attributes(self) -> None:
+        """Per segment, tables from its codes to numbers shared by all segments:
+        whether a kind is a lead kind, the article, the year, the source."""
+        with self._dates_lock:
+            if self._attributes_ready:
+                return
+            articles: dict[str, int] = {}
+            years: dict[str, int] = {}
+            sources: dict[str, int] = {}
+            for leaf in self.leaves:
+                a = leaf.arrays
+                # Each table has one entry more, for code -1 (no value).
+                lead = np.array([n in LEAD_KINDS for n in a.names("kind")] + [False], dtype=bool)
+                article = np.array([articles.setdefault(n, len(articles)) for n in a.names("article")]
+                                   + [-1], dtype=np.int64)
+                year = np.array([years.setdefault(year_of(n), len(years)) for n in a.names("date")]
+                                + [years.setdefault(UNDATED, len(years))], dtype=np.int64)
+                source = np.array([sources.setdefault(n, len(sources)) for n in a.names("source")]
+                                  + [sources.setdefault("", len(sources))], dtype=np.int64)
+                leaf.extra = (lead, article, year, source)
+            self.years, self.sources = list(years), list(sources)
+            self._attributes_ready = True
+
+    def arrange(self, query: wq.Query, by_date: bool = False) -> Arranger | None:
+        """Every match of ``query`` with what ranking, grouping and facets need."""
+        parts = self._matches(query, scored=not by_date)
+        if not parts:
+            return None
+        self._attributes()
+        if by_date:
+            self._date_ranks()
+        docnums, keys = [], []
+        cols: dict[str, list[np.ndarray]] = {"kind": [], "article": [], "date": [], "source": []}
+        for leaf, docs, scores in parts:
+            docnums.append(leaf.offset + docs.astype(np.int64))
+            keys.append(leaf.date_rank[docs].astype(np.float64) if by_date else scores)
+            for (name, col), table in zip(cols.items(), leaf.extra):
+                col.append(table[leaf.arrays.codes[name][docs]])
+        return Arranger(np.concatenate(docnums), np.concatenate(keys),
+                        lead=np.concatenate(cols["kind"]), article=np.concatenate(cols["article"]),
+                        year=np.concatenate(cols["date"]), source=np.concatenate(cols["source"]),
+                        years=self.years, sources=self.sources)
 
     def search(self, query: wq.Query, limit: int, by_date: bool = False) -> Ranked:
         """The ``limit`` best documents (and the exact total), as Whoosh ranks them."""

@@ -174,6 +174,7 @@ class Hit:
     kind: str | None
     article: str | None
     page: int | None
+    more: int | None = None  # grouped by article: its other matching passages
 
     @property
     def highlight(self) -> str:
@@ -191,13 +192,16 @@ class Hit:
         ``text_truncated`` says whether it was (a passage of 20 MB, indexed before
         readers cut long paragraphs, answered each search with 21 MB of JSON)."""
         truncated = len(self.text) > MAX_HIT_TEXT
-        return {
+        data = {
             "id": self.id, "source": self.source, "title": self.title, "section": self.section,
             "date": self.date, "paragraph": self.paragraph, "score": self.score,
             "text": self.text[:MAX_HIT_TEXT] if truncated else self.text,
             "highlight": self.highlight, "kind": self.kind,
             "article": self.article, "page": self.page, "text_truncated": truncated,
         }
+        if self.more is not None:
+            data["more"] = self.more
+        return data
 
 
 @dataclass
@@ -212,6 +216,11 @@ class SearchResult:
     took_ms: float = 0.0
     suggestion: str | None = None  # "did you mean", when nothing matched
     relaxed: bool = False  # ranked by shared words: no passage held them all
+    # Counts over every match (every article when grouped), by year and source.
+    facets: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"year": {}, "source": {}})
+    grouped: str | None = None  # "article": one hit per article, total counts articles
+    passages: int = 0  # every matching passage (the total, unless grouped)
 
     @property
     def first(self) -> int:
@@ -223,7 +232,9 @@ class SearchResult:
         return {"query": self.query, "total": self.total, "page": self.page,
                 "limit": self.limit, "took_ms": self.took_ms,
                 "hits": [hit.to_json() for hit in self.hits],
-                "suggestion": self.suggestion, "relaxed": self.relaxed}
+                "suggestion": self.suggestion, "relaxed": self.relaxed,
+                "facets": self.facets, "grouped": self.grouped,
+                **({"passages": self.passages} if self.grouped else {})}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
 from indexer import analysis, evaluate
+from indexer.document import TITLE
 from indexer.errors import QueryError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
@@ -30,6 +31,8 @@ from indexer.vocabulary import Vocabulary
 # How often a long-lived searcher looks for a newer commit of the index.
 REFRESH_SECONDS = 1.0
 SORTS = ("relevance", "date")
+GROUPS = (None, "article")
+SCOPES = ("all", "title")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -70,6 +73,27 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
         collector = collectors.TopCollector(limit, usequality=False, replace=0)
     searcher.search_with_collector(query, collector)
     return collector.results()
+
+
+def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool
+                     ) -> evaluate.Arranger | None:
+    """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
+    ``query``: the reference, and what runs a query the arrays cannot."""
+    results = _run(searcher, query, max(searcher.doc_count(), 1), by_date)
+    if not len(results):
+        return None
+    ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
+    rows = []
+    for rank, hit in enumerate(results):
+        doc = hit.fields()
+        key = float(len(results) - rank) if by_date else hit.score
+        rows.append((hit.docnum, key, doc.get("kind") in evaluate.LEAD_KINDS,
+                     ids["article"].setdefault(doc.get("article") or "", len(ids["article"])),
+                     ids["year"].setdefault(evaluate.year_of(doc.get("date")), len(ids["year"])),
+                     ids["source"].setdefault(doc.get("source") or "", len(ids["source"]))))
+    docnums, keys, lead, article, year, source = zip(*rows)
+    return evaluate.Arranger(docnums, keys, lead=lead, article=article, year=year, source=source,
+                             years=list(ids["year"]), sources=list(ids["source"]))
 
 
 @dataclass
@@ -190,24 +214,31 @@ class SearchService:
 
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
-               date_to: str | None = None, sort: str = "relevance") -> SearchResult:
+               date_to: str | None = None, sort: str = "relevance",
+               group: str | None = None, scope: str = "all") -> SearchResult:
         """Run a query; ``limit=0`` returns every hit on one page.
+
+        ``group="article"`` returns one hit per article (its best passage, with
+        how many ``more`` of its passages match), and ``total`` counts articles;
+        ``scope="title"`` matches article titles only. ``facets`` count every
+        match (every article when grouped) by year and by source.
 
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
         try:
             return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort)
+                                date_to=date_to, sort=sort, group=group, scope=scope)
         except ReaderClosed:
             # Whatever closed it, this thread's searcher is useless now: open
             # the latest commit and answer, rather than fail every later search.
             self._forget_searcher()
             return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort)
+                                date_to=date_to, sort=sort, group=group, scope=scope)
 
     def _search(self, text: str, page: int, limit: int, *, source: str | None,
-                date_from: str | None, date_to: str | None, sort: str) -> SearchResult:
+                date_from: str | None, date_to: str | None, sort: str, group: str | None,
+                scope: str) -> SearchResult:
         started = time.perf_counter()
         if not text or not text.strip():
             raise QueryError("the query is empty", code="empty_query")
@@ -217,6 +248,10 @@ class SearchService:
             raise QueryError("limit must be 0 (all) or more", code="bad_limit")
         if sort not in SORTS:
             raise QueryError("sort must be 'relevance' or 'date'", code="bad_sort")
+        if group not in GROUPS:
+            raise QueryError("group must be 'article' or none", code="bad_group")
+        if scope not in SCOPES:
+            raise QueryError("in must be 'all' or 'title'", code="bad_scope")
         date_from, date_to = check_date(date_from, "--from"), check_date(date_to, "--to")
         if date_from and date_to and date_from > date_to:
             raise QueryError(f"--from {date_from} is after --to {date_to}", code="bad_date_range")
@@ -226,45 +261,92 @@ class SearchService:
                              hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
-        result = SearchResult(text, page, limit)
-        results = self._results(searcher, compiled, page, limit, sort, source, date_from, date_to)
-        if results is not None and len(results) == 0:
+        result = SearchResult(text, page, limit, grouped=group)
+        filters = (source, date_from, date_to, scope)
+        arranged = self._arranged(searcher, compiled, sort, *filters)
+        if arranged is None and compiled.query is not None:
             # Nothing holds every word (a question typed with few words):
             # rank by the words passages share with it instead.
             relaxed = self._compile(text, vocab, relaxed=True)
             if relaxed.query != compiled.query:
                 compiled = relaxed
                 result.relaxed = True
-                results = self._results(searcher, compiled, page, limit, sort, source,
-                                        date_from, date_to)
-        if results is not None:
-            result.total = len(results)
-            first = 0 if limit == 0 else (page - 1) * limit
-            hits = list(results)[first:] if limit == 0 else list(results)[first:first + limit]
-            # The needles are compiled once for every hit of the page.
-            marker = Highlighter(compiled.needles)
-            scored = sort != "date"  # sorted by date, Whoosh computes no relevance
-            result.hits = [Hit.from_stored(h.fields(), marker.snippet(h["content"]),
-                                           round(h.score or 0.0, 3) if scored else None)
-                           for h in hits]
+                arranged = self._arranged(searcher, compiled, sort, *filters)
+        if arranged is not None:
+            self._fill(result, searcher, arranged, compiled, sort)
         if result.total == 0:
             result.suggestion = self._suggestion(text, searcher)
         result.took_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
-                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
-        """Whoosh's results for a compiled query, or None when it has no query."""
+    def _fill(self, result: SearchResult, searcher: Searcher, arranged: evaluate.Arranger,
+              compiled: CompiledQuery, sort: str) -> None:
+        """The page of hits, the total and the facets, from every match."""
+        page, limit = result.page, result.limit
+        scored = sort != "date"  # sorted by date, Whoosh computes no relevance
+        wanted = None if limit == 0 or result.grouped else page * limit
+        order = arranged.order(lead_last=scored, limit=wanted)
+        more: list[int] | None = None
+        result.passages = len(arranged)
+        if result.grouped:
+            picks, more = arranged.grouped(order)
+            result.total = len(picks)
+            result.facets = arranged.facets(picks)
+        else:
+            picks = order.tolist()
+            result.total = len(arranged)
+            result.facets = arranged.facets()
+        first = 0 if limit == 0 else (page - 1) * limit
+        shown = picks[first:] if limit == 0 else picks[first:first + limit]
+        # The needles are compiled once for every hit of the page.
+        marker = Highlighter(compiled.needles)
+        for rank, i in enumerate(shown, start=first):
+            doc = searcher.stored_fields(int(arranged.docnums[i]))
+            score = round(float(arranged.keys[i]), 3) if scored else None
+            hit = Hit.from_stored(doc, marker.snippet(doc["content"]), score)
+            if more is not None:
+                hit.more = more[rank]
+            result.hits.append(hit)
+
+    @staticmethod
+    def _query(compiled: CompiledQuery, source: str | None, date_from: str | None,
+               date_to: str | None, scope: str = "all") -> wq.Query | None:
+        """The compiled query with its filters, or None when it has no query."""
         if compiled.query is None:
             return None
         # Filters go into the query itself (scoring nothing): Whoosh's count
         # of a filtered search ignores the filter.
-        filters = [wq.Term("source", source)] if source else []
+        filters: list[wq.Query] = [wq.Term("source", source)] if source else []
         if date_from or date_to:
             filters.append(wq.TermRange("date", date_from, date_to))
-        query = compiled.query
-        if filters:
-            query = wq.And([query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
+        if scope == "title":
+            filters.append(wq.Term("kind", TITLE))
+        if not filters:
+            return compiled.query
+        return wq.And([compiled.query, *(wq.ConstantScoreQuery(f, 0.0) for f in filters)])
+
+    def _arranged(self, searcher: Searcher, compiled: CompiledQuery, sort: str,
+                  source: str | None, date_from: str | None, date_to: str | None,
+                  scope: str) -> evaluate.Arranger | None:
+        """Every match, ready to rank, group and count; None when nothing matches."""
+        query = self._query(compiled, source, date_from, date_to, scope)
+        if query is None:
+            return None
+        arrays = self._arrays(searcher)
+        if arrays is not None:
+            try:
+                return arrays.arrange(query, sort == "date")
+            except evaluate.Unsupported:
+                pass
+        return _whoosh_arranger(searcher, query, sort == "date")
+
+    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
+                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
+        """The raw ranking of a compiled query (Whoosh ``Results`` or the arrays'
+        equivalent), or None when it has no query: what the tests compare."""
+        query = self._query(compiled, source, date_from, date_to)
+        if query is None:
+            return None
         doc_count = max(searcher.doc_count(), 1)
         wanted = doc_count if limit == 0 else min(page * limit, doc_count)
         arrays = self._arrays(searcher)

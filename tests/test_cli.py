@@ -67,7 +67,7 @@ def test_bad_query_is_one_line_error(zhsearch):
 
 @pytest.mark.parametrize("args, message", [
     (["劳模", "--limt", "3"],
-     "Error: No such option '--limt'. (Did you mean one of: '--limit', '--to'?) "
+     "Error: No such option '--limt'. (Did you mean one of: '--in', '--limit', '--to'?) "
      "See `zhsearch search --help`.\n"),
     (["劳模", "--from", "yesterday"],
      "Error: --from yesterday is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15\n"),
@@ -166,3 +166,13 @@ def test_explain_prints_the_rule_of_each_term(zhsearch):
     missing = zhsearch("explain", "nope", "托管")
     assert (missing.exit_code, missing.output) == (
         1, "Error: no passage with the id nope. Hint: the ids are in `zhsearch search QUERY --json`.\n")
+
+
+def test_search_groups_by_article_and_searches_titles(zhsearch):
+    grouped = zhsearch("search", "职工", "--group", "article")
+    assert grouped.exit_code == 0, grouped.output
+    assert " articles match 职工 (" in grouped.stdout.splitlines()[0]
+    assert "more in this article" in grouped.stdout
+    data = json.loads(zhsearch("search", "工会", "--in", "title", "--json", "-n", "0").stdout)
+    assert {h["kind"] for h in data["hits"]} == {"title"}
+    assert sum(data["facets"]["source"].values()) == data["total"]

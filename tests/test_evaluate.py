@@ -150,6 +150,7 @@ VARIANTS = [
     {}, {"sort": "date"}, {"source": SEED.name}, {"source": "20230515.md"},
     {"date_from": "2023-02-01", "date_to": "2023-04-30"}, {"date_from": "2023-05-15"},
     {"date_to": "2023-03-03", "sort": "date"}, {"page": 2}, {"page": 3, "limit": 5},
+    {"group": "article"}, {"group": "article", "sort": "date", "page": 2}, {"scope": "title"},
 ]
 
 

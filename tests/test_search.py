@@ -135,7 +135,7 @@ def test_bad_requests_raise_a_clear_query_error(service, kwargs, message):
 def test_results_have_the_documented_json_shape(service):
     result = service.search("劳模", limit=1).to_json()
     assert list(result) == ["query", "total", "page", "limit", "took_ms", "hits",
-                            "suggestion", "relaxed"]
+                            "suggestion", "relaxed", "facets", "grouped"]
     assert (result["query"], result["page"], result["limit"]) == ("劳模", 1, 1)
     hit = result["hits"][0]
     assert list(hit) == ["id", "source", "title", "section", "date", "paragraph", "score",
@@ -246,3 +246,48 @@ def test_explain_says_which_rule_matched_each_term(service):
     synonym = service.explain("劳模", service.search("劳动模范").hits[0].id)
     assert [(t.rule, t.via) for t in synonym.terms] in ([("word", None)], [("synonym", "劳动模范")])
     assert service.explain("劳模", "no-such-id") is None
+
+
+def test_facets_count_every_match_by_year_and_source(service):
+    result = service.search("劳模", limit=1)
+    facets = result.facets
+    assert sum(facets["year"].values()) == sum(facets["source"].values()) == result.total
+    assert facets["year"]["2023"] == service.search("劳模", limit=0, date_from="2023-01-01",
+                                                     date_to="2023-12-31").total
+    assert facets["source"][SEED.name] == service.search("劳模", limit=0, source=SEED.name).total
+    assert facets["year"]["undated"] == facets["source"][SEED.name]  # the report has no date
+
+
+def test_grouping_gives_one_hit_per_article_with_the_rest_counted(service):
+    every = service.search("职工", limit=0)
+    grouped = service.search("职工", limit=0, group="article")
+    articles = {h.article for h in every.hits}
+    assert grouped.total == len(grouped.hits) == len(articles) < every.total
+    assert [h.article for h in grouped.hits] == list(dict.fromkeys(h.article for h in every.hits))
+    assert sum(h.more + 1 for h in grouped.hits) == every.total == grouped.passages
+    assert sum(grouped.facets["source"].values()) == grouped.total
+    data = grouped.to_json()
+    assert data["grouped"] == "article" and all("more" in h for h in data["hits"])
+    assert "more" not in every.to_json()["hits"][0] and every.to_json()["grouped"] is None
+
+
+def test_in_title_matches_article_titles_only(service):
+    titles = service.search("工会", limit=0, scope="title")
+    assert titles.total > 0 and {h.kind for h in titles.hits} == {"title"}
+    assert titles.total < service.search("工会", limit=0).total
+
+
+def test_a_heading_never_outranks_the_body_paragraphs_about_the_word(service):
+    kinds = [h.kind for h in service.search("工会", limit=0).hits]
+    lead = [k in ("title", "heading", "byline") for k in kinds]
+    assert any(lead) and not all(lead)
+    assert lead == sorted(lead), "every body paragraph before any heading or title"
+
+
+def test_unknown_group_or_scope_is_a_query_error(service):
+    with pytest.raises(QueryError) as raised:
+        service.search("工会", group="paragraph")
+    assert raised.value.code == "bad_group"
+    with pytest.raises(QueryError) as raised:
+        service.search("工会", scope="body")
+    assert raised.value.code == "bad_scope"

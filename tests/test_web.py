@@ -97,7 +97,7 @@ def test_stylesheet_is_served_and_uses_no_external_resource(client):
 
 
 def test_search_shows_count_time_and_marked_passages(client, service):
-    expected = service.search("劳模").to_json()
+    expected = service.search("劳模", group="article").to_json()  # the page's default
     assert expected["total"] > 0
     html = body(client.get("/search?q=劳模"))
     assert re.search(rf"找到 {expected['total']} 条结果（用时 \d+\.\d\d 秒）", html)
@@ -140,18 +140,20 @@ def test_no_result_offers_the_close_term(client, service):
 
 
 def test_pagination_goes_from_page_to_page(client, service):
+    # Every passage: the test corpus has only four articles.
     total = service.search("职工").to_json()["total"]
     assert total > 10, "the test corpus has more than one page for 职工"
-    first = body(client.get("/search?q=职工"))
+    first = body(client.get("/search?q=职工&group=passage"))
     assert first.count('class="hit"') == 10
     assert "上一页" not in first
-    assert f'href="/search?q={quote("职工")}&amp;page=2" rel="next">下一页 &gt;</a>' in first
+    assert (f'href="/search?q={quote("职工")}&amp;page=2&amp;group=passage" rel="next">'
+            "下一页 &gt;</a>") in first
     assert '<strong aria-current="page">1</strong>' in first
 
-    second = body(client.get("/search?q=职工&page=2"))
+    second = body(client.get("/search?q=职工&group=passage&page=2"))
     assert second.count('class="hit"') == min(10, total - 10)
     assert '<strong aria-current="page">2</strong>' in second
-    assert f'href="/search?q={quote("职工")}" rel="prev">&lt; 上一页</a>' in second
+    assert f'href="/search?q={quote("职工")}&amp;group=passage" rel="prev">&lt; 上一页</a>' in second
     assert not set(hit_links(first)) & set(hit_links(second))
 
 
@@ -164,12 +166,12 @@ def test_page_below_one_or_not_a_number_is_the_first_page(client):
 
 
 def test_page_past_the_end_says_there_is_no_such_page(client):
-    response = client.get(f"/search?q=职工&page={10**9}")
+    response = client.get(f"/search?q=职工&group=passage&page={10**9}")
     html = body(response)
     assert response.status_code == 200
     assert f"没有第 {10**9} 页" in html
     assert 'class="hit"' not in html
-    assert f'href="/search?q={quote("职工")}&amp;page=2">到最后一页</a>' in html
+    assert f'href="/search?q={quote("职工")}&amp;page=2&amp;group=passage">到最后一页</a>' in html
 
 
 def test_filter_by_source_file(client):
@@ -178,7 +180,7 @@ def test_filter_by_source_file(client):
     assert "000_37542822596f49c6.txt</span>" not in html
     assert '<option value="20230515.md" selected>' in html
     # Page links keep the filter.
-    page_two = body(client.get("/search?q=职工&source=000_37542822596f49c6.txt"))
+    page_two = body(client.get("/search?q=职工&group=passage&source=000_37542822596f49c6.txt"))
     assert "source=000_37542822596f49c6.txt" in "".join(re.findall(r'href="([^"]*page=2[^"]*)"', page_two))
 
 
@@ -641,3 +643,29 @@ def test_why_matched_page_explains_a_hit_in_chinese(client):
     api = client.get(link.group(1).replace("&amp;", "&").replace("/why/", "/api/explain/")).get_json()
     assert [(t["term"], t["rule"], t["matched"]) for t in api["terms"]] == [("托管", "inside", ["爱心托管"])]
     assert client.get("/why/nothing?q=托管").status_code == 404
+
+
+def test_the_result_page_groups_by_article_and_its_facets_filter(client, service):
+    grouped = service.search("职工", group="article")
+    html = body(client.get("/search?q=职工"))
+    assert f"找到 {grouped.total} 条结果" in html and "<strong>按文章</strong>" in html
+    more = [h.more for h in grouped.hits if h.more]
+    assert more and f"本文另有 {more[0]} 处匹配" in html
+    html = body(client.get("/search?q=劳模"))  # in the dated news file and the undated report
+    year = re.search(r'<a href="([^"]*from=2023-01-01[^"]*)">2023 年</a>', html)
+    assert year, "a year facet is a link that filters"
+    dated = body(client.get(year.group(1).replace("&amp;", "&")))
+    assert "<strong>2023 年</strong>" in dated and "000_37542822596f49c6.txt</span>" not in dated
+    every = body(client.get("/search?q=职工&group=passage"))
+    assert "<strong>逐段显示</strong>" in every
+    api = client.get("/api/search?q=职工&group=article").get_json()
+    assert api["grouped"] == "article" and api["total"] == grouped.total
+    assert client.get("/api/search?q=职工").get_json()["grouped"] is None
+
+
+def test_search_in_titles_from_the_page_and_the_api(client):
+    html = body(client.get("/search?q=工会&in=title"))
+    assert "<strong>只搜标题</strong>" in html
+    kinds = {h["kind"] for h in client.get("/api/search?q=工会&in=title&limit=100").get_json()["hits"]}
+    assert kinds == {"title"}
+    assert client.get("/api/search?q=工会&in=body").status_code == 400

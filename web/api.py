@@ -24,7 +24,8 @@ def search() -> ResponseReturnValue:
     limit = cap if limit == 0 or limit > cap else limit
     filters = parse_filters(request.args)
     # A QueryError becomes a JSON 400 in errors.py.
-    result = get_engine().service.search(q, page=page, limit=limit, **filters.engine_kwargs())
+    result = get_engine().service.search(q, page=page, limit=limit, group=filters.engine_group,
+                                         **filters.engine_kwargs())
     return jsonify(result.to_json())
 
 

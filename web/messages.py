@@ -60,6 +60,8 @@ ZH: dict[str, str] = {
     "empty_query": "请输入要搜索的词。",
     "bad_page": "页码应为 1 或更大的整数。",
     "bad_limit": "每页条数不能为负数。",
+    "bad_group": "分组方式只能是 article（按文章）。",
+    "bad_scope": "搜索范围只能是 all（全文）或 title（标题）。",
     "bad_sort": "排序方式只能是 relevance（按相关度）或 date（按日期）。",
     "bad_date": "日期“{value}”无效，请写成 年-月-日，例如 2023-05-15。",
     "bad_date_range": "开始日期晚于结束日期，请检查日期范围。",

@@ -16,14 +16,26 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
     sort: str = "relevance"
+    scope: str = "all"  # the `in` parameter: all, or title
+    group: str = "passage"  # the `group` parameter: passage, or article
+    group_default: str = "passage"  # what the page shows without the parameter
 
     def engine_kwargs(self) -> dict:
-        return asdict(self)
+        """The search's filters (grouping aside: :attr:`engine_group`)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("group", "group_default")}
 
-    def url_args(self) -> dict[str, str]:
-        """The query-string form, only what differs from the defaults."""
+    @property
+    def engine_group(self) -> str | None:
+        return None if self.group == "passage" else self.group
+
+    def url_args(self, **override: str | None) -> dict[str, str]:
+        """The query-string form, only what differs from the defaults; ``override``
+        replaces single parameters (a facet's link)."""
         args = {"source": self.source, "from": self.date_from, "to": self.date_to,
-                "sort": self.sort if self.sort != "relevance" else None}
+                "sort": self.sort if self.sort != "relevance" else None,
+                "in": self.scope if self.scope != "all" else None,
+                "group": self.group if self.group != self.group_default else None}
+        args.update(override)
         return {k: v for k, v in args.items() if v}
 
     @property
@@ -31,8 +43,8 @@ class Filters:
         return bool(self.source or self.date_from or self.date_to)
 
 
-def parse_filters(args: MultiDict) -> Filters:
-    """Filters from ``source``, ``from``, ``to`` and ``sort``, as given.
+def parse_filters(args: MultiDict, group_default: str = "passage") -> Filters:
+    """Filters from ``source``, ``from``, ``to``, ``sort``, ``in`` and ``group``, as given.
 
     The engine judges them (``QueryError``, a 400 page): one rule for the
     page, the API and the command line.
@@ -40,7 +52,10 @@ def parse_filters(args: MultiDict) -> Filters:
     return Filters(source=args.get("source", "").strip() or None,
                    date_from=args.get("from", "").strip() or None,
                    date_to=args.get("to", "").strip() or None,
-                   sort=args.get("sort", "").strip() or "relevance")
+                   sort=args.get("sort", "").strip() or "relevance",
+                   scope=args.get("in", "").strip() or "all",
+                   group=args.get("group", "").strip() or group_default,
+                   group_default=group_default)
 
 
 def int_arg(args: MultiDict, name: str, default: int, minimum: int) -> int:
