@@ -34,10 +34,11 @@ BYLINES = ["记者 张三", "本报记者 李四 通讯员 王五", "（新华�
 DATELINES = ["2023年5月10日", "2023-05-10 10:30", "发布时间：2023年05月10日", "2021年11月20日 星期六"]
 CAPTIONS = ["■2021年11月20日，肇庆高新区新业态行业工会联合会成立。 单位供图",
             "（新华社记者 张三 摄）", "图为活动现场。 单位供图"]
-# Paragraphs of news that begin like a byline but are text. (Not "新华社记者 "
-# and a name-like word: in a two-line file that is a byline, whatever follows.)
-OPENINGS = ["记者", "记者从国家卫健委获悉，", "新华社北京5月10日电（记者 张三）", "本报讯（记者 张三 通讯员 李四）",
-            "本报讯 ", "新华社记者近日获悉，"]
+# Paragraphs of news that begin like a byline but are text, as news text
+# begins: 记者 then a verb, never 记者 then names (记者蔡奇、王毅 alone on a
+# line of a two-line file is a byline, whatever follows).
+OPENINGS = ["记者了解到，", "记者在现场看到，", "记者从国家卫健委获悉，", "新华社北京5月10日电（记者 张三）",
+            "本报讯（记者 张三 通讯员 李四）", "本报讯 ", "新华社记者近日获悉，"]
 LATIN = ["https://www.example.com/news/2023/05/10/a1b2c3d4.shtml", "www.gov.cn", "CGTN", "Hello World",
          "5G", "2023", "12.5%", "GDP", "iPhone 15 Pro", "COVID-19", "Made in China 2025", "10:30"]
 

@@ -241,6 +241,25 @@ def test_hostile_100k_text_is_read_in_bounded_time(text):
     assert sum(len(b.text) for b in blocks) <= len(text)
 
 
+def test_a_file_of_many_short_lines_has_a_short_title_and_is_read_in_bounded_time():
+    # 40,000 lines that all look like headings: the title took every one of
+    # them (quadratic: 20,000 took 11.6 s) and so did the section headings.
+    text = "\n\n".join("条目" * (i % 5 + 1) + "之" + str(i) for i in range(40_000))
+
+    def too_slow(*_):
+        raise TimeoutError("reading took over 10 s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        articles = read(text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert articles[0].title == "条目之0 条目条目之1 条目条目条目之2 条目条目条目条目之3"
+    assert max(len(p.section) for a in articles for p in a.passages) < 200  # 4 lines at most
+
+
 def test_split_lines_measures_from_the_common_margin():
     lines = split_lines("    一行文字\n      缩进一行\n")
     assert [(line.text, line.indent) for line in lines] == [("一行文字", 0.0), ("缩进一行", 1.0)]
