@@ -303,6 +303,7 @@ def main() -> int:
             "check_ok": check.returncode == 0,
             "search_p50_ms": quantile(search_ms, 0.5), "search_p99_ms": quantile(search_ms, 0.99),
             "search_max_ms": quantile(search_ms, 1.0),
+            "searches_over_1s": sum(1 for ms in search_ms if ms >= 1000),
             "upload_p50_ms": quantile(upload_ms, 0.5), "upload_max_ms": quantile(upload_ms, 1.0),
             "hostile": hostile,
         }

@@ -488,6 +488,23 @@ def test_a_replaced_report_keeps_its_versions_and_any_can_be_restored(
     assert zhsearch(corpus_dir, index_dir, "check").returncode == 0
 
 
+def test_a_report_deleted_on_the_web_page_is_kept_and_restorable(client, store):
+    import re
+    from urllib.parse import quote
+
+    name = "20230515.md"
+    before = (store.corpus_dir / name).read_bytes()
+    page = client.get(f"/reports/{quote(name)}").get_data(as_text=True)
+    token = re.search(r'action="/reports/delete">\s*<input type="hidden" name="csrf_token" '
+                      r'value="([^"]+)"', page).group(1)
+    response = client.post("/reports/delete", data={"source": name, "csrf_token": token})
+    assert response.status_code == 303 and not (store.corpus_dir / name).exists()
+    assert [v.number for v in store.list_versions(name)] == [1]
+    assert store.restore(name).changed
+    assert (store.corpus_dir / name).read_bytes() == before
+    assert client.get("/api/search?q=故宫博物院").get_json()["total"] >= 1
+
+
 @pytest.mark.parametrize("written", ["./{}", "sub/../{}", "{}/.", "/{}"])
 @pytest.mark.slow
 def test_remove_resolves_names_as_add_stored_them(tmp_path, store, written):
