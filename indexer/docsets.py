@@ -103,7 +103,8 @@ class AdjacentWords(AnyTerm):
         return f"{type(self).__name__}({self.fieldname!r}, {[len(s) for s in self.steps]}, boost={self.boost})"
 
     def __eq__(self, other: object) -> bool:
-        return super().__eq__(other) and other.steps == self.steps
+        return (super().__eq__(other) and isinstance(other, AdjacentWords)
+                and other.steps == self.steps)
 
     def __hash__(self) -> int:
         return hash((self.fieldname, tuple(map(tuple, self.steps)), self.boost))

@@ -18,4 +18,5 @@ if [ -e "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/E
     PYTHON=.venv/bin/python
 fi
 "$PYTHON" -m pip install -q -e '.[test]'
+"$PYTHON" -m mypy
 "$PYTHON" -m pytest -q "$@"
