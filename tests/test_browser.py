@@ -93,7 +93,7 @@ def test_type_a_query_press_enter_and_see_marked_passages(page: Page, site: Live
     page.goto(site.url + "/")
     search_from_box(page, "劳模")
 
-    total = site.service.search("劳模").total
+    total = site.service.search("劳模", group="article").total  # one hit per article
     expect(page.locator(".stats")).to_contain_text(f"找到 {total} 条结果（用时")
     expect(page.locator("input[name=q]")).to_have_value("劳模")
     hits = page.locator(".hit")
@@ -112,6 +112,8 @@ def test_go_to_page_two(page: Page, site: LiveSite):
     assert total > 10
     page.goto(site.url + "/")
     search_from_box(page, "职工")
+    page.get_by_role("link", name="逐段显示").click()  # every passage: more than one page
+    page.wait_for_url("**group=passage*")
     first_titles = page.locator(".hit h3 a").evaluate_all("links => links.map(a => a.href)")
 
     page.get_by_role("link", name="下一页").click()
@@ -177,3 +179,19 @@ def test_result_page_fits_a_phone_screen(browser: Browser, site: LiveSite):
         assert box and box["width"] > 200, "the search box takes the width of the phone"
     finally:
         context.close()
+
+
+def test_click_a_year_facet_then_see_every_passage(page: Page, site: LiveSite):
+    page.goto(site.url + "/")
+    search_from_box(page, "劳模")
+    grouped = site.service.search("劳模", group="article")
+    assert grouped.facets["year"].get("2023")
+    page.locator(".facets").get_by_role("link", name="2023 年").click()
+    page.wait_for_url("**from=2023-01-01*")
+    dated = site.service.search("劳模", group="article", date_from="2023-01-01",
+                                date_to="2023-12-31")
+    expect(page.locator(".stats")).to_contain_text(f"找到 {dated.total} 条结果")
+    expect(page.locator(".facets strong")).to_have_text("2023 年")
+    for source in page.locator(".hit .source").all_inner_texts():
+        assert source == "20230515.md"
+    page.screenshot(path="/tmp/zhsearch-facets.png", full_page=True)
