@@ -329,11 +329,14 @@ def test_a_read_that_runs_out_of_memory_is_refused_and_the_next_file_is_read():
     from indexer.errors import UnsupportedFile
     from indexer.readers.worker import ReaderPool
 
-    # A worker starts at ~80 MB of address space; reading 34 MB of Markdown
-    # needs ~200 MB more.
-    pool = ReaderPool(memory_mb=150, seconds=120, workers=1)
+    # A worker starts at ~200 MB of address space (numpy and the segmenter
+    # come with the engine now); reading 26 million characters needs more
+    # than 150 MB beyond that. At 150 MB no worker could start at all.
+    pool = ReaderPool(memory_mb=350, seconds=120, workers=1)
     try:
-        big = ("正文内容很长的一段话。\n" * 1_000 + "\n").encode() * 1_000
+        # 26 million characters in 901,000 lines: under the limits of text (30 million)
+        # and lines (1 million), over the memory limit.
+        big = ("正文内容很长的一段话，正文内容很长的一段话，正文内容。\n" * 900 + "\n").encode() * 1_000
         with pytest.raises(UnsupportedFile) as refused:
             pool.read(big, "big.md")
         assert refused.value.code == "read_memory"
@@ -677,7 +680,8 @@ def test_a_read_only_index_is_one_line_in_the_cli_and_a_503_page(
 def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store, damage):
     for n in (1, 2):  # more segments than one
         store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
-    segments = sorted(store.index_dir.glob("*.seg"))
+    # Segments are written as plain files (one per part): damage the term index.
+    segments = sorted(store.index_dir.glob("MAIN_*.trm"))
     tocs = sorted(store.index_dir.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.split("_")[-1]))
     if damage == "segment deleted":
         segments[0].unlink()
