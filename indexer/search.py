@@ -75,6 +75,33 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
     return collector.results()
 
 
+def _pin_columns(searcher: Searcher) -> Searcher:
+    """Open every column file of the searcher's segments now.
+
+    Segments are plain files, and Whoosh opens a segment's columns (its
+    stored fields among them) only when first read: a merge committed in
+    between deletes them, and the searcher then answered 500 ('NoneType'
+    object is not subscriptable; 1 of 2,600 soak requests). A file opened
+    before the merge stays readable after it is deleted.
+    """
+    for leaf, _ in searcher.reader().leaf_readers():
+        perdoc = getattr(leaf, "_perdoc", None)
+        segment = leaf.segment() if hasattr(leaf, "segment") else None
+        if perdoc is None or segment is None or not hasattr(perdoc, "_colfiles"):
+            continue
+        prefix, suffix = segment.make_filename("."), ".col"
+        for name in perdoc._storage.list():
+            if name.startswith(prefix) and name.endswith(suffix):
+                column = name[len(prefix):-len(suffix)]
+                if column not in perdoc._colfiles:
+                    perdoc._colfiles[column] = perdoc._get_column_file(column)
+        # Whoosh asks the folder whether a column exists before each first
+        # read of it: the files opened here are the answer, deleted or not.
+        pinned = frozenset(perdoc._colfiles)
+        perdoc.has_column = pinned.__contains__
+    return searcher
+
+
 def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool
                      ) -> evaluate.Arranger | None:
     """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
@@ -145,7 +172,7 @@ class SearchService:
         thread answered 500 until a restart)."""
         for attempt in range(_OPEN_ATTEMPTS):
             try:
-                return self._open().searcher()
+                return _pin_columns(self._open().searcher())
             except (OSError, EmptyIndexError):
                 if attempt == _OPEN_ATTEMPTS - 1:
                     raise
