@@ -10,14 +10,44 @@ from __future__ import annotations
 from indexer import analysis, evaluate
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
-from indexer.store import Progress, Store
+from indexer.errors import IndexCorrupt, ZhsearchError
+from indexer.store import Progress, Store, from_whoosh
 
 
 def check(store: Store) -> list[Problem]:
-    """Every corpus file indexed once, with its current content; no orphans."""
+    """Every corpus file indexed once, with its current content; no orphans;
+    every segment readable to its end.
+
+    Raises :class:`IndexCorrupt` when a segment file is damaged (the hint is
+    ``zhsearch index --rebuild``).
+    """
+    try:
+        return _check(store)
+    except ZhsearchError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
+        if not from_whoosh(error):
+            raise
+        raise IndexCorrupt(f"the index in {store.index_dir} is damaged: "
+                           f"{type(error).__name__}: {error}") from error
+
+
+def _readable_to_the_end(searcher) -> None:
+    """Read every posting list of every segment: a truncated or overwritten
+    postings file is found here, not by a user's search."""
+    for leaf, _ in searcher.reader().leaf_readers():
+        for fieldname, text in leaf.all_terms():
+            leaf.postings(fieldname, text).all_ids()
+        for docnum in range(leaf.doc_count_all()):
+            if not leaf.is_deleted(docnum):
+                leaf.stored_fields(docnum)
+
+
+def _check(store: Store) -> list[Problem]:
     problems: list[Problem] = []
     files = store.corpus_files()
     with store.open_index(create=False).searcher() as searcher:
+        _readable_to_the_end(searcher)
         records = store.file_records(searcher)
         for source in sorted(set(files) - set(records)):
             problems.append(Problem(source, "in the corpus but not indexed"))
