@@ -578,7 +578,8 @@ def check(obj: Context) -> None:
     store = obj.store()
     if not store.exists():
         raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
-    problems = integrity.check(store)
+    # Deep: every posting list and stored record read, so a damaged segment is found.
+    problems = integrity.check(store, deep=True)
     for problem in problems:
         click.echo(f"{problem.source}: {problem.description}")
     if problems:
