@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from indexer.adding import plan_add
-from indexer.errors import NotInCorpus, QueryError, ZhsearchError
+from indexer.errors import IndexCorrupt, NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
@@ -135,6 +135,15 @@ def _fail_nicely(func):
         except ZhsearchError as error:
             raise click.ClickException(
                 str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
+        except Exception as error:  # noqa: BLE001
+            from indexer.store import from_whoosh
+
+            if not from_whoosh(error) or obj is None:
+                raise
+            # Whoosh failed reading a damaged segment file.
+            damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
+                                   f"{type(error).__name__}: {error}")
+            raise click.ClickException(f"{damaged}. Hint: {damaged.hint}.") from None
     return _corpus_options(wrapper)
 
 
@@ -569,7 +578,8 @@ def check(obj: Context) -> None:
     store = obj.store()
     if not store.exists():
         raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
-    problems = integrity.check(store)
+    # Deep: every posting list and stored record read, so a damaged segment is found.
+    problems = integrity.check(store, deep=True)
     for problem in problems:
         click.echo(f"{problem.source}: {problem.description}")
     if problems:

@@ -10,14 +10,47 @@ from __future__ import annotations
 from indexer import analysis, evaluate
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
-from indexer.store import Progress, Store
+from indexer.errors import IndexCorrupt, ZhsearchError
+from indexer.store import Progress, Store, from_whoosh
 
 
-def check(store: Store) -> list[Problem]:
-    """Every corpus file indexed once, with its current content; no orphans."""
+def check(store: Store, deep: bool = False) -> list[Problem]:
+    """Every corpus file indexed once, with its current content; no orphans;
+    with ``deep``, every segment readable to its end.
+
+    Raises :class:`IndexCorrupt` when a segment file is damaged (the hint is
+    ``zhsearch index --rebuild``).
+    """
+    try:
+        return _check(store, deep)
+    except ZhsearchError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
+        if not from_whoosh(error):
+            raise
+        raise IndexCorrupt(f"the index in {store.index_dir} is damaged: "
+                           f"{type(error).__name__}: {error}") from error
+
+
+def _readable_to_the_end(searcher) -> None:
+    """Read every posting list and every stored record of every segment: a
+    truncated or overwritten postings or stored-fields file is found here, not
+    by a user's search. Costs ~70 us a term (4.4-6.4 s for the 60,923 terms of
+    120 news files), so only ``zhsearch check`` does it, not every ``index``."""
+    for leaf, _ in searcher.reader().leaf_readers():
+        for fieldname, text in leaf.all_terms():
+            leaf.postings(fieldname, text).all_ids()
+        for docnum in range(leaf.doc_count_all()):
+            if not leaf.is_deleted(docnum):
+                leaf.stored_fields(docnum)
+
+
+def _check(store: Store, deep: bool) -> list[Problem]:
     problems: list[Problem] = []
     files = store.corpus_files()
     with store.open_index(create=False).searcher() as searcher:
+        if deep:
+            _readable_to_the_end(searcher)
         records = store.file_records(searcher)
         for source in sorted(set(files) - set(records)):
             problems.append(Problem(source, "in the corpus but not indexed"))

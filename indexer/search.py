@@ -17,13 +17,13 @@ from whoosh.searching import Searcher
 
 from indexer import analysis, evaluate
 from indexer.document import TITLE
-from indexer.errors import QueryError
+from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query
 from indexer.records import (FILE, ArticlePassage, ArticleView, CorpusSummary, Hit,
                              SearchResult)
-from indexer.store import Store
+from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
@@ -262,6 +262,15 @@ class SearchService:
             self._forget_searcher()
             return self._search(text, page, limit, source=source, date_from=date_from,
                                 date_to=date_to, sort=sort, group=group, scope=scope)
+        except ZhsearchError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
+            if not from_whoosh(error):
+                raise
+            # A segment file damaged past its header: one line and a hint, not a 500.
+            self._forget_searcher()
+            raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
+                               f"{type(error).__name__}: {error}") from error
 
     def _search(self, text: str, page: int, limit: int, *, source: str | None,
                 date_from: str | None, date_to: str | None, sort: str, group: str | None,

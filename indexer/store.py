@@ -286,6 +286,14 @@ class Store:
             self.open_index()
         except IndexCorrupt:
             aside = self.set_aside()
+        try:
+            return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
+        except Exception as error:  # noqa: BLE001 - what a damaged segment makes Whoosh raise
+            if aside is not None or not from_whoosh(error):
+                raise
+        # The index opened, but a segment file is damaged past its header (a
+        # truncated postings file): Whoosh failed while dropping or merging it.
+        aside = self.set_aside()
         return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
 
     def sync(self, progress: Progress | None = None,
@@ -527,6 +535,16 @@ class Store:
                 if progress:
                     progress(source, len(data))
         return report
+
+
+def from_whoosh(error: BaseException) -> bool:
+    """Whether ``error`` was raised inside Whoosh: reading a damaged index file
+    makes it raise nearly anything (``Exception("Block tag error")``, struct,
+    EOF, index errors)."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and "/whoosh/" in frames[-1].filename.replace("\\", "/")
 
 
 def _index_files(folder: Path) -> set[str]:

@@ -674,21 +674,29 @@ def test_a_read_only_index_is_one_line_in_the_cli_and_a_503_page(
 # -- a damaged index is reported by check and repaired by index --rebuild ------------------
 
 
-@pytest.mark.parametrize("damage", ["segment deleted", "segment truncated",
-                                    "segment overwritten", "TOC truncated", "TOC deleted"])
-@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["terms deleted", "postings truncated", "postings overwritten",
+                                    "stored fields overwritten", "TOC truncated", "TOC deleted"])
 def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store, damage):
     for n in (1, 2):  # more segments than one
         store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
-    # Segments are written as plain files (one per part): damage the term index.
-    segments = sorted(store.index_dir.glob("MAIN_*.trm"))
+
+    def segment_file(*suffixes: str) -> Path:
+        # Plain segment files (.trm, .pst, ._stored.col); a compound .seg holds them all.
+        for suffix in (*suffixes, ".seg"):
+            found = sorted(store.index_dir.glob(f"MAIN_*{suffix}"))
+            if found:
+                return found[0]
+        raise AssertionError(f"no segment file in {sorted(store.index_dir.iterdir())}")
+
     tocs = sorted(store.index_dir.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.split("_")[-1]))
-    if damage == "segment deleted":
-        segments[0].unlink()
-    elif damage == "segment truncated":
-        os.truncate(segments[0], 100)
-    elif damage == "segment overwritten":
-        segments[0].write_bytes(os.urandom(5000))
+    if damage == "terms deleted":
+        segment_file(".trm").unlink()
+    elif damage == "postings truncated":
+        os.truncate(segment_file(".pst"), 10)
+    elif damage == "postings overwritten":
+        segment_file(".pst").write_bytes(os.urandom(3000))
+    elif damage == "stored fields overwritten":
+        segment_file("._stored.col").write_bytes(os.urandom(3000))
     elif damage == "TOC truncated":
         os.truncate(tocs[-1], 50)
     else:
@@ -750,3 +758,16 @@ def test_non_utf8_command_line_arguments_give_no_traceback(tmp_path, store):
     removed = subprocess.run([*command, "remove", gbk], cwd=ROOT, capture_output=True,
                              timeout=300)
     assert removed.returncode == 1 and b"Traceback" not in removed.stderr
+
+
+def test_a_damaged_segment_is_a_503_page_not_a_500(store):
+    from web import create_app
+
+    for n in (1, 2):
+        store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
+    postings = sorted(store.index_dir.glob("MAIN_*.pst")) or sorted(store.index_dir.glob("*.seg"))
+    os.truncate(postings[0], 10)
+    app = create_app({"TESTING": False, "SECRET_KEY": "t"}, store=store)
+    response = app.test_client().get("/search?q=劳模")
+    assert response.status_code == 503
+    assert "zhsearch index --rebuild" in response.get_data(as_text=True)

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ZhsearchError
-from web.messages import zh_error
+from web.messages import zh, zh_error
 
 bp = Blueprint("errors", __name__)
 
@@ -76,4 +76,10 @@ def library_error(error: ZhsearchError) -> ResponseReturnValue:
 @bp.app_errorhandler(InternalServerError)
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the exception with its traceback.
+    from indexer.store import from_whoosh
+
+    original = getattr(error, "original_exception", None)
+    if original is not None and from_whoosh(original):
+        # Whoosh failed reading a damaged segment file: the index's fault, said as such.
+        return error_response(503, zh("index_corrupt"))
     return error_response(500, DEFAULT_MESSAGES[500])
