@@ -471,8 +471,12 @@ def targets(results: dict) -> list[dict]:
     z_ix, b_ix = ix.get("zhsearch"), ix.get("baseline")
     if z_ix and b_ix:
         r = z_ix["mb_per_s"] / b_ix["mb_per_s"]
+        # On a loaded machine the wall clock says how many cores were free, not how
+        # much work indexing is: the CPU ratio is shown beside it.
+        cpu = b_ix["cpu_seconds"] / z_ix["cpu_seconds"] if z_ix.get("cpu_seconds") else float("nan")
         add("indexing ≥ 4× the README example's MB/s",
-            f"{r:.2f}× ({z_ix['mb_per_s']:.3f} vs {b_ix['mb_per_s']:.3f} MB/s)", r >= 4)
+            f"{r:.2f}× ({z_ix['mb_per_s']:.3f} vs {b_ix['mb_per_s']:.3f} MB/s; "
+            f"by CPU seconds {cpu:.2f}×, zhsearch on {z_ix['cores_busy']:.2f} cores)", r >= 4)
     zs = q["summary"].get("zhsearch")
     if zs and "missed" in zs:
         add("substring recall intact: no passage the exact-substring scan finds is missed",
