@@ -130,11 +130,10 @@ def _fail_nicely(func):
             obj.index = index_dir or obj.index
         try:
             return func(*args, **kwargs)
-        except QueryError as error:
-            raise BadUsage(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
         except ZhsearchError as error:
-            raise click.ClickException(
-                str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
+            # A request that cannot run as given is a usage error (status 2).
+            kind = BadUsage if isinstance(error, QueryError) else click.ClickException
+            raise kind(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
         except Exception as error:  # noqa: BLE001
             from indexer.store import from_whoosh
 
