@@ -280,7 +280,7 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
-    service = SearchService(store)
+    service = SearchService(store, long_lived=False)
     result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
                             source=text_arg(source) if source else source,
                             date_from=date_from, date_to=date_to, sort=sort, group=group,
@@ -330,7 +330,7 @@ def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
-    explanation = SearchService(store).explain(text_arg(" ".join(query)), passage_id)
+    explanation = SearchService(store, long_lived=False).explain(text_arg(" ".join(query)), passage_id)
     if explanation is None:
         raise click.ClickException(f"no passage with the id {passage_id}. "
                                    "Hint: the ids are in `zhsearch search QUERY --json`.")
@@ -350,7 +350,7 @@ def _archive(obj: Context, quiet: bool = False) -> Archive:
     store = obj.store()
     with _progress(quiet=quiet) as callbacks:
         store.ensure_current(**callbacks)
-    return Archive(SearchService(store))
+    return Archive(SearchService(store, long_lived=False))
 
 
 @cli.command()

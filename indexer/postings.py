@@ -30,7 +30,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -446,6 +446,120 @@ def load_file(path: Path, expect: dict | None = None, verify: bool = True) -> Se
 def from_memory(header: dict, arrays: dict[str, np.ndarray]) -> SegmentArrays:
     full = dict(header, version=VERSION, body_size=sum(a.nbytes for a in arrays.values()))
     return SegmentArrays(full, arrays)
+
+
+def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
+    """The arrays of consecutive segments as one, in memory: document numbers
+    as Whoosh's multi-segment reader numbers them (each segment after the
+    ones before it), one posting list per word, coded fields recoded into
+    the union of their sorted values.
+
+    A query tree is walked once per segment, in Python; a full build with
+    both cores leaves two segments, and walking one merged segment instead
+    took the 68 benchmark queries from 3.03 to 2.09 ms on average (2022
+    subset). No file changes: a new commit merges its own segments anew.
+
+    >>> a = from_memory(*_toy(["劳模", "工会"], [[0, 1], [1]], 2))
+    >>> b = from_memory(*_toy(["工会"], [[0]], 1))
+    >>> m = merged([a, b])
+    >>> {w: m.docs[slice(*m.postings(w))].tolist() for w in ("劳模", "工会")}
+    {'劳模': [0, 1], '工会': [1, 2]}
+    """
+    if len(parts) == 1:
+        return parts[0]
+    words_of = [_split(p._terms_blob, p.header["terms"]) for p in parts]
+    ids: dict[str, int] = {}
+    for words in words_of:
+        for w in words:
+            ids.setdefault(w, len(ids))
+    n_terms = len(ids)
+    global_of = [np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))
+                 for words in words_of]
+    # Each segment's list of a word goes right after the earlier segments'
+    # lists of that word: a scatter, no sort (a stable argsort of the whole
+    # folder's postings took 0.4 s).
+    sizes = [np.diff(p.term_ptr).astype(np.int64) for p in parts]
+    per_term = np.zeros(n_terms, dtype=np.int64)
+    for g, s in zip(global_of, sizes):
+        np.add.at(per_term, g, s)
+    term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(per_term, out=term_ptr[1:])
+    filled = term_ptr[:-1].copy()
+    total = int(term_ptr[-1])
+    docs = np.empty(total, dtype=np.int32)
+    freqs = np.empty(total, dtype=np.uint32)
+    where = np.empty(total, dtype=np.int64)  # each merged posting's place in its segment
+    part_of = np.empty(total, dtype=np.int64)
+    offset = 0
+    for k, (p, g, s) in enumerate(zip(parts, global_of, sizes)):
+        dest = _ranges(filled[g], s)
+        docs[dest] = p.docs + offset
+        freqs[dest] = p.freqs
+        where[dest] = np.arange(len(p.docs))
+        part_of[dest] = k
+        filled[g] += s
+        offset += p.doc_count
+    counts = np.empty(total, dtype=np.int64)
+    starts = np.empty(total, dtype=np.int64)
+    base = 0
+    for k, p in enumerate(parts):
+        mine = part_of == k
+        at = where[mine]
+        counts[mine] = p.pos_ptr[at + 1].astype(np.int64) - p.pos_ptr[at]
+        starts[mine] = p.pos_ptr[at].astype(np.int64) + base
+        base += len(p.positions)
+    every_position = np.concatenate([p.positions.astype(np.int64) for p in parts])
+    positions = every_position[_ranges(starts, counts)]
+    pos_ptr = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(counts, out=pos_ptr[1:])
+    arrays: dict[str, np.ndarray] = {
+        "term_ptr": term_ptr,
+        "docs": docs,
+        "freqs": freqs.astype(_smallest_uint(int(freqs.max()) if total else 0)),
+        "pos_ptr": pos_ptr,
+        "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
+        "lengths": np.concatenate([p.lengths for p in parts]),
+        "terms": _blob(list(ids)),
+    }
+    vocabularies: dict[str, int] = {}
+    header = {"segment": "+".join(p.segment_id for p in parts),
+              "doc_count": offset, "field_length": sum(p.field_length for p in parts),
+              "terms": n_terms, "vocabularies": vocabularies}
+    for fieldname in CODED_FIELDS:
+        # Sorted as Whoosh's lexicon is (UTF-8 bytes): ranges of dates bisect it.
+        names = sorted({n for p in parts for n in p.names_bytes(fieldname)})
+        code_of = {n: i for i, n in enumerate(names)}
+        codes = []
+        for p in parts:
+            # One entry more, for code -1 (no value).
+            table = np.array([code_of[n] for n in p.names_bytes(fieldname)] + [-1], dtype=np.int32)
+            codes.append(table[p.codes[fieldname]])
+        arrays[f"{fieldname}_codes"] = np.concatenate(codes)
+        arrays[f"{fieldname}_names"] = _blob([n.decode("utf-8") for n in names])
+        vocabularies[fieldname] = len(names)
+    result = from_memory(header, arrays)
+    result._term_ids = ids
+    return result
+
+
+def _toy(words: list[str], postings: list[list[int]], doc_count: int
+         ) -> tuple[dict, dict[str, np.ndarray]]:
+    """A segment's header and arrays from words and their documents (one
+    position each, every field uncoded): for the examples."""
+    flat = [d for docs in postings for d in docs]
+    arrays: dict[str, np.ndarray] = {"term_ptr": np.cumsum([0] + [len(d) for d in postings]).astype(np.int64),
+              "docs": np.array(flat, dtype=np.int32),
+              "freqs": np.ones(len(flat), dtype=np.uint8),
+              "pos_ptr": np.arange(len(flat) + 1, dtype=np.int64),
+              "positions": np.zeros(len(flat), dtype=np.uint8),
+              "lengths": np.ones(doc_count, dtype=np.uint32), "terms": _blob(words)}
+    for fieldname in CODED_FIELDS:
+        arrays[f"{fieldname}_codes"] = np.full(doc_count, -1, dtype=np.int32)
+        arrays[f"{fieldname}_names"] = _blob([])
+    header = {"segment": f"toy{len(words)}", "doc_count": doc_count,
+              "field_length": doc_count, "terms": len(words),
+              "vocabularies": {f: 0 for f in CODED_FIELDS}}
+    return header, arrays
 
 
 # -- opening: one copy per segment and process -----------------------------------

@@ -150,8 +150,12 @@ class SearchService:
     # (indexer.evaluate); "whoosh": Whoosh's own matchers, the reference.
     evaluator = "arrays"
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, *, long_lived: bool = True):
+        """``long_lived=False`` for a process that answers one search and
+        exits: it then never merges the segments' arrays (see
+        :func:`indexer.evaluate.index_arrays`)."""
         self.store = store
+        self.long_lived = long_lived
         self._index = None
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -397,7 +401,7 @@ class SearchService:
         if self.evaluator != "arrays":
             return None
         try:
-            return evaluate.index_arrays(searcher, self.store.index_dir)
+            return evaluate.index_arrays(searcher, self.store.index_dir, merge=self.long_lived)
         except evaluate.Unsupported:
             return None
 

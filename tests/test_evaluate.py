@@ -107,8 +107,8 @@ def fixed_reference():
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory):
-    """(arrays service, Whoosh service, store) over a corpus of three commits."""
+def three_commits(tmp_path_factory) -> Store:
+    """A store over a corpus of three commits, with deletions in older segments."""
     root = tmp_path_factory.mktemp("evaluate")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -130,8 +130,23 @@ def engines(tmp_path_factory):
         (corpus / f"{days[1]}.md").unlink()
         (corpus / f"{days[2]}.md").write_text(_day(rng, days[2], pool), encoding="utf-8")
         store.sync()
-    arrays, whoosh = SearchService(store), SearchService(store)
-    whoosh.evaluator = "whoosh"
+    return store
+
+
+@pytest.fixture(scope="module", params=["per segment", "merged"])
+def engines(request, three_commits):
+    """(arrays service, Whoosh service, store): the arrays read segment by
+    segment (a one-shot CLI search), or merged into one (a server)."""
+    store = three_commits
+    evaluate._INDEXES.clear()  # shared by the services of a process
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(evaluate, "MERGE_IN_BACKGROUND", False)  # merged before the first search
+        arrays = SearchService(store, long_lived=request.param == "merged")
+        whoosh = SearchService(store)
+        whoosh.evaluator = "whoosh"
+        arrays.search("劳模")
+    leaves = evaluate.index_arrays(arrays.searcher(), store.index_dir).leaves
+    assert (len(leaves) == 1) == (request.param == "merged")
     return arrays, whoosh, store
 
 
