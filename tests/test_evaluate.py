@@ -18,6 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh import writing
@@ -499,3 +500,46 @@ def test_the_vocabulary_index_finds_what_a_scan_finds(engines):
     probes = [w[i:i + k] for w in rng.sample(words, 200) for i in range(len(w)) for k in (1, 2, 3)]
     for text in probes + ["劳模", "会", "25.6", "ibm", "不在词表里", "模劳"]:
         assert indexed.containing(text) == scan.containing(text), text
+
+
+def _rewrite_arrays(path: Path, version: int = postings.VERSION, **change: np.ndarray) -> None:
+    """Re-encode an arrays file with some arrays changed, in format ``version``
+    (a well-formed file, its checksum right)."""
+    buf = np.memmap(path, dtype=np.uint8, mode="r")
+    header, body_at = postings._read_header(buf)
+    parts = {name: np.array(view) for name, view in postings._views(buf, header, body_at).items()}
+    parts.update(change)
+    kept = {k: v for k, v in header.items() if k not in ("version", "arrays", "body_size", "crc32")}
+    chunks = postings.encode(kept, parts)
+    if version != postings.VERSION:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(postings, "VERSION", version)
+            chunks = postings.encode(kept, parts)
+    postings.write_file(path, chunks)
+
+
+def test_check_finds_story_fingerprints_that_disagree_with_the_texts(store):
+    """A well-formed arrays file whose fingerprints are not its passages' is damaged."""
+    SearchService(store).search("劳模")
+    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    arrays = postings.load_file(path)
+    assert np.count_nonzero(arrays.fingerprints) > 0
+    _rewrite_arrays(path, fingerprints=np.zeros(arrays.doc_count, dtype=np.int64))
+    _fresh_process()
+    ix = store.open_index(create=False)
+    (problem,) = postings.check(ix, store.index_dir)
+    assert "fingerprint" in problem.description
+    postings.check(ix, store.index_dir, repair=True)
+    assert postings.check(ix, store.index_dir) == []
+    assert np.count_nonzero(postings.load_file(path).fingerprints) > 0
+
+
+def test_arrays_of_the_format_before_fingerprints_are_rebuilt(store):
+    SearchService(store).search("劳模")
+    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    _rewrite_arrays(path, version=1)
+    _fresh_process()
+    (problem,) = postings.check(store.open_index(create=False), store.index_dir)
+    assert "version 1, expected 2" in problem.description
+    assert SearchService(store).search("劳模").total > 0
+    assert postings.load_file(path).header["version"] == 2
