@@ -152,6 +152,8 @@ VARIANTS = [
     {"date_from": "2023-02-01", "date_to": "2023-04-30"}, {"date_from": "2023-05-15"},
     {"date_to": "2023-03-03", "sort": "date"}, {"page": 2}, {"page": 3, "limit": 5},
     {"group": "article"}, {"group": "article", "sort": "date", "page": 2}, {"scope": "title"},
+    {"fold": "same"}, {"fold": "same", "group": "article"}, {"fold": "same", "sort": "date", "page": 2},
+    {"fold": "same", "limit": 0, "date_from": "2023-02-01"},
 ]
 
 
@@ -232,6 +234,15 @@ def test_the_index_has_several_segments_and_deletions(engines):
         assert any(leaf.has_deletions() for leaf, _ in leaves)
 
 
+def test_the_comparisons_cover_folded_copies(engines):
+    """The generated days share sentences: the fold variants fold copies
+    from other days, and leave copies within one day standing."""
+    arrays, _, _ = engines
+    folded = [t for t in HAND_QUERIES
+              if any(h["same"] for h in arrays.search(t, fold="same", limit=0).to_json()["hits"])]
+    assert len(folded) >= 10, folded
+
+
 @pytest.mark.parametrize("text", HAND_QUERIES)
 def test_hand_written_queries_give_whooshs_results(engines, text):
     arrays, whoosh, _ = engines
@@ -276,7 +287,8 @@ def _generated_queries(service: SearchService, count: int, seed: int) -> list[tu
         lambda: f"{piece(3, 5)}{rng.choice(words)}",                 # nothing, then relaxed
     ]
     sources = sorted(Store.file_records(searcher))
-    variants = [{}, {}, {}, {"sort": "date"}, {"page": 2},
+    variants = [{}, {}, {}, {"sort": "date"}, {"page": 2}, {"fold": "same"},
+                {"fold": "same", "group": "article", "limit": 0},
                 lambda: {"source": rng.choice(sources)},
                 lambda: (lambda m: {"date_from": f"2023-0{m}-01",
                                     "date_to": f"2023-0{rng.randint(m, 6)}-28"})(rng.randint(1, 6))]
