@@ -154,3 +154,60 @@ def test_the_fingerprint_ignores_width_case_and_breaks_not_words():
     wide = "ＩＢＭ公司今天在北京发布新一代服务器，售价１２万元。"
     assert fingerprint(wide) == fingerprint("ibm公司今天在北京\n发布新一代服务器, 售价12万元.")
     assert fingerprint(wide) != fingerprint(wide.replace("今天", "昨天")) != 0
+
+
+# -- the command line and the API ----------------------------------------------------
+
+
+@pytest.fixture
+def folders(tmp_path):
+    return write_reports(tmp_path / "corpus"), tmp_path / "index"
+
+
+def test_cli_search_folds_on_request_and_says_so(folders):
+    from click.testing import CliRunner
+
+    from indexer.cli import cli
+
+    corpus, index = folders
+
+    def zhsearch(*args: str):
+        result = CliRunner().invoke(cli, ["--corpus", str(corpus), "--index", str(index), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    lines = zhsearch("search", "表彰大会", "--fold", "same").splitlines()
+    assert lines[0].startswith("1-2 of 2 stories match 表彰大会 (")
+    assert lines[2:4] == ["[1] 全国总工会表彰劳动模范 · 详细新闻",
+                          "    20230515.md · ¶2 · 2023-05-15 · +1 same story in other report"]
+    assert lines[6:8] == ["[2] 全国总工会表彰劳动模范 · 《新闻联播》（20230517）",
+                          "    20230517.md · ¶2 · 2023-05-17"]
+    assert zhsearch("search", "表彰大会").splitlines()[0].startswith("1-3 of 3 passages match")
+    data = json.loads(zhsearch("search", "表彰大会", "--fold", "same", "--json"))
+    assert (data["total"], data["passages"], data["folded"]) == (2, 3, "same")
+    assert [h["same"] for h in data["hits"]] == [1, 0]
+    assert data["hits"][0]["same_as"] == [{
+        "id": data["hits"][0]["same_as"][0]["id"], "source": "20230516.txt",
+        "title": "全国总工会表彰劳动模范", "date": "2023-05-16",
+        "article": data["hits"][0]["same_as"][0]["article"], "paragraph": 2}]
+    refused = CliRunner().invoke(cli, ["--corpus", str(corpus), "--index", str(index),
+                                       "search", "表彰大会", "--fold", "article"])
+    assert refused.exit_code == 2 and "'article' is not 'same'" in refused.output
+
+
+def test_api_folds_with_fold_same_and_is_unchanged_without(folders):
+    from .conftest import make_app
+
+    client = make_app(*folders).test_client()
+    plain = client.get("/api/search?q=表彰大会").get_json()
+    assert plain["total"] == 3 and "folded" not in plain
+    unfolded = client.get("/api/search?q=表彰大会&fold=none").get_json()
+    assert unfolded == {**plain, "took_ms": unfolded["took_ms"]}
+    folded = client.get("/api/search?q=表彰大会&fold=same").get_json()
+    assert (folded["total"], folded["folded"], folded["passages"]) == (2, "same", 3)
+    assert folded["hits"][0]["same_as"][0]["source"] == "20230516.txt"
+    assert sum(folded["facets"]["source"].values()) == folded["total"]
+    both = client.get("/api/search?q=工匠精神&fold=same&group=article").get_json()
+    assert (both["grouped"], both["folded"], both["total"]) == ("article", "same", 2)
+    bad = client.get("/api/search?q=表彰大会&fold=article")
+    assert bad.status_code == 400 and "合并方式只能是 same" in bad.get_json()["error"]
