@@ -211,3 +211,44 @@ def test_api_folds_with_fold_same_and_is_unchanged_without(folders):
     assert (both["grouped"], both["folded"], both["total"]) == ("article", "same", 2)
     bad = client.get("/api/search?q=表彰大会&fold=article")
     assert bad.status_code == 400 and "合并方式只能是 same" in bad.get_json()["error"]
+
+
+# -- the result page -----------------------------------------------------------------
+
+
+def test_the_page_folds_by_default_and_unfolds_on_request(folders):
+    import html as htmllib
+
+    from .conftest import make_app
+
+    client = make_app(*folders).test_client()
+    page = client.get("/search?q=表彰大会").get_data(as_text=True)
+    assert "找到 2 条结果" in page
+    assert page.count('<li class="hit">') == 2 and page.count('<details class="same">') == 1
+    assert "<summary>另有 1 篇相同报道</summary>" in page
+    start = page.index('<details class="same">')
+    details = page[start:page.index("</details>", start)]
+    assert "20230516.txt" in details and "2023-05-16" in details
+    link = htmllib.unescape(details[details.index('href="') + 6:].split('"')[0])
+    copy = client.get(link).get_data(as_text=True)
+    assert "<mark>表彰大会</mark>" in copy and "20230516.txt" in copy
+    assert "<strong>合并相同报道</strong>" in page and "fold=none" in page
+    unfolded = client.get("/search?q=表彰大会&fold=none").get_data(as_text=True)
+    assert "找到 3 条结果" in unfolded and "相同报道</summary>" not in unfolded
+    # The choice follows the other links of the page (facets, pages, grouping).
+    assert "fold=none" in unfolded[unfolded.index('class="facets"'):]
+
+
+def test_what_a_copy_says_is_escaped_on_the_page(tmp_path):
+    from .conftest import make_app
+
+    # 乙 ranks first (document order): the copy listed under it is the hostile one.
+    reports = {"乙.md": f"# 乙\n\n{STORY}\n",
+               "甲<img src=x onerror=alert(1)>.md": f"# <i>标题<script>\n\n{STORY}\n"}
+    page = make_app(write_reports(tmp_path / "corpus", reports), tmp_path / "index") \
+        .test_client().get("/search?q=表彰大会").get_data(as_text=True)
+    start = page.index('<details class="same">')
+    details = page[start:page.index("</details>", start)]
+    assert "<img" not in page and "<i>" not in page and "<script>" not in page
+    assert "甲&lt;img src=x onerror=alert(1)&gt;.md" in details
+    assert "&lt;i&gt;标题&lt;script&gt;" in details
