@@ -265,13 +265,17 @@ def index_command(obj: Context, rebuild: bool) -> None:
               show_default=True, help="Order of the results.")
 @click.option("--group", type=click.Choice(["article"]), default=None,
               help="One hit per article (its best passage); the total counts articles.")
+@click.option("--fold", type=click.Choice(["same"]), default=None,
+              help="The same story once: a passage that other reports carry too (a wire "
+                   "copy, differing only in spacing or punctuation) is one hit, its copies "
+                   "listed under it; the total counts stories.")
 @click.option("--in", "scope", type=click.Choice(["all", "title"]), default="all",
               show_default=True, help="Match everywhere, or article titles only.")
 @click.pass_obj
 @_fail_nicely
 def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
            source: str | None, date_from: str | None, date_to: str | None, sort: str,
-           group: str | None, scope: str) -> None:
+           group: str | None, fold: str | None, scope: str) -> None:
     """Search the corpus: words must all occur, "quotes" for exact text,
     -word to exclude, OR for either.
 
@@ -284,7 +288,7 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
     result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
                             source=text_arg(source) if source else source,
                             date_from=date_from, date_to=date_to, sort=sort, group=group,
-                            scope=scope)
+                            scope=scope, fold=fold)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -305,7 +309,7 @@ def _echo_results(result: SearchResult) -> None:
         return
     hits, first = result.hits, result.first
     shown = f"{first}-{first + len(hits) - 1} of " if hits else "none of "
-    counted = "articles" if result.grouped else "passages"
+    counted = "articles" if result.grouped else "stories" if result.folded else "passages"
     click.echo(f"{shown}{result.total} {counted} match {result.query} ({result.took_ms} ms)")
     for number, hit in enumerate(hits, start=first):
         heading = hit.title + (f" · {hit.section}" if hit.section else "")
@@ -314,6 +318,8 @@ def _echo_results(result: SearchResult) -> None:
         where = [hit.source, f"¶{hit.paragraph}"] + ([hit.date] if hit.date else [])
         if hit.more:
             where.append(f"{hit.more} more in this article")
+        if hit.same:
+            where.append(f"+{hit.same} same story in other report{'s' if hit.same > 1 else ''}")
         click.echo("    " + " · ".join(where))
         click.echo("    " + _terminal_text(hit.snippet))
 

@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "bad_limit": "the limit is negative",
     "bad_sort": "the sort order is unknown",
     "bad_group": "the grouping is unknown (only article)",
+    "bad_fold": "the folding is unknown (only same)",
     "bad_scope": "the scope is unknown (all or title)",
     "bad_date": "a date is not a valid YYYY-MM-DD date",
     "bad_date_range": "the start date is after the end date",

@@ -84,10 +84,11 @@ def year_of(date: str | None) -> str:
 
 
 class Arranger:
-    """Ranking, grouping by article and facet counts over every match, one
-    implementation for both evaluations. Each match has its document
-    number, key (score, or date rank), whether it is a lead passage, and
-    numbers for its article, year and source (``years``/``sources`` name them).
+    """Ranking, grouping by article, folding copies of one story and facet
+    counts over every match, one implementation for both evaluations. Each
+    match has its document number, key (score, or date rank), whether it is
+    a lead passage, numbers for its article, year and source
+    (``years``/``sources`` name them) and its story fingerprint (0: none).
 
     >>> a = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
     ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
@@ -98,16 +99,25 @@ class Arranger:
     ([2, 3, 0], [0, 0, 1])
     >>> a.facets()
     {'year': {'2023': 4}, 'source': {'a.txt': 3, 'b.txt': 1}}
+
+    Matches 2 and 3 carry one story (fingerprint 5) in two reports: 3 folds into 2.
+
+    >>> a.fingerprint = np.array([0, 0, 5, 5])
+    >>> kept, copies = a.folded(a.order(lead_last=True))
+    >>> kept.tolist(), copies
+    ([0, 2, 3], {2: [3]})
     """
 
     def __init__(self, docnums, keys, *, lead, article, year, source,
-                 years: list[str], sources: list[str]):
+                 years: list[str], sources: list[str], fingerprint=None):
         self.docnums = np.asarray(docnums, dtype=np.int64)
         self.keys = np.asarray(keys, dtype=np.float64)
         self.lead = np.asarray(lead, dtype=bool)
         self.article = np.asarray(article, dtype=np.int64)
         self.year = np.asarray(year, dtype=np.int64)
         self.source = np.asarray(source, dtype=np.int64)
+        self.fingerprint = (np.zeros(len(self.docnums), dtype=np.int64) if fingerprint is None
+                            else np.asarray(fingerprint, dtype=np.int64))
         self.years, self.sources = years, sources
 
     def __len__(self) -> int:
@@ -130,6 +140,32 @@ class Arranger:
         _, first, counts = np.unique(self.article[order], return_index=True, return_counts=True)
         by_rank = np.argsort(first, kind="stable")
         return order[first[by_rank]].tolist(), (counts[by_rank] - 1).tolist()
+
+    def folded(self, picks: np.ndarray | list[int]) -> tuple[np.ndarray, dict[int, list[int]]]:
+        """The same story once: among ``picks`` (matches, best first), a match
+        carrying the story (non-zero fingerprint) of a better one from another
+        source folds into the best one. Returns the positions in ``picks``
+        that stay, and the matches folded into each staying match that has
+        any, best first. Copies within the best one's own source stay: the
+        same text twice in one report is that report's own business."""
+        picks = np.asarray(picks, dtype=np.int64)
+        if not len(picks):
+            return picks, {}
+        story = self.fingerprint[picks]
+        _, first, inverse = np.unique(story, return_index=True, return_inverse=True)
+        best = first[inverse.reshape(-1)]  # the position of each one's best copy
+        source = self.source[picks]
+        gone = (story != 0) & (source != source[best])
+        at = np.flatnonzero(gone)
+        copies: dict[int, list[int]] = {}
+        if len(at):
+            owners = best[at]
+            by_owner = np.argsort(owners, kind="stable")  # each owner's copies stay best first
+            owners, at = owners[by_owner], at[by_owner]
+            cuts = np.flatnonzero(owners[1:] != owners[:-1]) + 1
+            for owner, chunk in zip(owners[np.r_[0, cuts]].tolist(), np.split(picks[at], cuts)):
+                copies[int(picks[owner])] = chunk.tolist()
+        return np.flatnonzero(~gone), copies
 
     def facets(self, chosen: np.ndarray | list[int] | None = None) -> dict[str, dict[str, int]]:
         """Counts by year and by source over every match (or the ``chosen`` ones)."""
@@ -284,17 +320,19 @@ class IndexArrays:
         self._attributes()
         if by_date:
             self._date_ranks()
-        docnums, keys = [], []
+        docnums, keys, stories = [], [], []
         cols: dict[str, list[np.ndarray]] = {"kind": [], "article": [], "date": [], "source": []}
         for leaf, docs, scores in parts:
             docnums.append(leaf.offset + docs.astype(np.int64))
+            stories.append(leaf.arrays.fingerprints[docs])
             keys.append(leaf.date_rank[docs].astype(np.float64) if by_date else scores)
             for (name, col), table in zip(cols.items(), leaf.extra):
                 col.append(table[leaf.arrays.codes[name][docs]])
         return Arranger(np.concatenate(docnums), np.concatenate(keys),
                         lead=np.concatenate(cols["kind"]), article=np.concatenate(cols["article"]),
                         year=np.concatenate(cols["date"]), source=np.concatenate(cols["source"]),
-                        years=self.years, sources=self.sources)
+                        years=self.years, sources=self.sources,
+                        fingerprint=np.concatenate(stories))
 
     def search(self, query: wq.Query, limit: int, by_date: bool = False) -> Ranked:
         """The ``limit`` best documents (and the exact total), as Whoosh ranks them."""

@@ -6,8 +6,9 @@ one file of numpy arrays, ``<index>_<segment id>.zharrays``:
 - the ``content`` field's postings: per term its document numbers (int32),
   term frequencies and word positions, in Whoosh's own term order;
 - per document: the content field's length as Whoosh's scorer sees it (its
-  one-byte approximation), and the ``source``, ``date``, ``kind`` and
-  ``article`` fields as integer codes into sorted vocabularies.
+  one-byte approximation), the ``source``, ``date``, ``kind`` and
+  ``article`` fields as integer codes into sorted vocabularies, and the
+  passage's story fingerprint (:mod:`indexer.samestory`; 0: never folds).
 
 A segment never changes once written but for deletions, which are read from
 the Whoosh reader at query time, so the file is named by segment and a new
@@ -38,8 +39,10 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
+from indexer.samestory import fingerprint
+
 MAGIC = b"ZHSARRS1"
-VERSION = 1
+VERSION = 2  # 2: the story fingerprint of each passage
 SUFFIX = ".zharrays"
 FIELD = "content"
 CODED_FIELDS = ("source", "date", "kind", "article")
@@ -218,6 +221,7 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
     lengths = np.zeros(doc_count, dtype=np.uint32)
     for docnum in range(doc_count):
         lengths[docnum] = reader.doc_field_length(docnum, FIELD, 0) or 0
+    fingerprints = story_fingerprints(reader)
     arrays: dict[str, np.ndarray] = {
         "term_ptr": term_ptr,
         "docs": docs.astype(np.int32),
@@ -225,6 +229,7 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
         "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
         "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
         "lengths": lengths,
+        "fingerprints": fingerprints,
         "terms": _blob(words),
     }
     header = {"segment": segment.segment_id(), "doc_count": doc_count,
@@ -244,6 +249,20 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
         arrays[f"{fieldname}_names"] = _blob([b.decode("utf-8") for b in names])
         header["vocabularies"][fieldname] = len(names)
     return header, arrays
+
+
+def story_fingerprints(reader) -> np.ndarray:
+    """Each document's story fingerprint (int64), from its stored text and kind.
+
+    0.55 s of a 25,000-passage segment's 2.2 s build (reading the stored
+    fields is 0.35 s of it): +1.2 s, 2 %, on indexing the 365 files of 2022
+    in 63 s; 0.2 MB a segment (8 bytes a passage, 2.5 % of its arrays).
+    """
+    out = np.zeros(reader.doc_count_all(), dtype=np.int64)
+    for docnum in range(len(out)):
+        doc = reader.stored_fields(docnum)
+        out[docnum] = fingerprint(doc.get(FIELD), doc.get("kind"))
+    return out
 
 
 # -- the file ------------------------------------------------------------------
@@ -339,6 +358,7 @@ class SegmentArrays:
         self.pos_ptr = arrays["pos_ptr"]
         self.positions = arrays["positions"]
         self.lengths = arrays["lengths"]
+        self.fingerprints = arrays["fingerprints"]
         self.codes = {f: arrays[f"{f}_codes"] for f in CODED_FIELDS}
         self._names_blobs = {f: arrays[f"{f}_names"] for f in CODED_FIELDS}
         self._terms_blob = arrays["terms"]
@@ -402,7 +422,8 @@ def _views(buf, header: dict, body_at: int) -> dict[str, np.ndarray]:
         if start + dt.itemsize * size > len(buf):
             raise DamagedArrays(f"array {name} runs past the end")
         arrays[name] = np.frombuffer(buf, dtype=dt, count=size, offset=start)
-    missing = {"term_ptr", "docs", "freqs", "pos_ptr", "positions", "lengths", "terms"} - set(arrays)
+    missing = {"term_ptr", "docs", "freqs", "pos_ptr", "positions", "lengths", "fingerprints",
+               "terms"} - set(arrays)
     missing |= {f"{f}_{k}" for f in CODED_FIELDS for k in ("codes", "names")} - set(arrays)
     if missing:
         raise DamagedArrays(f"no array {sorted(missing)[0]}")
@@ -423,7 +444,8 @@ def _validate(header: dict, arrays: dict[str, np.ndarray], expect: dict | None) 
         raise DamagedArrays("posting arrays differ in length")
     if arrays["pos_ptr"][-1] != len(arrays["positions"]):
         raise DamagedArrays("position pointers do not cover the positions")
-    if len(arrays["lengths"]) != n_docs or any(len(arrays[f"{f}_codes"]) != n_docs for f in CODED_FIELDS):
+    if len(arrays["lengths"]) != n_docs or len(arrays["fingerprints"]) != n_docs or any(
+            len(arrays[f"{f}_codes"]) != n_docs for f in CODED_FIELDS):
         raise DamagedArrays("per-document arrays do not have one value per document")
     if len(docs) and (int(docs.min()) < 0 or int(docs.max()) >= n_docs):
         raise DamagedArrays("a document number out of range")
@@ -713,8 +735,13 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[ArraysProblem]:
 
 
 def _spot_check(arrays: SegmentArrays, leaf, samples: int = 64) -> None:
-    """Compare a few terms' postings with Whoosh's own: a file can be intact
-    and still not describe its segment."""
+    """Compare a few terms' postings and documents' fingerprints with the
+    segment's own: a file can be intact and still not describe its segment."""
+    step = max(1, arrays.doc_count // samples)
+    for docnum in range(0, arrays.doc_count, step):
+        doc = leaf.stored_fields(docnum)
+        if arrays.fingerprints[docnum] != fingerprint(doc.get(FIELD), doc.get("kind")):
+            raise DamagedArrays(f"the story fingerprint of document {docnum} differs from its text's")
     count = arrays.header["terms"]
     if not count:
         return

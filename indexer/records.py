@@ -158,6 +158,31 @@ class CorpusSummary:
 MAX_HIT_TEXT = 5_000
 
 
+# Copies listed under one folded hit (``same_as``); ``same`` counts them all.
+# A formula sentence can recur in hundreds of reports (145 in the news).
+MAX_SAME_AS = 20
+
+
+@dataclass
+class SameStory:
+    """Another report's copy of a hit's passage, folded into the hit."""
+
+    id: str
+    source: str
+    title: str
+    date: str | None
+    article: str | None
+    paragraph: int | None
+
+    @classmethod
+    def from_stored(cls, doc: dict) -> SameStory:
+        return cls(doc["id"], doc["source"], doc.get("title", ""), doc.get("date"),
+                   doc.get("article"), doc.get("paragraph"))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Hit:
     """One matching passage of a search."""
@@ -175,6 +200,8 @@ class Hit:
     article: str | None
     page: int | None
     more: int | None = None  # grouped by article: its other matching passages
+    same: int | None = None  # folded: how many copies of it other reports carry
+    same_as: list[SameStory] | None = None  # folded: the first MAX_SAME_AS of them
 
     @property
     def highlight(self) -> str:
@@ -192,7 +219,7 @@ class Hit:
         ``text_truncated`` says whether it was (a passage of 20 MB, indexed before
         readers cut long paragraphs, answered each search with 21 MB of JSON)."""
         truncated = len(self.text) > MAX_HIT_TEXT
-        data = {
+        data: dict[str, object] = {
             "id": self.id, "source": self.source, "title": self.title, "section": self.section,
             "date": self.date, "paragraph": self.paragraph, "score": self.score,
             "text": self.text[:MAX_HIT_TEXT] if truncated else self.text,
@@ -201,6 +228,9 @@ class Hit:
         }
         if self.more is not None:
             data["more"] = self.more
+        if self.same is not None:
+            data["same"] = self.same
+            data["same_as"] = [copy.to_json() for copy in self.same_as or []]
         return data
 
 
@@ -220,7 +250,8 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(
         default_factory=lambda: {"year": {}, "source": {}})
     grouped: str | None = None  # "article": one hit per article, total counts articles
-    passages: int = 0  # every matching passage (the total, unless grouped)
+    folded: str | None = None  # "same": one hit per story, total counts stories
+    passages: int = 0  # every matching passage (the total, unless grouped or folded)
 
     @property
     def first(self) -> int:
@@ -234,7 +265,8 @@ class SearchResult:
                 "hits": [hit.to_json() for hit in self.hits],
                 "suggestion": self.suggestion, "relaxed": self.relaxed,
                 "facets": self.facets, "grouped": self.grouped,
-                **({"passages": self.passages} if self.grouped else {})}
+                **({"folded": self.folded} if self.folded else {}),
+                **({"passages": self.passages} if self.grouped or self.folded else {})}
 
 
 @dataclass

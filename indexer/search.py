@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.index import EmptyIndexError
@@ -21,8 +22,9 @@ from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query
-from indexer.records import (FILE, ArticlePassage, ArticleView, CorpusSummary, Hit,
-                             SearchResult)
+from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
+                             Hit, SameStory, SearchResult)
+from indexer.samestory import fingerprint
 from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
@@ -32,6 +34,7 @@ from indexer.vocabulary import Vocabulary
 REFRESH_SECONDS = 1.0
 SORTS = ("relevance", "date")
 GROUPS = (None, "article")
+FOLDS = (None, "same")
 SCOPES = ("all", "title")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -102,10 +105,11 @@ def _pin_columns(searcher: Searcher) -> Searcher:
     return searcher
 
 
-def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool
+def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False
                      ) -> evaluate.Arranger | None:
     """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
-    ``query``: the reference, and what runs a query the arrays cannot."""
+    ``query``: the reference, and what runs a query the arrays cannot. Story
+    fingerprints are computed from the stored texts, only when ``fold``."""
     results = _run(searcher, query, max(searcher.doc_count(), 1), by_date)
     if not len(results):
         return None
@@ -117,10 +121,12 @@ def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool
         rows.append((hit.docnum, key, doc.get("kind") in evaluate.LEAD_KINDS,
                      ids["article"].setdefault(doc.get("article") or "", len(ids["article"])),
                      ids["year"].setdefault(evaluate.year_of(doc.get("date")), len(ids["year"])),
-                     ids["source"].setdefault(doc.get("source") or "", len(ids["source"]))))
-    docnums, keys, lead, article, year, source = zip(*rows)
+                     ids["source"].setdefault(doc.get("source") or "", len(ids["source"])),
+                     fingerprint(doc.get("content"), doc.get("kind")) if fold else 0))
+    docnums, keys, lead, article, year, source, story = zip(*rows)
     return evaluate.Arranger(docnums, keys, lead=lead, article=article, year=year, source=source,
-                             years=list(ids["year"]), sources=list(ids["source"]))
+                             years=list(ids["year"]), sources=list(ids["source"]),
+                             fingerprint=story)
 
 
 @dataclass
@@ -246,26 +252,30 @@ class SearchService:
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
                date_to: str | None = None, sort: str = "relevance",
-               group: str | None = None, scope: str = "all") -> SearchResult:
+               group: str | None = None, scope: str = "all",
+               fold: str | None = None) -> SearchResult:
         """Run a query; ``limit=0`` returns every hit on one page.
 
         ``group="article"`` returns one hit per article (its best passage, with
         how many ``more`` of its passages match), and ``total`` counts articles;
-        ``scope="title"`` matches article titles only. ``facets`` count every
-        match (every article when grouped) by year and by source.
+        ``fold="same"`` folds the copies of one passage that other reports
+        carry into the best of them (``same``, ``same_as``), after grouping,
+        and ``total`` counts what is left; ``scope="title"`` matches article
+        titles only. ``facets`` count every match (every hit left when grouped
+        or folded) by year and by source.
 
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
         try:
             return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort, group=group, scope=scope)
+                                date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
         except ReaderClosed:
             # Whatever closed it, this thread's searcher is useless now: open
             # the latest commit and answer, rather than fail every later search.
             self._forget_searcher()
             return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort, group=group, scope=scope)
+                                date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
         except ZhsearchError:
             raise
         except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
@@ -278,7 +288,7 @@ class SearchService:
 
     def _search(self, text: str, page: int, limit: int, *, source: str | None,
                 date_from: str | None, date_to: str | None, sort: str, group: str | None,
-                scope: str) -> SearchResult:
+                scope: str, fold: str | None = None) -> SearchResult:
         started = time.perf_counter()
         if not text or not text.strip():
             raise QueryError("the query is empty", code="empty_query")
@@ -290,6 +300,8 @@ class SearchService:
             raise QueryError("sort must be 'relevance' or 'date'", code="bad_sort")
         if group not in GROUPS:
             raise QueryError("group must be 'article' or none", code="bad_group")
+        if fold not in FOLDS:
+            raise QueryError("fold must be 'same' or none", code="bad_fold")
         if scope not in SCOPES:
             raise QueryError("in must be 'all' or 'title'", code="bad_scope")
         date_from, date_to = check_date(date_from, "--from"), check_date(date_to, "--to")
@@ -301,8 +313,8 @@ class SearchService:
                              hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
-        result = SearchResult(text, page, limit, grouped=group)
-        filters = (source, date_from, date_to, scope)
+        result = SearchResult(text, page, limit, grouped=group, folded=fold)
+        filters = (source, date_from, date_to, scope, fold is not None)
         arranged = self._arranged(searcher, compiled, sort, *filters)
         if arranged is None and compiled.query is not None:
             # Nothing holds every word (a question typed with few words):
@@ -324,16 +336,24 @@ class SearchService:
         """The page of hits, the total and the facets, from every match."""
         page, limit = result.page, result.limit
         scored = sort != "date"  # sorted by date, Whoosh computes no relevance
-        wanted = None if limit == 0 or result.grouped else page * limit
+        wanted = None if limit == 0 or result.grouped or result.folded else page * limit
         order = arranged.order(lead_last=scored, limit=wanted)
         more: list[int] | None = None
+        copies: dict[int, list[int]] | None = None
         result.passages = len(arranged)
         if result.grouped:
             picks, more = arranged.grouped(order)
+        else:
+            picks = order.tolist()
+        if result.folded:
+            kept, copies = arranged.folded(picks)
+            picks = np.asarray(picks, dtype=np.int64)[kept].tolist()
+            if more is not None:
+                more = np.asarray(more, dtype=np.int64)[kept].tolist()
+        if result.grouped or result.folded:
             result.total = len(picks)
             result.facets = arranged.facets(picks)
         else:
-            picks = order.tolist()
             result.total = len(arranged)
             result.facets = arranged.facets()
         first = 0 if limit == 0 else (page - 1) * limit
@@ -346,6 +366,11 @@ class SearchService:
             hit = Hit.from_stored(doc, marker.snippet(doc["content"]), score)
             if more is not None:
                 hit.more = more[rank]
+            if copies is not None:
+                folded = copies.get(i, [])
+                hit.same = len(folded)
+                hit.same_as = [SameStory.from_stored(searcher.stored_fields(int(arranged.docnums[j])))
+                               for j in folded[:MAX_SAME_AS]]
             result.hits.append(hit)
 
     @staticmethod
@@ -367,8 +392,8 @@ class SearchService:
 
     def _arranged(self, searcher: Searcher, compiled: CompiledQuery, sort: str,
                   source: str | None, date_from: str | None, date_to: str | None,
-                  scope: str) -> evaluate.Arranger | None:
-        """Every match, ready to rank, group and count; None when nothing matches."""
+                  scope: str, fold: bool = False) -> evaluate.Arranger | None:
+        """Every match, ready to rank, group, fold and count; None when nothing matches."""
         query = self._query(compiled, source, date_from, date_to, scope)
         if query is None:
             return None
@@ -378,7 +403,7 @@ class SearchService:
                 return arrays.arrange(query, sort == "date")
             except evaluate.Unsupported:
                 pass
-        return _whoosh_arranger(searcher, query, sort == "date")
+        return _whoosh_arranger(searcher, query, sort == "date", fold)
 
     def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
                  sort: str, source: str | None, date_from: str | None, date_to: str | None):

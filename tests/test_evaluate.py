@@ -18,6 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh import writing
@@ -166,6 +167,8 @@ VARIANTS = [
     {"date_from": "2023-02-01", "date_to": "2023-04-30"}, {"date_from": "2023-05-15"},
     {"date_to": "2023-03-03", "sort": "date"}, {"page": 2}, {"page": 3, "limit": 5},
     {"group": "article"}, {"group": "article", "sort": "date", "page": 2}, {"scope": "title"},
+    {"fold": "same"}, {"fold": "same", "group": "article"}, {"fold": "same", "sort": "date", "page": 2},
+    {"fold": "same", "limit": 0, "date_from": "2023-02-01"},
 ]
 
 
@@ -246,6 +249,15 @@ def test_the_index_has_several_segments_and_deletions(engines):
         assert any(leaf.has_deletions() for leaf, _ in leaves)
 
 
+def test_the_comparisons_cover_folded_copies(engines):
+    """The generated days share sentences: the fold variants fold copies
+    from other days, and leave copies within one day standing."""
+    arrays, _, _ = engines
+    folded = [t for t in HAND_QUERIES
+              if any(h["same"] for h in arrays.search(t, fold="same", limit=0).to_json()["hits"])]
+    assert len(folded) >= 10, folded
+
+
 @pytest.mark.parametrize("text", HAND_QUERIES)
 def test_hand_written_queries_give_whooshs_results(engines, text):
     arrays, whoosh, _ = engines
@@ -290,7 +302,8 @@ def _generated_queries(service: SearchService, count: int, seed: int) -> list[tu
         lambda: f"{piece(3, 5)}{rng.choice(words)}",                 # nothing, then relaxed
     ]
     sources = sorted(Store.file_records(searcher))
-    variants = [{}, {}, {}, {"sort": "date"}, {"page": 2},
+    variants = [{}, {}, {}, {"sort": "date"}, {"page": 2}, {"fold": "same"},
+                {"fold": "same", "group": "article", "limit": 0},
                 lambda: {"source": rng.choice(sources)},
                 lambda: (lambda m: {"date_from": f"2023-0{m}-01",
                                     "date_to": f"2023-0{rng.randint(m, 6)}-28"})(rng.randint(1, 6))]
@@ -514,3 +527,46 @@ def test_the_vocabulary_index_finds_what_a_scan_finds(engines):
     probes = [w[i:i + k] for w in rng.sample(words, 200) for i in range(len(w)) for k in (1, 2, 3)]
     for text in probes + ["劳模", "会", "25.6", "ibm", "不在词表里", "模劳"]:
         assert indexed.containing(text) == scan.containing(text), text
+
+
+def _rewrite_arrays(path: Path, version: int = postings.VERSION, **change: np.ndarray) -> None:
+    """Re-encode an arrays file with some arrays changed, in format ``version``
+    (a well-formed file, its checksum right)."""
+    buf = np.memmap(path, dtype=np.uint8, mode="r")
+    header, body_at = postings._read_header(buf)
+    parts = {name: np.array(view) for name, view in postings._views(buf, header, body_at).items()}
+    parts.update(change)
+    kept = {k: v for k, v in header.items() if k not in ("version", "arrays", "body_size", "crc32")}
+    chunks = postings.encode(kept, parts)
+    if version != postings.VERSION:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(postings, "VERSION", version)
+            chunks = postings.encode(kept, parts)
+    postings.write_file(path, chunks)
+
+
+def test_check_finds_story_fingerprints_that_disagree_with_the_texts(store):
+    """A well-formed arrays file whose fingerprints are not its passages' is damaged."""
+    SearchService(store).search("劳模")
+    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    arrays = postings.load_file(path)
+    assert np.count_nonzero(arrays.fingerprints) > 0
+    _rewrite_arrays(path, fingerprints=np.zeros(arrays.doc_count, dtype=np.int64))
+    _fresh_process()
+    ix = store.open_index(create=False)
+    (problem,) = postings.check(ix, store.index_dir)
+    assert "fingerprint" in problem.description
+    postings.check(ix, store.index_dir, repair=True)
+    assert postings.check(ix, store.index_dir) == []
+    assert np.count_nonzero(postings.load_file(path).fingerprints) > 0
+
+
+def test_arrays_of_the_format_before_fingerprints_are_rebuilt(store):
+    SearchService(store).search("劳模")
+    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    _rewrite_arrays(path, version=1)
+    _fresh_process()
+    (problem,) = postings.check(store.open_index(create=False), store.index_dir)
+    assert "version 1, expected 2" in problem.description
+    assert SearchService(store).search("劳模").total > 0
+    assert postings.load_file(path).header["version"] == 2

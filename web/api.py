@@ -25,7 +25,7 @@ def search() -> ResponseReturnValue:
     filters = parse_filters(request.args)
     # A QueryError becomes a JSON 400 in errors.py.
     result = get_engine().service.search(q, page=page, limit=limit, group=filters.engine_group,
-                                         **filters.engine_kwargs())
+                                         fold=filters.engine_fold, **filters.engine_kwargs())
     return jsonify(result.to_json())
 
 

@@ -61,6 +61,7 @@ ZH: dict[str, str] = {
     "bad_page": "页码应为 1 或更大的整数。",
     "bad_limit": "每页条数不能为负数。",
     "bad_group": "分组方式只能是 article（按文章）。",
+    "bad_fold": "合并方式只能是 same（合并相同报道）或 none（不合并）。",
     "bad_scope": "搜索范围只能是 all（全文）或 title（标题）。",
     "bad_sort": "排序方式只能是 relevance（按相关度）或 date（按日期）。",
     "bad_date": "日期“{value}”无效，请写成 年-月-日，例如 2023-05-15。",

@@ -19,14 +19,22 @@ class Filters:
     scope: str = "all"  # the `in` parameter: all, or title
     group: str = "passage"  # the `group` parameter: passage, or article
     group_default: str = "passage"  # what the page shows without the parameter
+    fold: str = "none"  # the `fold` parameter: none, or same (the same story once)
+    fold_default: str = "none"
 
     def engine_kwargs(self) -> dict:
-        """The search's filters (grouping aside: :attr:`engine_group`)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("group", "group_default")}
+        """The search's filters (grouping and folding aside: :attr:`engine_group`,
+        :attr:`engine_fold`)."""
+        return {k: v for k, v in asdict(self).items()
+                if k not in ("group", "group_default", "fold", "fold_default")}
 
     @property
     def engine_group(self) -> str | None:
         return None if self.group == "passage" else self.group
+
+    @property
+    def engine_fold(self) -> str | None:
+        return None if self.fold == "none" else self.fold
 
     def url_args(self, **override: str | None) -> dict[str, str]:
         """The query-string form, only what differs from the defaults; ``override``
@@ -34,7 +42,8 @@ class Filters:
         args = {"source": self.source, "from": self.date_from, "to": self.date_to,
                 "sort": self.sort if self.sort != "relevance" else None,
                 "in": self.scope if self.scope != "all" else None,
-                "group": self.group if self.group != self.group_default else None}
+                "group": self.group if self.group != self.group_default else None,
+                "fold": self.fold if self.fold != self.fold_default else None}
         args.update(override)
         return {k: v for k, v in args.items() if v}
 
@@ -43,8 +52,9 @@ class Filters:
         return bool(self.source or self.date_from or self.date_to)
 
 
-def parse_filters(args: MultiDict, group_default: str = "passage") -> Filters:
-    """Filters from ``source``, ``from``, ``to``, ``sort``, ``in`` and ``group``, as given.
+def parse_filters(args: MultiDict, group_default: str = "passage",
+                  fold_default: str = "none") -> Filters:
+    """Filters from ``source``, ``from``, ``to``, ``sort``, ``in``, ``group`` and ``fold``, as given.
 
     The engine judges them (``QueryError``, a 400 page): one rule for the
     page, the API and the command line.
@@ -55,7 +65,9 @@ def parse_filters(args: MultiDict, group_default: str = "passage") -> Filters:
                    sort=args.get("sort", "").strip() or "relevance",
                    scope=args.get("in", "").strip() or "all",
                    group=args.get("group", "").strip() or group_default,
-                   group_default=group_default)
+                   group_default=group_default,
+                   fold=args.get("fold", "").strip() or fold_default,
+                   fold_default=fold_default)
 
 
 def int_arg(args: MultiDict, name: str, default: int, minimum: int) -> int:

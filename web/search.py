@@ -23,14 +23,15 @@ def results():
     q = request.args.get("q", "")
     if not q.strip():
         return redirect(url_for("search.index"))
-    # The page shows one hit per article unless asked for every passage.
-    filters = parse_filters(request.args, group_default="article")
+    # The page shows one hit per article unless asked for every passage, and
+    # a story other reports carry too once, unless asked for every copy.
+    filters = parse_filters(request.args, group_default="article", fold_default="same")
     page = lenient_page(request.args)
     per_page = current_app.config["PAGE_SIZE"]
     engine = get_engine()
     # A QueryError (a bad date, an unknown source) becomes a 400 page in errors.py.
     result = engine.service.search(q, page=page, limit=per_page, group=filters.engine_group,
-                                   **filters.engine_kwargs())
+                                   fold=filters.engine_fold, **filters.engine_kwargs())
     # The query goes into every result and page link: a 25,000-character
     # query made a 4.7 MB page. The engine reads at most 32 terms of it anyway.
     return render_template("search.html", q=q, link_q=q[:MAX_LINK_QUERY], result=result,
