@@ -541,6 +541,7 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
         "pos_ptr": pos_ptr,
         "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
         "lengths": np.concatenate([p.lengths for p in parts]),
+        "fingerprints": np.concatenate([p.fingerprints for p in parts]),
         "terms": _blob(list(ids)),
     }
     vocabularies: dict[str, int] = {}
@@ -574,7 +575,8 @@ def _toy(words: list[str], postings: list[list[int]], doc_count: int
               "freqs": np.ones(len(flat), dtype=np.uint8),
               "pos_ptr": np.arange(len(flat) + 1, dtype=np.int64),
               "positions": np.zeros(len(flat), dtype=np.uint8),
-              "lengths": np.ones(doc_count, dtype=np.uint32), "terms": _blob(words)}
+              "lengths": np.ones(doc_count, dtype=np.uint32),
+              "fingerprints": np.zeros(doc_count, dtype=np.int64), "terms": _blob(words)}
     for fieldname in CODED_FIELDS:
         arrays[f"{fieldname}_codes"] = np.full(doc_count, -1, dtype=np.int32)
         arrays[f"{fieldname}_names"] = _blob([])
