@@ -176,7 +176,10 @@ class Arranger:
 
 def _counts(ids: np.ndarray, names: list[str]) -> dict[str, int]:
     counts = np.bincount(ids, minlength=len(names)) if len(ids) else np.zeros(len(names), int)
-    return {names[i]: int(counts[i]) for i in np.argsort(names, kind="stable") if counts[i]}
+    # Only the values that occur are sorted: np.argsort(names) made an array
+    # of all 365 source names for every query (0.1 ms of a 2.5 ms search).
+    found = np.flatnonzero(counts).tolist()
+    return {names[i]: int(counts[i]) for i in sorted(found, key=names.__getitem__)}
 
 
 class _Leaf:
