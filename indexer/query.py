@@ -102,6 +102,9 @@ class CompiledQuery:
     query: wq.Query | None
     needles: list[str] = field(default_factory=list)  # normalised text to highlight
     words: list[str] = field(default_factory=list)    # the query's words, for suggestions
+    # Compiled with ``relaxed=True`` it would be another query: only then is
+    # a second try worth its time (a zero-hit query compiled twice for nothing).
+    relaxable: bool = False
 
 
 def _pieces(words: list[tuple[str, int, int, int]]) -> list[list[tuple[str, int, int, int]]]:
@@ -180,19 +183,19 @@ def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary,
 
 
 def _part_query(part: QueryPart, vocab: Vocabulary, synonyms: Synonyms | None = None,
-                relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str]]:
-    q, needles, words = _literal_part_query(part, vocab, relaxed)
+                relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str], bool]:
+    q, needles, words, relaxable = _literal_part_query(part, vocab, relaxed)
     if q is None or part.phrase or synonyms is None:
-        return q, needles, words
+        return q, needles, words, relaxable
     others = []
     for other in synonyms.of(re.sub(r"\s+", "", part.text)):
-        other_q, other_needles, _ = _literal_part_query(QueryPart(other, phrase=True), vocab)
+        other_q, other_needles, _, _ = _literal_part_query(QueryPart(other, phrase=True), vocab)
         if other_q is not None:
             others.append(other_q)
             needles = needles + other_needles
     if others:
         q = wq.Or([q, _weighted(wq.Or(others), SYNONYM_BOOST)])
-    return q, needles, words
+    return q, needles, words, relaxable
 
 
 def _word(word: str, vocab: Vocabulary) -> wq.Query:
@@ -206,26 +209,28 @@ def _word(word: str, vocab: Vocabulary) -> wq.Query:
     return wq.Or([term, AnyTerm(FIELD, longer, boost=INSIDE_BOOST)]) if longer else term
 
 
-def _literal_part_query(part: QueryPart, vocab: Vocabulary,
-                        relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str]]:
+def _literal_part_query(part: QueryPart, vocab: Vocabulary, relaxed: bool = False
+                        ) -> tuple[wq.Query | None, list[str], list[str], bool]:
     text, analysed = analyze(part.text)
     pieces = _pieces(analysed)
     if not pieces:
-        return None, [], []
+        return None, [], [], False
     needles = [re.sub(r"\s+", "", text[p[0][2]:p[-1][3]]) for p in pieces]
     words = [w for p in pieces for w, _, _, _ in p]
     content = [w for w in dict.fromkeys(words) if w not in STOP_WORDS] or words
     question = bool(QUESTION_WORDS & set(words)) or text.rstrip().endswith("?") \
         or len(text) > LONG_QUERY_CHARS
+    long_sentence = len(content) > MAX_AND_WORDS and (
+        len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)
     reads_as_sentence = not part.phrase and len(content) > 1 and (
-        (relaxed and question) or (len(content) > MAX_AND_WORDS and (
-            len(pieces) > 1 or len(content) < len(set(words)) or len(text) > LONG_QUERY_CHARS)))
+        (relaxed and question) or long_sentence)
+    relaxable = not part.phrase and len(content) > 1 and question and not long_sentence
     # A sentence or a question is not looked for inside or across other
     # words: as a whole it is rare, and its words carry the match.
     exact = [_exact(p, text, vocab, as_words_only=reads_as_sentence or question) for p in pieces]
     exact_query = exact[0] if len(exact) == 1 else wq.And(exact)
     if part.phrase or len(words) == 1:
-        return exact_query, needles, words
+        return exact_query, needles, words, False
     if reads_as_sentence:
         # Ranked by the content words it shares (particles would only make
         # every passage a candidate to score), and by the pairs of adjacent
@@ -237,7 +242,7 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary,
     else:
         loose = wq.And([_word(w, vocab) for w in content])
     # The words anywhere in the passage match; the adjacent phrase ranks first.
-    return wq.Or([_weighted(exact_query, 3.0), loose]), needles + content, words
+    return wq.Or([_weighted(exact_query, 3.0), loose]), needles + content, words, relaxable
 
 
 def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None,
@@ -252,15 +257,17 @@ def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None
     excluded: list[wq.Query] = []
     needles: list[str] = []
     all_words: list[str] = []
+    relaxable = False
     for group in parse_query(text):
         alternatives = []
         for part in group:
-            q, part_needles, words = _part_query(part, vocab, synonyms, relaxed)
+            q, part_needles, words, part_relaxable = _part_query(part, vocab, synonyms, relaxed)
             if q is None:
                 continue
             if part.negated:
                 excluded.append(q)
             else:
+                relaxable = relaxable or part_relaxable
                 alternatives.append(q)
                 needles.extend(part_needles)
                 all_words.extend(words)
@@ -271,4 +278,4 @@ def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None
     positive = required[0] if len(required) == 1 else wq.And(required)
     if excluded:
         positive = wq.AndNot(positive, wq.Or(excluded))
-    return CompiledQuery(positive, list(dict.fromkeys(needles)), all_words)
+    return CompiledQuery(positive, list(dict.fromkeys(needles)), all_words, relaxable)

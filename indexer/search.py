@@ -316,7 +316,7 @@ class SearchService:
         result = SearchResult(text, page, limit, grouped=group, folded=fold)
         filters = (source, date_from, date_to, scope, fold is not None)
         arranged = self._arranged(searcher, compiled, sort, *filters)
-        if arranged is None and compiled.query is not None:
+        if arranged is None and compiled.relaxable:
             # Nothing holds every word (a question typed with few words):
             # rank by the words passages share with it instead.
             relaxed = self._compile(text, vocab, relaxed=True)
