@@ -32,6 +32,16 @@ NEWS_MD = """# 《新闻联播》（20230515）
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """Segmenter recipes cached in a folder of the session's, never the user's
+    ``~/.cache`` (the processes tests start inherit it)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def seed_text() -> str:
     """The bundled report as one string with its line breaks removed."""

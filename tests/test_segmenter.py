@@ -196,6 +196,26 @@ def test_a_recipe_is_kept_beside_the_index_and_a_damaged_one_recomputed(tmp_path
     assert '"key"' in recipe.read_text(encoding="utf-8")
 
 
+def test_a_new_index_takes_the_recipe_from_the_users_cache(tmp_path, monkeypatch):
+    """A second index over the same dictionaries does not load jieba again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
+    first = _store(tmp_path / "a", "custom", "暖企行动\n")
+    first.sync()
+    kept = list((tmp_path / "cache" / "zhsearch" / "recipes").glob("*/segmenter.json"))
+    assert len(kept) == 1
+
+    def no_jieba(*args, **kwargs):
+        raise AssertionError("the recipe was computed again")
+
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
+    monkeypatch.setattr(segmenter_module, "compute_recipe", no_jieba)
+    second = _store(tmp_path / "b", "custom", "暖企行动\n")
+    second.sync()
+    assert (second.index_dir / "segmenter.json").read_bytes() == kept[0].read_bytes()
+    assert SearchService(second).search("暖企行动").total >= 1
+
+
 def test_an_unreadable_user_dictionary_is_a_coded_error(tmp_path):
     store = _store(tmp_path, "custom")
     store.user_dictionary.write_bytes("暖企行动 100\n".encode("gbk"))
