@@ -41,8 +41,8 @@ from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.scoring import BM25F
 
 from indexer.docsets import AdjacentWords, AnyTerm
-from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, merged,
-                              segment_arrays)
+from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, forget,
+                              merged, segment_arrays)
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -784,8 +784,10 @@ def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
     except (DamagedArrays, MemoryError, ValueError):
         return  # the segments' own arrays go on answering
     with _INDEXES_LOCK:
-        if _INDEXES.get(key) is per_segment:
-            _INDEXES[key] = one
+        if _INDEXES.get(key) is not per_segment:
+            return
+        _INDEXES[key] = one
+    forget([segment for segment, _ in key[1]], key[0])
 
 
 class _Hit:

@@ -538,7 +538,7 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
         "term_ptr": term_ptr,
         "docs": docs,
         "freqs": freqs.astype(_smallest_uint(int(freqs.max()) if total else 0)),
-        "pos_ptr": pos_ptr,
+        "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
         "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
         "lengths": np.concatenate([p.lengths for p in parts]),
         "fingerprints": np.concatenate([p.fingerprints for p in parts]),
@@ -563,6 +563,15 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
     result = from_memory(header, arrays)
     result._term_ids = ids
     return result
+
+
+def forget(segment_ids: Sequence[str], folder: str | Path | None) -> None:
+    """Drop this process's mapping of these segments' arrays (merged into
+    one, they are read no more): a page mapped stays counted in the
+    process's RSS for as long as the mapping lives."""
+    with _CACHE_LOCK:
+        for segment_id in segment_ids:
+            _CACHE.pop((str(folder), segment_id), None)
 
 
 def _toy(words: list[str], postings: list[list[int]], doc_count: int
