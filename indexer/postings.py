@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import pickle
 import struct
@@ -641,13 +642,20 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
         pass
     except DamagedArrays:
         pass  # rebuilt below, under the lock
-    # One process builds; the others wait for its file instead of building too.
+    # One process builds a segment's arrays; the others wait for its file
+    # instead of building too. The lock is one byte of the lock file per
+    # segment, so that two segments are built at once (a lock on the whole
+    # file made the two processes of build_missing take turns: 4.4-5.7 s
+    # for the 2022 subset's two segments, 3.2-3.5 s at once). A POSIX
+    # record lock ends when its process closes any handle of the file:
+    # within a process, _CACHE_LOCK keeps to one build at a time.
     try:
         lock = open(folder / ".zharrays.lock", "a+b")
     except OSError:
         return from_memory(*build_arrays(reader))
+    byte = zlib.crc32(expect["segment"].encode()) % (1 << 30)
     with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.lockf(lock, fcntl.LOCK_EX, 1, byte)
         try:
             try:
                 return load_file(path, expect)
@@ -660,29 +668,52 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
                 return from_memory(header, arrays)
             return load_file(path, expect)
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
 
 
-def build_missing(ix, folder: str | Path) -> int:
+def build_missing(ix, folder: str | Path, procs: int = 1) -> int:
     """Write the arrays of every segment of ``ix`` that has none; returns how many were built.
 
-    Run after a commit, so that no search pays for it.
+    Run after a commit, so that no search pays for it. With ``procs`` > 1
+    the segments are built by that many forked processes at once: a full
+    build with both cores leaves two segments of about equal size, whose
+    arrays took 3.9 s one after the other on the 2022 subset.
     """
-    built = 0
     with ix.reader() as reader:
-        for leaf, _ in _leaves(reader):
-            path = Path(folder) / file_name(leaf.segment().segment_id())
-            if not path.exists():
-                segment_arrays(leaf, folder)
-                built += 1
-    return built
+        missing = [leaf for leaf, _ in _leaves(reader)
+                   if not (Path(folder) / file_name(leaf.segment().segment_id())).exists()]
+        if procs > 1 and len(missing) > 1:
+            jobs = [(ix.storage, ix.indexname, leaf.segment().segment_id(), str(folder))
+                    for leaf in missing]
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(procs, len(jobs))) as pool:
+                return sum(pool.map(_build_in_child, jobs, chunksize=1))
+        for leaf in missing:
+            segment_arrays(leaf, folder)
+    return len(missing)
 
 
-def build_after_commit(ix, folder: str | Path) -> None:
+def _build_in_child(job: tuple) -> int:
+    """One segment's arrays file, written by a forked process from a reader of
+    its own (no file position shared with the parent); 0 when it failed,
+    which leaves that segment's build to the first search."""
+    storage, indexname, segment_id, folder = job
+    try:
+        with storage.open_index(indexname).reader() as reader:
+            for leaf, _ in _leaves(reader):
+                if leaf.segment().segment_id() == segment_id:
+                    _open_or_build(leaf, Path(folder))
+                    return 1
+    except Exception:  # noqa: BLE001 - derived data: the parent goes on either way
+        pass
+    return 0
+
+
+def build_after_commit(ix, folder: str | Path, procs: int = 1) -> None:
     """:func:`build_missing` after a commit; derived data, so a failure here
     (a full disk, a read-only index) only leaves the build to the first search."""
     try:
-        build_missing(ix, folder)
+        build_missing(ix, folder, procs)
         remove_stale_temporaries(folder)
     except (OSError, DamagedArrays):
         pass

@@ -249,7 +249,7 @@ class Store:
                 raise _unwritable(self.index_dir, error) from None
         # The arrays searches read (indexer.postings), built now so that no
         # search waits for them: 2-3 s per 25,000 passages.
-        postings.build_after_commit(ix, self.index_dir)
+        postings.build_after_commit(ix, self.index_dir, procs)
 
     def _lock(self, ix: whoosh_index.Index, kwargs: dict) -> IndexWriter:
         deadline = time.monotonic() + self.lock_timeout

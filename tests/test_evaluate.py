@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import query as wq
+from whoosh import index as whoosh_index
 from whoosh import writing
 
 from indexer import evaluate, postings
@@ -584,3 +585,37 @@ def test_a_query_is_tried_relaxed_only_when_that_changes_it(engines):
         assert compiled.relaxable == changes, text
         relaxable += changes
     assert relaxable >= 2
+
+
+_BUILD = """
+import sys
+from whoosh import index
+from indexer import postings
+ix = index.open_dir(sys.argv[1])
+postings.build_missing(ix, sys.argv[1], procs=int(sys.argv[2]))
+"""
+
+
+def test_arrays_built_by_processes_at_once_are_those_built_one_by_one(three_commits, tmp_path):
+    """Two commands building the missing arrays at the same moment, each with
+    two processes, leave every segment's file whole and as one process alone
+    builds it (each segment is locked on its own)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "index"
+    shutil.copytree(three_commits.index_dir, folder)
+    for path in folder.glob("*" + postings.SUFFIX):
+        path.unlink()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    runs = [subprocess.Popen([sys.executable, "-c", _BUILD, str(folder), "2"], env=env)
+            for _ in range(2)]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    built = {p.name: p.read_bytes() for p in folder.glob("*" + postings.SUFFIX)}
+    ix = whoosh_index.open_dir(str(folder))
+    assert postings.check(ix, folder) == []
+    for path in folder.glob("*" + postings.SUFFIX):
+        path.unlink()
+    subprocess.run([sys.executable, "-c", _BUILD, str(folder), "1"], env=env, check=True)
+    alone = {p.name: p.read_bytes() for p in folder.glob("*" + postings.SUFFIX)}
+    assert len(alone) >= 3 and built == alone
