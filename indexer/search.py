@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 import threading
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import collectors, sorting
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.index import EmptyIndexError
 from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
@@ -103,6 +105,45 @@ def _pin_columns(searcher: Searcher) -> Searcher:
         pinned = frozenset(perdoc._colfiles)
         perdoc.has_column = pinned.__contains__
     return searcher
+
+
+class _StoredFields:
+    """A searcher's stored fields, read straight from each segment's column.
+
+    Whoosh's way (searcher, multi-reader, segment reader, per-document
+    reader, column) took 56 us a hit under the profiler, a fifth of filling
+    a page of ten; the column alone does the same reading. Fields the
+    schema no longer has are left out, as Whoosh does.
+    """
+
+    def __init__(self, searcher: Searcher):
+        reader = searcher.reader()
+        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        self._offsets = [offset for _, offset in leaves]
+        self._columns = [leaf._perdoc._cached_reader("_stored", STORED_COLUMN) for leaf, _ in leaves]
+        self._names = frozenset(searcher.schema.names())
+
+    @classmethod
+    def of(cls, searcher: Searcher):
+        """The reader of ``searcher``'s stored fields, made once per searcher;
+        Whoosh's own when its readers are not plain segments."""
+        found = getattr(searcher, "_zh_stored", None)
+        if found is None:
+            try:
+                found = cls(searcher)
+            except AttributeError:
+                found = searcher.stored_fields
+            searcher._zh_stored = found
+        return found
+
+    def __call__(self, docnum: int) -> dict:
+        i = bisect.bisect_right(self._offsets, docnum) - 1
+        column = self._columns[i]
+        doc = column[docnum - self._offsets[i]] if column is not None else None
+        if not doc:
+            return {}
+        return doc if doc.keys() <= self._names else {
+            k: v for k, v in doc.items() if k in self._names}
 
 
 def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False
@@ -360,8 +401,9 @@ class SearchService:
         shown = picks[first:] if limit == 0 else picks[first:first + limit]
         # The needles are compiled once for every hit of the page.
         marker = Highlighter(compiled.needles)
+        stored = _StoredFields.of(searcher)
         for rank, i in enumerate(shown, start=first):
-            doc = searcher.stored_fields(int(arranged.docnums[i]))
+            doc = stored(int(arranged.docnums[i]))
             score = round(float(arranged.keys[i]), 3) if scored else None
             hit = Hit.from_stored(doc, marker.snippet(doc["content"]), score)
             if more is not None:
@@ -369,7 +411,7 @@ class SearchService:
             if copies is not None:
                 folded = copies.get(i, [])
                 hit.same = len(folded)
-                hit.same_as = [SameStory.from_stored(searcher.stored_fields(int(arranged.docnums[j])))
+                hit.same_as = [SameStory.from_stored(stored(int(arranged.docnums[j])))
                                for j in folded[:MAX_SAME_AS]]
             result.hits.append(hit)
 
