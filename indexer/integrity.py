@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis, evaluate
+from indexer import analysis, evaluate, postings
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
@@ -75,18 +75,28 @@ def _check(store: Store, deep: bool) -> list[Problem]:
             if held != expected:
                 problems.append(Problem(
                     source, f"{held - 1} passages indexed, {expected - 1} expected"))
-    # Derived data beside the index: the numbers rjieba was given.
+    # Derived data beside the index: the numbers rjieba was given, and the
+    # arrays searches read (rebuilt from the segments, never trusted).
     recipe = verify_recipe([analysis.BUNDLED_DICTIONARY, store.user_dictionary], store.index_dir)
     if recipe:
         problems.append(Problem(RECIPE_FILE, recipe))
+    for found in postings.check(store.open_index(create=False), store.index_dir):
+        problems.append(Problem(found.name, f"search arrays {found.description}"))
     return problems
 
 
+def _is_arrays(problem: Problem) -> bool:
+    return problem.source.endswith(postings.SUFFIX)
+
+
 def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
-    """Index the files that :func:`check` found wrong anew, in one commit."""
+    """Index the files that :func:`check` found wrong anew, in one commit;
+    rebuild the search arrays it found wrong from their segments."""
     if any(p.source == RECIPE_FILE for p in problems):
         return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
-    sources = sorted({p.source for p in problems})
+    if any(map(_is_arrays, problems)):
+        postings.check(store.open_index(create=False), store.index_dir, repair=True)
+    sources = sorted({p.source for p in problems if not _is_arrays(p)})
     return store.reindex(sources, progress) if sources else SyncReport()
 
 

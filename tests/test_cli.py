@@ -176,3 +176,21 @@ def test_search_groups_by_article_and_searches_titles(zhsearch):
     data = json.loads(zhsearch("search", "工会", "--in", "title", "--json", "-n", "0").stdout)
     assert {h["kind"] for h in data["hits"]} == {"title"}
     assert sum(data["facets"]["source"].values()) == data["total"]
+
+
+def test_check_finds_damaged_search_arrays_and_index_rebuilds_them(zhsearch, index_dir):
+    assert zhsearch("index").exit_code == 0
+    (arrays,) = index_dir.glob("*.zharrays")
+    data = bytearray(arrays.read_bytes())
+    data[-1] ^= 0xFF
+    arrays.write_bytes(bytes(data))
+    result = zhsearch("check")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{arrays.name}: search arrays damaged: checksum mismatch\n"
+        "Error: 1 problem found. Hint: run `zhsearch index` to repair the index.\n")
+    repaired = zhsearch("index")
+    assert repaired.exit_code == 0
+    assert f"repairing {arrays.name}: search arrays damaged" in repaired.output
+    assert zhsearch("check").exit_code == 0
+    assert zhsearch("search", "劳模", "--json").exit_code == 0
