@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +50,14 @@ def site(tmp_path_factory) -> Iterator[LiveSite]:
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "20230515.md").write_text(NEWS_MD, encoding="utf-8")
-    store = Store(corpus, root / "index")
+    with serving(corpus, root / "index") as site:
+        yield site
+
+
+@contextmanager
+def serving(corpus: Path, index: Path) -> Iterator[LiveSite]:
+    """The corpus indexed and served on a free loopback port, for one module's tests."""
+    store = Store(corpus, index)
     store.sync()
     server = make_server(store, host="127.0.0.1", port=0, threads=4,
                          config={"SECRET_KEY": "browser-test"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import pytest
 from tests.conftest import NEWS_MD, SEED
 # The browser and its page come from the search page's browser tests (and
 # so does their skip when Chromium or Playwright is missing).
-from tests.test_browser import LiveSite, browser, page, search_from_box  # noqa: F401
+from tests.test_browser import LiveSite, browser, page, search_from_box, serving  # noqa: F401
 from tests.test_formats import newspaper_pdf
 
-from indexer.store import Store
-from web.server import make_server
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
@@ -44,17 +41,8 @@ def site(tmp_path_factory) -> Iterator[LiveSite]:
     (corpus / "paper.pdf").write_bytes(newspaper_pdf())
     (corpus / "answer.txt").write_text("县总工会今年为职工发放慰问金五十万元。", encoding="utf-8")
     (corpus / DOOMED).write_text(f"2022年1月5日\n\n全县职工观察{DOOMED_WORD}。\n", encoding="utf-8")
-    store = Store(corpus, root / "index")
-    store.sync()
-    server = make_server(store, host="127.0.0.1", port=0, threads=4,
-                         config={"SECRET_KEY": "browser-test"})
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield LiveSite(f"http://127.0.0.1:{server.effective_port}", store)
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(corpus, root / "index") as site:
+        yield site
 
 
 def names(page: Page) -> list[str]:

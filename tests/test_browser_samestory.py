@@ -9,7 +9,6 @@ to be looked at.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import pytest
 from tests.conftest import SEED
 # The browser and its page come from the search page's browser tests (and
 # so does their skip when Chromium or Playwright is missing).
-from tests.test_browser import LiveSite, browser, page, search_from_box  # noqa: F401
+from tests.test_browser import LiveSite, browser, page, search_from_box, serving  # noqa: F401
 from tests.test_samestory import REPORTS, STORY, write_reports
 
-from indexer.store import Store
-from web.server import make_server
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
@@ -38,17 +35,8 @@ def site(tmp_path_factory) -> Iterator[LiveSite]:
     root = tmp_path_factory.mktemp("browser-same")
     corpus = write_reports(root / "corpus", {**REPORTS, "20230520.txt": THIRD})
     shutil.copy(SEED, corpus / SEED.name)
-    store = Store(corpus, root / "index")
-    store.sync()
-    server = make_server(store, host="127.0.0.1", port=0, threads=4,
-                         config={"SECRET_KEY": "browser-test"})
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield LiveSite(f"http://127.0.0.1:{server.effective_port}", store)
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(corpus, root / "index") as site:
+        yield site
 
 
 def test_expand_the_same_story_and_open_another_reports_copy(page: Page, site: LiveSite):
