@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import io
 import json
 import random
 import re
@@ -36,12 +35,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-import zipfile
-import zlib
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.documents import docx_body, docx_bytes, pdf_bytes  # noqa: E402
+
 QUERIES = ["劳模", "爱心托管", "工人文化宫", "黎贤花", "职代会", "宫", "贤花", "总工会 服务",
            '"爱心托管服务"', "劳模 -宣讲", "产改", "高新区总工会筹集了多少爱心助学款？",
            "<script>", "((", "劳摸", "压力测试 工会"]
@@ -53,61 +53,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# -- hostile files (issue 13), built here ------------------------------------------
-
-
-def _docx(document_xml: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"><Default Extension="rels" ContentType="application/'
-            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
-            'ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType='
-            '"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-            '</Types>'))
-        zf.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
-            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
-            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-            'Target="word/document.xml"/></Relationships>'))
-        zf.writestr("word/document.xml", document_xml)
-    return out.getvalue()
-
-
-def _pdf(content: bytes) -> bytes:
-    stream = zlib.compress(content, 9)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-               b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-               b"<< /Filter /FlateDecode /Length " + str(len(stream)).encode()
-               + b" >>\nstream\n" + stream + b"\nendstream"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    out.write(b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets))
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-              .encode())
-    return out.getvalue()
+# -- hostile files (issue 13), built by tests.documents -------------------------------
 
 
 def hostile_files() -> list[tuple[str, bytes]]:
-    body = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.'
-            b'openxmlformats.org/wordprocessingml/2006/main"><w:body>')
     return [
         ("hostile-emphasis.md", ("*a " * 40_000).encode()),
         ("hostile-surrogate.html", b'<meta charset="unicode_escape"><p>\\ud800 \xe6\x8a\xa5</p>'),
         ("hostile-utf7.html", b'<meta charset="utf-7"><p>+2AA- report</p>'),
-        ("hostile-operators.pdf", _pdf(b"BT /F1 1 Tf 10 10 Td " + b"(a) Tj " * 200_000 + b"ET")),
-        ("hostile-whitespace.pdf", _pdf(b"BT ET " + b" " * 100_000_000)),
-        ("hostile-whitespace.docx", _docx(body + b" " * 100_000_000 + b"</w:body></w:document>")),
+        ("hostile-operators.pdf", pdf_bytes([b"BT /F1 1 Tf 10 10 Td " + b"(a) Tj " * 200_000 + b"ET"])),
+        ("hostile-whitespace.pdf", pdf_bytes([b"BT ET " + b" " * 100_000_000])),
+        ("hostile-whitespace.docx", docx_bytes(docx_body(b" " * 100_000_000))),
         ("hostile-paragraphs.html", b"<body>" + b"<p>a</p>" * 1_000_000 + b"</body>"),
         ("hostile-oneline.txt", ("字" * 6_000_000).encode()),
         ("hostile-sentence-ends.md", ("。" * 40_000 + "x").encode()),

@@ -14,11 +14,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
+
+from tests.documents import docx_body, docx_bytes, docx_paragraph, pdf_bytes, pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,73 +72,6 @@ def read_in_child(tmp_path: Path, data: bytes, name: str) -> dict:
 
 
 # -- building hostile files ---------------------------------------------------------
-
-
-def docx_bytes(document_xml: bytes, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A minimal Word document around ``document_xml`` (the body's XML)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as zf:
-        zf.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.wordprocessingml.document.main+xml"/></Types>'))
-        zf.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/officeDocument" Target="word/document.xml"/></Relationships>'))
-        zf.writestr("word/document.xml", document_xml)
-    return out.getvalue()
-
-
-def docx_body(inner: bytes) -> bytes:
-    return (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w='
-            b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-            + inner + b"</w:body></w:document>")
-
-
-def docx_paragraph(text: str) -> bytes:
-    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>".encode()
-
-
-def pdf_bytes(pages: list[bytes], compress: bool = True) -> bytes:
-    """A PDF whose pages draw the given content streams with Helvetica."""
-    objects: list[bytes] = []
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, content in enumerate(pages):
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>"
-                       .encode())
-        stream = zlib.compress(content, 9) if compress else content
-        flate = b"/Filter /FlateDecode " if compress else b""
-        objects.append(b"<< " + flate + f"/Length {len(stream)} >>\nstream\n".encode()
-                       + stream + b"\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-              .encode())
-    return out.getvalue()
-
-
-def pdf_text(lines: list[str]) -> bytes:
-    """A content stream that prints ASCII ``lines`` down a page."""
-    ops = [b"BT /F1 10 Tf 14 TL 50 800 Td"]
-    ops += [b"(" + line.encode("latin-1") + b") Tj T*" for line in lines]
-    return b"\n".join(ops + [b"ET"])
 
 
 # -- 1. what a reader accepts is valid Unicode ------------------------------------------
