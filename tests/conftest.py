@@ -88,6 +88,20 @@ def make_app(corpus_dir: Path, index_dir: Path, **config):
 
 
 @pytest.fixture
+def zhsearch(corpus_dir: Path, index_dir: Path):
+    """``zhsearch ARGS…`` over the test corpus and index, through click's CliRunner."""
+    from click.testing import CliRunner
+
+    from indexer.cli import cli
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir), *args])
+    return run
+
+
+@pytest.fixture
 def store(corpus_dir: Path, index_dir: Path):
     return make_store(corpus_dir, index_dir)
 

@@ -10,15 +10,6 @@ from indexer.cli import cli
 from .conftest import SEED
 
 
-@pytest.fixture
-def zhsearch(corpus_dir, index_dir):
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir), *args])
-    return run
-
-
 def test_every_command_has_help_text():
     for name, command in cli.commands.items():
         assert command.help and command.help.strip(), name

@@ -8,22 +8,10 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from indexer.cli import cli
 
 from .conftest import SEED
 
 SIZE = SEED.stat().st_size
-
-
-@pytest.fixture
-def zhsearch(corpus_dir, index_dir):
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir), *args])
-    return run
 
 
 def test_reports_lists_every_report_with_counts_per_year(zhsearch):
