@@ -212,12 +212,16 @@ class IndexArrays:
     def __init__(self, searcher, folder: str | Path | None):
         reader = searcher.reader()
         leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-        self.leaves = [_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
-                       for leaf, offset in leaves]
         weighting = searcher.weighting
         if type(weighting) is not BM25F or weighting._field_B:
             raise Unsupported(f"scoring model {weighting!r}")
-        self.B, self.K1 = weighting.B, weighting.K1
+        self._start([_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
+                     for leaf, offset in leaves], weighting.B, weighting.K1)
+
+    def _start(self, leaves: list[_Leaf], B: float, K1: float) -> None:
+        """The statistics of these leaves, and empty caches."""
+        self.leaves = leaves
+        self.B, self.K1 = B, K1
         self.doc_count_all = sum(leaf.arrays.doc_count for leaf in self.leaves)
         # Whoosh: field_length / doc_count_all, or 1 when that is 0.
         self.avgfl = sum(leaf.arrays.field_length for leaf in self.leaves) / (
@@ -245,12 +249,8 @@ class IndexArrays:
                                     else np.ones(leaf.arrays.doc_count, dtype=bool)
                                     for leaf in self.leaves])
         one = IndexArrays.__new__(IndexArrays)
-        one.__dict__.update(self.__dict__)
-        one.leaves = [_Leaf(merged([leaf.arrays for leaf in self.leaves]), 0, alive)]
-        one._idf = {}
-        one._dates_lock = threading.Lock()
-        one._dates_ready = one._attributes_ready = False
-        one.years, one.sources = [], []
+        one._start([_Leaf(merged([leaf.arrays for leaf in self.leaves]), 0, alive)],
+                   self.B, self.K1)
         return one
 
     def words(self) -> set[str]:
