@@ -38,18 +38,14 @@ class ZhCodec(W3Codec):
 
 class _PerDocReader(W3PerDocReader):
     def doc_field_length(self, docnum, fieldname, default=0):
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
         tables = self.__dict__.setdefault("_zh_lengths", {})
         table = tables.get(fieldname)
         if table is None:
             reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             if reader is None:
-                if docnum > self._doccount:
-                    raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
                 return default
             # As W3PerDocReader answers: None for a length byte of 0.
             table = tables[fieldname] = [byte_to_length(b) if b else None for b in reader]
-        if docnum < len(table):
-            return table[docnum]
-        if docnum > self._doccount:
-            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
-        return None
+        return table[docnum] if docnum < len(table) else None

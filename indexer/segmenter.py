@@ -342,7 +342,11 @@ def segmenter_for(sources: Sequence[Path | Dictionary], cache_dir: Path | None =
             if recipe is None:
                 recipe = compute_recipe(key, dictionaries)
                 _verified.add((key, recipe.digest()))
-                _keep_recipe(recipe, shared)
+                try:
+                    shared.mkdir(parents=True, exist_ok=True)
+                    _keep_recipe(recipe, shared)
+                except OSError:
+                    pass  # no writable cache folder: the next process computes it again
             _keep_recipe(recipe, cache_dir)
             segmenter = (RjiebaSegmenter(key, dictionaries, recipe) if recipe.backend == "rjieba"
                          else JiebaSegmenter(key, dictionaries, recipe))
@@ -389,10 +393,9 @@ def _jieba_identity() -> str:
     return f"jieba={_version('jieba')};dict.txt={size};"
 
 
-def _user_cache(key: str) -> Path | None:
-    """The user's cache folder for the recipe of these dictionaries
-    (``$XDG_CACHE_HOME/zhsearch/recipes/KEY``), made when missing; None
-    when it cannot be made.
+def _user_cache(key: str) -> Path:
+    """The user's cache folder for the recipe of these dictionaries:
+    ``$XDG_CACHE_HOME/zhsearch/recipes/KEY`` (made when a recipe is written).
 
     Computing a recipe loads jieba's whole dictionary (1.7 s, 6 % of
     indexing the 2022 subset), for every new index and every process without
@@ -400,12 +403,7 @@ def _user_cache(key: str) -> Path | None:
     the next. The copy beside an index is the one ``check`` verifies.
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "zhsearch" / "recipes" / key
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder
+    return Path(base) / "zhsearch" / "recipes" / key
 
 
 def _load_recipe(key: str, cache_dir: Path | None) -> Recipe | None:
