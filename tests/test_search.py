@@ -240,11 +240,18 @@ def test_repeated_and_excess_terms_are_dropped_not_searched(service):
 def test_explain_says_which_rule_matched_each_term(service):
     hit = service.search("贤花").hits[0]
     why = service.explain("贤花 劳模", hit.id)
-    rules = {t.term: t.rule for t in why.terms}
-    assert rules["贤花"] in ("word", "across")  # jieba cuts the name 黎|贤花 or 黎|贤|花
-    assert "黎贤花" not in why.passage_words or rules["贤花"] == "inside"
-    synonym = service.explain("劳模", service.search("劳动模范").hits[0].id)
-    assert [(t.rule, t.via) for t in synonym.terms] in ([("word", None)], [("synonym", "劳动模范")])
+    # jieba's dictionary cuts the name 黎|贤|花, and the query 贤花 as 贤|花: the
+    # passage holds the query's words, adjacent.
+    rules = {t.term: (t.rule, t.matched) for t in why.terms}
+    assert rules["贤花"] == ("word", ["贤", "花"]) and "黎贤花" not in why.passage_words
+    # A passage that says only 劳动模范 matches 劳模 through the synonym; one
+    # that says 劳模 matches the word itself, even when it says both.
+    hits = service.search("劳动模范", limit=0).hits
+    only_long = next(h for h in hits if "劳模" not in h.text)
+    assert [(t.rule, t.via) for t in service.explain("劳模", only_long.id).terms] == [
+        ("synonym", "劳动模范")]
+    both = next(h for h in hits if "劳模" in h.text)
+    assert [(t.rule, t.via) for t in service.explain("劳模", both.id).terms] == [("word", None)]
     assert service.explain("劳模", "no-such-id") is None
 
 
