@@ -9,12 +9,13 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
-# A system Python that is externally managed (PEP 668: Debian 12 and later)
-# refuses pip installs: use a virtual environment there.
-PYTHON=python3
-if [ -e "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ] \
-        && [ -z "${VIRTUAL_ENV:-}" ]; then
-    python3 -m venv .venv
+# The environment the README's first command made (.venv), or the active one;
+# otherwise a new .venv: the tests never pip-install into the system's Python
+# (which PEP 668 refuses on Debian 12 and later anyway).
+if [ -n "${VIRTUAL_ENV:-}" ]; then
+    PYTHON="$VIRTUAL_ENV/bin/python"
+else
+    [ -x .venv/bin/python ] || python3 -m venv .venv
     PYTHON=.venv/bin/python
 fi
 "$PYTHON" -m pip install -q -e '.[test]'
