@@ -88,6 +88,18 @@ def iter_passages(corpus_dir: Path) -> Iterator[tuple[str, str]]:
             yield source, text
 
 
+def passages_with_articles(corpus_dir: Path) -> Iterator[tuple[str, str, str]]:
+    """``(source, article title, text)`` for every passage of the corpus."""
+    for source, path in report_files(corpus_dir):
+        try:
+            articles = read_report(path.read_bytes(), source)
+        except UnsupportedFile:
+            continue
+        for article in articles:
+            for passage in article.passages:
+                yield source, article.title, passage.text
+
+
 def passage_key(source: str, text: str) -> str:
     """A short stable name of one passage, the same in every engine's process."""
     digest = hashlib.blake2b(f"{source}\x00{text}".encode("utf-8"), digest_size=8)
