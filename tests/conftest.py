@@ -88,17 +88,26 @@ def make_app(corpus_dir: Path, index_dir: Path, **config):
 
 
 @pytest.fixture
-def zhsearch(corpus_dir: Path, index_dir: Path):
-    """``zhsearch ARGS…`` over the test corpus and index, through click's CliRunner."""
+def zhsearch_at():
+    """``zhsearch_at(corpus, index)("search", …)``: the command over any
+    corpus and index, through click's CliRunner."""
     from click.testing import CliRunner
 
     from indexer.cli import cli
 
-    runner = CliRunner()
+    def at(corpus: Path, index: Path):
+        runner = CliRunner()
 
-    def run(*args: str):
-        return runner.invoke(cli, ["--corpus", str(corpus_dir), "--index", str(index_dir), *args])
-    return run
+        def run(*args: str):
+            return runner.invoke(cli, ["--corpus", str(corpus), "--index", str(index), *args])
+        return run
+    return at
+
+
+@pytest.fixture
+def zhsearch(zhsearch_at, corpus_dir: Path, index_dir: Path):
+    """``zhsearch ARGS…`` over the test corpus and index."""
+    return zhsearch_at(corpus_dir, index_dir)
 
 
 @pytest.fixture

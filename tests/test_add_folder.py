@@ -43,7 +43,7 @@ def folder(tmp_path):
 def test_add_a_folder_adds_every_report_under_it_and_skips_hidden_files(zhsearch, folder, corpus_dir):
     result = zhsearch("add", str(folder))
     assert result.exit_code == 0, result.output
-    assert result.stdout == ("added 简报/一月.txt (1 passages)\n"
+    assert result.stdout == ("added 简报/一月.txt (2 passages)\n"
                              "added 简报/2023/五月.md (2 passages)\n")
     assert result.stderr == f"skipped 1 file not in a report format: {folder / '合影.jpg'}\n"
     assert (corpus_dir / "简报" / "2023" / "五月.md").is_file()
@@ -62,8 +62,8 @@ def test_reports_of_the_same_name_from_different_folders_are_both_kept_and_said(
     result = zhsearch("add", str(first), str(second))
     assert result.exit_code == 0, result.output
     assert result.stdout == (f"kept both: {first} is 报告.txt, so {second} goes in as 报告 (2).txt\n"
-                             "added 报告.txt (1 passages)\n"
-                             "added 报告 (2).txt (1 passages)\n")
+                             "added 报告.txt (2 passages)\n"
+                             "added 报告 (2).txt (2 passages)\n")
     assert (total(zhsearch, "劳模座谈"), total(zhsearch, "运动会")) == (1, 1)
     # The same add again finds both where they went: nothing is copied twice.
     again = zhsearch("add", str(first), str(second))
@@ -76,8 +76,8 @@ def test_same_names_in_two_subfolders_keep_their_paths(zhsearch, tmp_path):
         (tmp_path / "简报" / year).mkdir(parents=True)
         (tmp_path / "简报" / year / "会议.txt").write_text(f"{year}年桑基鱼塘现场会召开。", encoding="utf-8")
     result = zhsearch("add", str(tmp_path / "简报"))
-    assert result.stdout == ("added 简报/2022/会议.txt (1 passages)\n"
-                             "added 简报/2023/会议.txt (1 passages)\n")
+    assert result.stdout == ("added 简报/2022/会议.txt (2 passages)\n"
+                             "added 简报/2023/会议.txt (2 passages)\n")
     assert total(zhsearch, "桑基鱼塘") == 2
 
 

@@ -99,11 +99,12 @@ def test_add_and_remove(zhsearch, tmp_path):
     report.write_text("全县职工运动会隆重开幕。", encoding="utf-8")
     zhsearch("index")
     result = zhsearch("add", str(report))
-    assert (result.exit_code, result.stdout) == (0, "added 报告 一.txt (1 passages)\n")
+    # The text and its title from the file name (the report has no title line).
+    assert (result.exit_code, result.stdout) == (0, "added 报告 一.txt (2 passages)\n")
     assert zhsearch("add", str(report)).stdout == "unchanged 报告 一.txt\n"
     assert json.loads(zhsearch("search", "运动会", "--json").stdout)["total"] == 1
     result = zhsearch("remove", "报告 一.txt")
-    assert (result.exit_code, result.stdout) == (0, "removed 报告 一.txt (1 passages)\n")
+    assert (result.exit_code, result.stdout) == (0, "removed 报告 一.txt (2 passages)\n")
     result = zhsearch("remove", "报告 一.txt")
     assert result.exit_code == 1
     assert result.output.startswith("Error: not in the corpus: 报告 一.txt. Hint:")

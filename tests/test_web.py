@@ -334,7 +334,7 @@ def test_upload_is_searchable_as_soon_as_the_page_says_added(client, corpus_dir)
     response = upload(client, [(f"新报告提到{UNIQUE_WORD}，别处没有。\n".encode(), "新报告.txt")])
     html = body(response)
     assert response.status_code == 200
-    assert outcome(html, "新报告.txt") == ("已添加", "1 个段落")
+    assert outcome(html, "新报告.txt") == ("已添加", "2 个段落")  # the text, and 新报告 as its title
     assert (corpus_dir / "新报告.txt").is_file()
     found = body(client.get(f"/search?q={UNIQUE_WORD}"))
     assert "找到 1 条结果" in found and f"<mark>{UNIQUE_WORD}</mark>" in found

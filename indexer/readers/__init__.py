@@ -14,6 +14,7 @@ from pathlib import Path
 
 from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
+from indexer.readers.articles import title_untitled
 
 __all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
 
@@ -74,7 +75,9 @@ def read_report(data: bytes, name: str) -> list[Article]:
             code="damaged_file") from error
     if not articles:
         raise UnsupportedFile(name, "no text found in the file", code="no_text")
-    return _bounded(articles, name)
+    articles = _bounded(articles, name)
+    title_untitled(articles, name)
+    return articles
 
 
 # Lone surrogates: what unicode_escape or utf-7 make of "\\ud800" or "+2AA-",
