@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 # The kinds of passage; all are indexed, only "body" is plain article text.
 TITLE, HEADING, BODY, CAPTION, BYLINE = "title", "heading", "body", "caption", "byline"
+# A line of a digest that repeats another article's headline
+# (indexer/readers/articles.py): it points at that story.
+DIGEST = "digest"
 
 
 @dataclass

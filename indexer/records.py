@@ -26,7 +26,7 @@ from indexer.errors import UnsupportedFile
 from indexer.highlight import Snippet
 
 # 2: characters simplified one by one; fewer indexed fields. 3: titles from
-# file names (indexer/readers/articles.py): files are read anew.
+# file names, digest lines (indexer/readers/articles.py): files are read anew.
 SCHEMA_VERSION = 3
 FILE, META = "file", "meta"  # the kinds of the two records that are not passages
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
-from indexer.readers.articles import title_untitled
+from indexer.readers.articles import mark_digests, title_untitled
 
 __all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
 
@@ -77,6 +77,7 @@ def read_report(data: bytes, name: str) -> list[Article]:
         raise UnsupportedFile(name, "no text found in the file", code="no_text")
     articles = _bounded(articles, name)
     title_untitled(articles, name)
+    mark_digests(articles)
     return articles
 
 
