@@ -41,8 +41,10 @@ from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.scoring import BM25F
 
 from indexer.docsets import AdjacentWords, AnyTerm
+from indexer.document import BYLINE, DIGEST, HEADING, TITLE
 from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, forget,
                               merged, segment_arrays)
+from indexer.relevance import TITLE_WEIGHT, relevance
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -72,10 +74,9 @@ class Ranked:
     more: list[int] | None = None  # grouped by article: the other matches of each hit's article
 
 
-# Passages that open an article or a section: they rank after the body
-# paragraphs about a word (a six-character heading outscored them on BM25's
-# length normalisation alone).
-LEAD_KINDS = frozenset({"title", "heading", "byline"})
+# Passages that open an article or a section, and digest lines: a few words
+# each, their own scores weigh less (indexer/relevance.py).
+LEAD_KINDS = frozenset({TITLE, HEADING, BYLINE, DIGEST})
 UNDATED = "undated"  # the year facet of passages without a date
 
 
@@ -87,32 +88,45 @@ class Arranger:
     """Ranking, grouping by article, folding copies of one story and facet
     counts over every match, one implementation for both evaluations. Each
     match has its document number, key (score, or date rank), whether it is
-    a lead passage, numbers for its article, year and source
-    (``years``/``sources`` name them) and its story fingerprint (0: none).
+    a lead passage and whether an article title, numbers for its article,
+    year and source (``years``/``sources`` name them) and its story
+    fingerprint (0: none).
 
     >>> a = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
     ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
     ...              years=["2023"], sources=["a.txt", "b.txt"])
-    >>> a.order(lead_last=True).tolist()         # the heading (5.0) after the body
-    [2, 3, 0, 1]
-    >>> a.grouped(a.order(lead_last=True))       # best passage per article, others counted
-    ([2, 3, 0], [0, 0, 1])
+    >>> a.order(scored=True).tolist()         # the heading's 5.0 weighs 1.5: after the body
+    [2, 3, 1, 0]
+    >>> a.grouped(a.order(scored=True))       # best passage per article, others counted
+    ([2, 3, 1], [0, 0, 1])
+
+    Match 1 as the title of article 7 lifts every passage of the article by
+    twice its score (``TITLE_WEIGHT``):
+
+    >>> t = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
+    ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
+    ...              years=["2023"], sources=["a.txt", "b.txt"], title=[False, True, False, False])
+    >>> t.order(scored=True).tolist(), t.relevance().tolist()
+    ([1, 0, 2, 3], [11.0, 15.0, 3.0, 2.0])
     >>> a.facets()
     {'year': {'2023': 4}, 'source': {'a.txt': 3, 'b.txt': 1}}
 
     Matches 2 and 3 carry one story (fingerprint 5) in two reports: 3 folds into 2.
 
     >>> a.fingerprint = np.array([0, 0, 5, 5])
-    >>> kept, copies = a.folded(a.order(lead_last=True))
+    >>> kept, copies = a.folded(a.order(scored=True))
     >>> kept.tolist(), copies
     ([0, 2, 3], {2: [3]})
     """
 
     def __init__(self, docnums, keys, *, lead, article, year, source,
-                 years: list[str], sources: list[str], fingerprint=None):
+                 years: list[str], sources: list[str], fingerprint=None, title=None):
         self.docnums = np.asarray(docnums, dtype=np.int64)
         self.keys = np.asarray(keys, dtype=np.float64)
         self.lead = np.asarray(lead, dtype=bool)
+        self.title = (np.zeros(len(self.docnums), dtype=bool) if title is None
+                      else np.asarray(title, dtype=bool))
+        self._relevance: tuple[float, np.ndarray] | None = None
         self.article = np.asarray(article, dtype=np.int64)
         self.year = np.asarray(year, dtype=np.int64)
         self.source = np.asarray(source, dtype=np.int64)
@@ -123,13 +137,21 @@ class Arranger:
     def __len__(self) -> int:
         return len(self.docnums)
 
-    def order(self, lead_last: bool, limit: int | None = None) -> np.ndarray:
+    def relevance(self, title_weight: float = TITLE_WEIGHT) -> np.ndarray:
+        """Each match's rank key when scored: its BM25 key with its
+        article's title as evidence (:func:`indexer.relevance.relevance`)."""
+        if self._relevance is None or self._relevance[0] != title_weight:
+            self._relevance = (title_weight, relevance(
+                self.keys, lead=self.lead, title=self.title, article=self.article,
+                title_weight=title_weight))
+        return self._relevance[1]
+
+    def order(self, scored: bool, limit: int | None = None,
+              title_weight: float = TITLE_WEIGHT) -> np.ndarray:
         """Indices of the ``limit`` best matches (all when None), best first;
-        ties in document order."""
-        keys = self.keys
-        if lead_last and self.lead.any():
-            # Below every body passage: scores are never negative.
-            keys = np.where(self.lead, keys - (keys.max() + 1.0) * 2, keys)
+        ties in document order. ``scored``: by relevance, else by the keys
+        as given (date ranks)."""
+        keys = self.relevance(title_weight) if scored else self.keys
         if limit is not None and limit < len(keys):
             return _top(keys, self.docnums, limit)
         return np.lexsort((self.docnums, -keys))
@@ -304,7 +326,9 @@ class IndexArrays:
             for leaf in self.leaves:
                 a = leaf.arrays
                 # Each table has one entry more, for code -1 (no value).
-                lead = np.array([n in LEAD_KINDS for n in a.names("kind")] + [False], dtype=bool)
+                # A kind's number: 0 body and the like, 1 a lead, 2 a title.
+                lead = np.array([(n in LEAD_KINDS) + (n == TITLE) for n in a.names("kind")] + [0],
+                                dtype=np.int8)
                 article = np.array([articles.setdefault(n, len(articles)) for n in a.names("article")]
                                    + [-1], dtype=np.int64)
                 year = np.array([years.setdefault(year_of(n), len(years)) for n in a.names("date")]
@@ -331,8 +355,9 @@ class IndexArrays:
             keys.append(leaf.date_rank[docs].astype(np.float64) if by_date else scores)
             for (name, col), table in zip(cols.items(), leaf.extra):
                 col.append(table[leaf.arrays.codes[name][docs]])
+        kind = np.concatenate(cols["kind"])
         return Arranger(np.concatenate(docnums), np.concatenate(keys),
-                        lead=np.concatenate(cols["kind"]), article=np.concatenate(cols["article"]),
+                        lead=kind > 0, title=kind == 2, article=np.concatenate(cols["article"]),
                         year=np.concatenate(cols["date"]), source=np.concatenate(cols["source"]),
                         years=self.years, sources=self.sources,
                         fingerprint=np.concatenate(stories))

@@ -26,6 +26,7 @@ from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
+from indexer.relevance import TITLE_WEIGHT
 from indexer.samestory import fingerprint
 from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
@@ -159,14 +160,17 @@ def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: b
     for rank, hit in enumerate(results):
         doc = hit.fields()
         key = float(len(results) - rank) if by_date else hit.score
+        article = doc.get("article")
         rows.append((hit.docnum, key, doc.get("kind") in evaluate.LEAD_KINDS,
-                     ids["article"].setdefault(doc.get("article") or "", len(ids["article"])),
+                     doc.get("kind") == TITLE,
+                     # -1 for none, as the arrays number a missing value.
+                     ids["article"].setdefault(article, len(ids["article"])) if article else -1,
                      ids["year"].setdefault(evaluate.year_of(doc.get("date")), len(ids["year"])),
                      ids["source"].setdefault(doc.get("source") or "", len(ids["source"])),
                      fingerprint(doc.get("content"), doc.get("kind")) if fold else 0))
-    docnums, keys, lead, article, year, source, story = zip(*rows)
-    return evaluate.Arranger(docnums, keys, lead=lead, article=article, year=year, source=source,
-                             years=list(ids["year"]), sources=list(ids["source"]),
+    docnums, keys, lead, title, articles, year, source, story = zip(*rows)
+    return evaluate.Arranger(docnums, keys, lead=lead, title=title, article=articles, year=year,
+                             source=source, years=list(ids["year"]), sources=list(ids["source"]),
                              fingerprint=story)
 
 
@@ -378,7 +382,9 @@ class SearchService:
         page, limit = result.page, result.limit
         scored = sort != "date"  # sorted by date, Whoosh computes no relevance
         wanted = None if limit == 0 or result.grouped or result.folded else page * limit
-        order = arranged.order(lead_last=scored, limit=wanted)
+        # A question ranks by the words passages share with it: no title evidence.
+        title_weight = 0.0 if compiled.overlap else TITLE_WEIGHT
+        order = arranged.order(scored=scored, limit=wanted, title_weight=title_weight)
         more: list[int] | None = None
         copies: dict[int, list[int]] | None = None
         result.passages = len(arranged)
@@ -404,7 +410,7 @@ class SearchService:
         stored = _StoredFields.of(searcher)
         for rank, i in enumerate(shown, start=first):
             doc = stored(int(arranged.docnums[i]))
-            score = round(float(arranged.keys[i]), 3) if scored else None
+            score = round(float(arranged.relevance(title_weight)[i]), 3) if scored else None
             hit = Hit.from_stored(doc, marker.snippet(doc["content"]), score)
             if more is not None:
                 hit.more = more[rank]

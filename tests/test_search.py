@@ -284,13 +284,6 @@ def test_in_title_matches_article_titles_only(service):
     assert titles.total < service.search("工会", limit=0).total
 
 
-def test_a_heading_never_outranks_the_body_paragraphs_about_the_word(service):
-    kinds = [h.kind for h in service.search("工会", limit=0).hits]
-    lead = [k in ("title", "heading", "byline") for k in kinds]
-    assert any(lead) and not all(lead)
-    assert lead == sorted(lead), "every body paragraph before any heading or title"
-
-
 def test_unknown_group_or_scope_is_a_query_error(service):
     with pytest.raises(QueryError) as raised:
         service.search("工会", group="paragraph")

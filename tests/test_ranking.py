@@ -1,0 +1,42 @@
+"""Ranking for keyword search (issue 18): find the story, not the line that repeats its headline.
+
+An article's title is evidence for each of its passages; a digest line that
+repeats a headline ranks after its story.
+"""
+
+from __future__ import annotations
+
+from .test_articles import NEWS_DAY, _service
+
+
+def test_the_story_ranks_above_the_digest_line_that_repeats_its_headline(tmp_path):
+    service = _service(tmp_path, {"20230103.md": NEWS_DAY})
+    story = "王岐山出席巴西新任总统就职仪式"
+    for group in (None, "article"):
+        hits = service.search("王岐山 新任", group=group).hits
+        assert hits[0].title == story, [(h.title, h.kind, h.text) for h in hits]
+        digest = next(i for i, h in enumerate(hits) if h.title == "新闻摘要")
+        stories = [i for i, h in enumerate(hits) if h.title == story]
+        assert max(stories) < digest, "every passage of the story before the digest line"
+    line = next(h for h in service.search("王岐山 新任", limit=0).hits if h.title == "新闻摘要")
+    assert line.kind == "digest" and line.text.startswith("1.王岐山")
+
+
+def test_a_title_that_matches_lifts_its_story_above_one_that_mentions_the_words(tmp_path):
+    service = _service(tmp_path, {"20230103.md": NEWS_DAY})
+    hits = service.search("巴西 就职仪式", group="article").hits
+    titles = [h.title for h in hits]
+    # The third story says 巴西 … 就职仪式 in a body paragraph; its title does not.
+    assert titles.index("王岐山出席巴西新任总统就职仪式") < titles.index("多地举办冰雪运动季开幕活动")
+
+
+def test_a_heading_never_outranks_the_paragraphs_about_the_word(service):
+    """The bundled report's heading 织密工会“覆盖网” names 工会 in six
+    characters; every paragraph that holds 工会 as a word of its own ranks
+    above it."""
+    hits = service.search("工会", limit=0).hits
+    heading = next(i for i, h in enumerate(hits) if h.kind == "heading" and "工会" in h.text)
+    about = [i for i, h in enumerate(hits) if h.kind == "body"
+             and any(t.rule == "word" for t in service.explain("工会", h.id).terms)]
+    assert len(about) >= 5 and max(about) < heading, [(h.kind, h.score, h.text[:20]) for h in hits]
+
