@@ -264,7 +264,8 @@ def index_command(obj: Context, rebuild: bool) -> None:
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True, help="Order of the results.")
 @click.option("--group", type=click.Choice(["article"]), default=None,
-              help="One hit per article (its best passage); the total counts articles.")
+              help="One hit per article (its best passage); the total counts articles, "
+                   "and -word leaves out every article that holds the word anywhere.")
 @click.option("--fold", type=click.Choice(["same"]), default=None,
               help="The same story once: a passage that other reports carry too (a wire "
                    "copy, differing only in spacing or punctuation) is one hit, its copies "

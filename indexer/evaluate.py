@@ -137,6 +137,19 @@ class Arranger:
     def __len__(self) -> int:
         return len(self.docnums)
 
+    def without_articles(self, other: Arranger) -> Arranger | None:
+        """These matches less every one whose article has a match in
+        ``other`` (numbered the same way); None when none is left."""
+        keep = ~np.isin(self.article, other.article[other.article >= 0])
+        if keep.all():
+            return self
+        if not keep.any():
+            return None
+        return Arranger(self.docnums[keep], self.keys[keep], lead=self.lead[keep],
+                        title=self.title[keep], article=self.article[keep], year=self.year[keep],
+                        source=self.source[keep], years=self.years, sources=self.sources,
+                        fingerprint=self.fingerprint[keep])
+
     def relevance(self, title_weight: float = TITLE_WEIGHT) -> np.ndarray:
         """Each match's rank key when scored: its BM25 key with its
         article's title as evidence (:func:`indexer.relevance.relevance`)."""

@@ -105,6 +105,9 @@ class CompiledQuery:
     # Compiled with ``relaxed=True`` it would be another query: only then is
     # a second try worth its time (a zero-hit query compiled twice for nothing).
     relaxable: bool = False
+    # What the query's -terms match: grouped by article, an article holding
+    # any of it anywhere is left out, not only its passages that hold it.
+    excluded: wq.Query | None = None
     # A question or a pasted sentence: passages rank by the words they share
     # with it, and a title that shares one of them is no evidence for its
     # article (indexer/relevance.py; CMRC MRR@10 fell from 0.923 to 0.748
@@ -286,7 +289,9 @@ def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None
     if not required:
         return CompiledQuery(None, [], all_words)
     positive = required[0] if len(required) == 1 else wq.And(required)
+    unwanted = None
     if excluded:
-        positive = wq.AndNot(positive, wq.Or(excluded))
-    return CompiledQuery(positive, list(dict.fromkeys(needles)), all_words, relaxable,
-                         overlap=overlap)
+        unwanted = excluded[0] if len(excluded) == 1 else wq.Or(excluded)
+        positive = wq.AndNot(positive, unwanted)
+    return CompiledQuery(positive, list(dict.fromkeys(needles)), all_words, relaxable, unwanted,
+                         overlap)

@@ -147,15 +147,17 @@ class _StoredFields:
             k: v for k, v in doc.items() if k in self._names}
 
 
-def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False
-                     ) -> evaluate.Arranger | None:
+def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False,
+                     ids: dict[str, dict[str, int]] | None = None) -> evaluate.Arranger | None:
     """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
     ``query``: the reference, and what runs a query the arrays cannot. Story
-    fingerprints are computed from the stored texts, only when ``fold``."""
+    fingerprints are computed from the stored texts, only when ``fold``.
+    Arrangers made with the same ``ids`` number articles alike."""
     results = _run(searcher, query, max(searcher.doc_count(), 1), by_date)
     if not len(results):
         return None
-    ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
+    if ids is None:
+        ids = {"article": {}, "year": {}, "source": {}}
     rows = []
     for rank, hit in enumerate(results):
         doc = hit.fields()
@@ -359,7 +361,7 @@ class SearchService:
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
         result = SearchResult(text, page, limit, grouped=group, folded=fold)
-        filters = (source, date_from, date_to, scope, fold is not None)
+        filters = (source, date_from, date_to, scope, fold is not None, group is not None)
         arranged = self._arranged(searcher, compiled, sort, *filters)
         if arranged is None and compiled.relaxable:
             # Nothing holds every word (a question typed with few words):
@@ -440,18 +442,34 @@ class SearchService:
 
     def _arranged(self, searcher: Searcher, compiled: CompiledQuery, sort: str,
                   source: str | None, date_from: str | None, date_to: str | None,
-                  scope: str, fold: bool = False) -> evaluate.Arranger | None:
-        """Every match, ready to rank, group, fold and count; None when nothing matches."""
+                  scope: str, fold: bool = False, grouped: bool = False
+                  ) -> evaluate.Arranger | None:
+        """Every match, ready to rank, group, fold and count; None when nothing
+        matches. ``grouped``: an article with a passage that holds a -term is
+        left out whole, not only that passage."""
         query = self._query(compiled, source, date_from, date_to, scope)
         if query is None:
             return None
+        queries = [query]
+        if grouped and compiled.excluded is not None:
+            queries.append(compiled.excluded)
+        arranged, *unwanted = self._arrange_each(searcher, queries, sort == "date", fold)
+        if arranged is not None and unwanted and unwanted[0] is not None:
+            arranged = arranged.without_articles(unwanted[0])
+        return arranged
+
+    def _arrange_each(self, searcher: Searcher, queries: list[wq.Query], by_date: bool,
+                      fold: bool) -> list[evaluate.Arranger | None]:
+        """The matches of each query, by one evaluation, so that their
+        articles are numbered alike."""
         arrays = self._arrays(searcher)
         if arrays is not None:
             try:
-                return arrays.arrange(query, sort == "date")
+                return [arrays.arrange(query, by_date) for query in queries]
             except evaluate.Unsupported:
                 pass
-        return _whoosh_arranger(searcher, query, sort == "date", fold)
+        ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
+        return [_whoosh_arranger(searcher, query, by_date, fold, ids) for query in queries]
 
     def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
                  sort: str, source: str | None, date_from: str | None, date_to: str | None):

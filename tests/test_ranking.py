@@ -1,7 +1,8 @@
 """Ranking for keyword search (issue 18): find the story, not the line that repeats its headline.
 
 An article's title is evidence for each of its passages; a digest line that
-repeats a headline ranks after its story.
+repeats a headline ranks after its story; grouped, -word leaves out whole
+articles.
 """
 
 from __future__ import annotations
@@ -39,4 +40,16 @@ def test_a_heading_never_outranks_the_paragraphs_about_the_word(service):
     about = [i for i, h in enumerate(hits) if h.kind == "body"
              and any(t.rule == "word" for t in service.explain("工会", h.id).terms)]
     assert len(about) >= 5 and max(about) < heading, [(h.kind, h.score, h.text[:20]) for h in hits]
+
+
+def test_grouped_exclusion_leaves_out_every_article_that_holds_the_word(tmp_path):
+    service = _service(tmp_path, {
+        "a.md": "# 澄城面包车事故\n\n一辆面包车在路口侧翻。\n\n事故发生在澄城县城关镇。\n",
+        "b.md": "# 蒲城面包车事故\n\n一辆面包车与货车相撞。\n\n事故发生在蒲城县。\n",
+    })
+    per_passage = {h.source for h in service.search("面包车 -澄城", limit=0).hits}
+    assert per_passage == {"a.md", "b.md"}  # a.md's first paragraph has no 澄城
+    grouped = service.search("面包车 -澄城", limit=0, group="article")
+    assert {h.source for h in grouped.hits} == {"b.md"} and grouped.total == 1
+    assert sum(grouped.facets["source"].values()) == 1
 
