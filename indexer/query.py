@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
@@ -191,8 +192,9 @@ def _exact(piece: list[tuple[str, int, int, int]], text: str, vocab: Vocabulary,
 
 
 def _part_query(part: QueryPart, vocab: Vocabulary, synonyms: Synonyms | None = None,
-                relaxed: bool = False) -> tuple[wq.Query | None, list[str], list[str], bool, bool]:
-    q, needles, words, relaxable, overlap = _literal_part_query(part, vocab, relaxed)
+                relaxed: bool = False, rare: Callable[[str], bool] | None = None
+                ) -> tuple[wq.Query | None, list[str], list[str], bool, bool]:
+    q, needles, words, relaxable, overlap = _literal_part_query(part, vocab, relaxed, rare)
     if q is None or part.phrase or synonyms is None:
         return q, needles, words, relaxable, overlap
     others = []
@@ -217,10 +219,13 @@ def _word(word: str, vocab: Vocabulary) -> wq.Query:
     return wq.Or([term, AnyTerm(FIELD, longer, boost=INSIDE_BOOST)]) if longer else term
 
 
-def _literal_part_query(part: QueryPart, vocab: Vocabulary, relaxed: bool = False
+def _literal_part_query(part: QueryPart, vocab: Vocabulary, relaxed: bool = False,
+                        rare: Callable[[str], bool] | None = None
                         ) -> tuple[wq.Query | None, list[str], list[str], bool, bool]:
     """The part's query, what to highlight, its words, whether a relaxed
-    compile would differ, and whether it ranks by overlap (a sentence)."""
+    compile would differ, and whether it ranks by overlap (a sentence).
+    ``rare`` says whether a single character is rare enough in the index to
+    answer a question on its own (蓍, a plant's name; never 人)."""
     text, analysed = analyze(part.text)
     pieces = _pieces(analysed)
     if not pieces:
@@ -247,8 +252,18 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary, relaxed: bool = Fals
         # words it shares: a question repeats its passage's wording.
         pairs = {(a[0], b[0]) for p in pieces for a, b in zip(p, p[1:])
                  if a[0] not in STOP_WORDS or b[0] not in STOP_WORDS}
-        loose = wq.Or([_word(w, vocab) for w in content]
-                      + [wq.Phrase(FIELD, list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)])
+        shared_pairs = [wq.Phrase(FIELD, list(pair), boost=PAIR_BOOST) for pair in sorted(pairs)]
+        loose = wq.Or([_word(w, vocab) for w in content] + shared_pairs)
+        # A passage that shares only common single characters with the
+        # question (人 of 多少人) is not an answer: it must hold one of its
+        # longer words, two of its words side by side (a name jieba cuts
+        # 黄鳍|紫|鱼 is found by its pairs: requiring a longer word alone cost
+        # 53 of 1,002 CMRC questions their answer), or a rare character.
+        # The filter scores 1.0 everywhere: ranks stay.
+        telling = [w for w in content if len(w) >= 2 or (rare is not None and rare(w))]
+        if len(telling) < len(content) and (telling or shared_pairs):
+            loose = wq.And([wq.ConstantScoreQuery(
+                wq.Or([_word(w, vocab) for w in telling] + shared_pairs), 0.0), loose])
     else:
         loose = wq.And([_word(w, vocab) for w in content])
     # The words anywhere in the passage match; the adjacent phrase ranks first.
@@ -257,12 +272,14 @@ def _literal_part_query(part: QueryPart, vocab: Vocabulary, relaxed: bool = Fals
 
 
 def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None,
-                  relaxed: bool = False) -> CompiledQuery:
+                  relaxed: bool = False, rare: Callable[[str], bool] | None = None
+                  ) -> CompiledQuery:
     """Translate a user's query into one Whoosh query over the ``content`` field.
 
     ``relaxed`` ranks every term of several words by the words it shares
     with a passage instead of requiring them all: the second try for a
-    query that found nothing.
+    query that found nothing. ``rare(char)``: a single character few
+    passages hold, which may answer a question alone.
     """
     required: list[wq.Query] = []
     excluded: list[wq.Query] = []
@@ -273,7 +290,7 @@ def compile_query(text: str, vocab: Vocabulary, synonyms: Synonyms | None = None
         alternatives = []
         for part in group:
             q, part_needles, words, part_relaxable, part_overlap = _part_query(
-                part, vocab, synonyms, relaxed)
+                part, vocab, synonyms, relaxed, rare)
             if q is None:
                 continue
             if part.negated:

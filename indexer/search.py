@@ -35,6 +35,9 @@ from indexer.vocabulary import Vocabulary
 
 # How often a long-lived searcher looks for a newer commit of the index.
 REFRESH_SECONDS = 1.0
+# A single character that fewer than one passage in this many holds answers
+# a question on its own (indexer.query: a question's shared words).
+RARE_CHARACTER = 1000
 SORTS = ("relevance", "date")
 GROUPS = (None, "article")
 FOLDS = (None, "same")
@@ -293,8 +296,17 @@ class SearchService:
 
     def _compile(self, text: str, vocab: Vocabulary, relaxed: bool = False) -> CompiledQuery:
         """The query cut into words as the index was: with the corpus's dictionaries."""
+        rare = None
+        if relaxed:
+            searcher = self.searcher()
+            passages = searcher.doc_count_all()
+
+            def rare(char: str) -> bool:
+                # Fewer than one passage in RARE_CHARACTER holds it: 蓍 in 1 of
+                # 50,508, where 人 stands in thousands.
+                return searcher.doc_frequency("content", char) * RARE_CHARACTER < passages
         with analysis.using(self.store.segmenter()):
-            return compile_query(text, vocab, self.synonyms, relaxed=relaxed)
+            return compile_query(text, vocab, self.synonyms, relaxed=relaxed, rare=rare)
 
     def search(self, text: str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,

@@ -2,7 +2,8 @@
 
 An article's title is evidence for each of its passages; a digest line that
 repeats a headline ranks after its story; grouped, -word leaves out whole
-articles.
+articles; a question is not answered by a passage that shares one common
+character with it.
 """
 
 from __future__ import annotations
@@ -52,4 +53,13 @@ def test_grouped_exclusion_leaves_out_every_article_that_holds_the_word(tmp_path
     grouped = service.search("面包车 -澄城", limit=0, group="article")
     assert {h.source for h in grouped.hits} == {"b.md"} and grouped.total == 1
     assert sum(grouped.facets["source"].values()) == 1
+
+
+def test_a_question_is_not_answered_by_a_passage_that_shares_one_character(tmp_path):
+    service = _service(tmp_path, {
+        "a.md": "# 食物中毒事件\n\n深圳龙岗区一家工厂发生食物中毒，共有32人送医。\n",
+        "b.md": "# 社区活动\n\n社区组织老人开展健步走活动，参加的人很多。\n",
+    })
+    result = service.search("深圳龙岗区的工厂有多少人食物中毒？", limit=0)
+    assert result.hits and {h.source for h in result.hits} == {"a.md"}
 
