@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from indexer.analysis import has_chinese
 from indexer.normalize import normalize_text
+from indexer.pinyin import is_pinyin_like
 from indexer.query import parse_query
 from indexer.vocabulary import Vocabulary
 
@@ -44,16 +45,24 @@ def closest_word(word: str, vocab: Vocabulary, frequency: Callable[[str], int]) 
 
 
 def suggest(query: str, vocab: Vocabulary, frequency: Callable[[str], int]) -> str | None:
-    """The query with each Chinese term the index lacks replaced by its closest word.
+    """The query with each Chinese term the index lacks replaced by its
+    closest word, and each term in pinyin by the word of the index it spells.
 
     >>> v = Vocabulary(["劳模", "劳动", "工会"])
     >>> suggest("劳摸 工会", v, {"劳模": 3, "劳动": 50}.get)
     '劳模 工会'
+    >>> suggest("laomo", v, {"劳模": 3}.get), suggest("laomo gonghui", v, {}.get)
+    ('劳模', '劳模 工会')
     """
     changed = query
     for group in parse_query(query):
         for part in group:
             word = re.sub(r"\s+", "", normalize_text(part.text))
+            if not part.phrase and is_pinyin_like(word) and word not in vocab:
+                spelled = vocab.pinyin.spell(word, frequency)
+                if spelled:
+                    changed = changed.replace(part.text, spelled, 1)
+                continue
             if part.phrase or not has_chinese(word) or word in vocab or len(word) > 8:
                 continue
             better = closest_word(word, vocab, lambda w: frequency(w) or 0)

@@ -13,6 +13,8 @@ import bisect
 import functools
 from collections.abc import Iterable
 
+from indexer.pinyin import PinyinKeys
+
 
 # A one-shot command-line search scans the words; a server builds an index
 # of them by character (60 ms for 68,000 words) after this many scans.
@@ -39,6 +41,12 @@ class Vocabulary:
     def _reversed(self) -> list[str]:
         # Built on first use: a one-shot command-line search rarely needs it.
         return sorted(w[::-1] for w in self.words)
+
+    @functools.cached_property
+    def pinyin(self) -> PinyinKeys:
+        """The words by their pinyin spellings; built on first use (0.15 s
+        for 44,790 words), only for a query in pinyin that found nothing."""
+        return PinyinKeys(self.words)
 
     def __contains__(self, word: str) -> bool:
         return word in self._set

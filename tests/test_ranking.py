@@ -3,7 +3,7 @@
 An article's title is evidence for each of its passages; a digest line that
 repeats a headline ranks after its story; grouped, -word leaves out whole
 articles; a question is not answered by a passage that shares one common
-character with it.
+character with it; pinyin finds the word it spells.
 """
 
 from __future__ import annotations
@@ -63,3 +63,9 @@ def test_a_question_is_not_answered_by_a_passage_that_shares_one_character(tmp_p
     result = service.search("深圳龙岗区的工厂有多少人食物中毒？", limit=0)
     assert result.hits and {h.source for h in result.hits} == {"a.md"}
 
+
+def test_a_query_in_pinyin_offers_the_word_it_spells(service):
+    for typed, word in (("laomo", "劳模"), ("aixintuoguan", "爱心托管"), ("LaoMo", "劳模")):
+        result = service.search(typed)
+        assert result.total == 0 and result.suggestion == word, typed
+        assert service.search(result.suggestion).total > 0
