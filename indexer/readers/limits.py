@@ -14,6 +14,19 @@ from __future__ import annotations
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 # One page's drawing instructions, inflated; a dense e-paper page has ~1 MB.
 MAX_PAGE_CONTENT_BYTES = 8 * 1024 * 1024
+# The drawing instructions a page runs, each form XObject counted every time
+# it is drawn, bounded as the page's own: a 2.2 KB PDF of 8 nested forms,
+# each drawing the next 10 times, asked for 10^8 draws (120 s and 1.6 GB
+# before its time ran out). pdfminer parses ~0.3 MB of operators a second.
+MAX_PAGE_EXECUTED_BYTES = MAX_PAGE_CONTENT_BYTES
+# Operators one page runs, through every nested form: the pages of a 36-page
+# manual run at most 876 each. pdfminer runs 100,000-200,000 simple ones a
+# second, so the limit is a few seconds of a page.
+MAX_PAGE_OPERATORS = 500_000
+# Forms and images one page draws: each form drawn costs a copy of the
+# interpreter and a figure kept in the layout (the 8-level bomb ran
+# 330,000 of them in 18 s before the operator limit).
+MAX_PAGE_FIGURES = 10_000
 # Text-showing operators (Tj, TJ, ', ") on one page: pdfplumber keeps ~4 KB
 # per character; a full newspaper page has about 15,000 characters.
 MAX_PAGE_TEXT_OPERATORS = 100_000
