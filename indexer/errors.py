@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "page_too_large": "a PDF page with more drawing, text operators or characters than any page",
     "read_timeout": "reading the file took longer than the time limit",
     "read_memory": "reading the file needed more memory than the limit",
+    "read_budget": "the files of one add or upload used up the time they may take to read",
     # The index.
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",

@@ -8,6 +8,9 @@ test instead of freezing the suite.
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from tests.documents import pdf_form_bomb
@@ -41,3 +44,37 @@ def test_a_pdf_form_drawn_again_and_again_is_counted_each_time(tmp_path):
     data = pdf_form_bomb(levels=2, fanout=10, leaf=b" " * 5_000_000 + b"0 0 m 1 1 l S")
     outcome = read_in_child(tmp_path, data, "redrawn.pdf")
     assert refused(outcome, "MB", "not a report"), outcome
+
+
+# -- one request has one reading time ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_files_of_one_add_share_one_reading_time(tmp_path, monkeypatch):
+    """A read that never ends uses up the request's budget (1 s, not the 60 s a
+    file may take); the files after it are refused without being read, and the
+    next request reads again."""
+    from indexer.readers import worker
+    from indexer.store import Store
+
+    pool = worker.ReaderPool(memory_mb=2048, seconds=60, request_seconds=1.0, workers=1)
+    monkeypatch.setattr(worker, "_pool", pool)
+    monkeypatch.setattr(worker, "_pool_pid", os.getpid())
+    try:
+        store = Store(tmp_path / "corpus", tmp_path / "index")
+        (tmp_path / "corpus").mkdir()
+        store.add_uploads([("warm.md", "# 标题\n\n正文。\n".encode())])
+        [stalled] = pool._all
+        # A read that never ends, on any machine: the worker is stopped.
+        os.kill(stalled.process.pid, signal.SIGSTOP)
+        report = store.add_uploads([(f"{n}.md", f"# 第{n}份\n\n正文。\n".encode())
+                                    for n in range(1, 4)])
+        assert [(o.name, o.status, o.code) for o in report.outcomes] == [
+            ("1.md", "refused", "read_budget"), ("2.md", "refused", "read_budget"),
+            ("3.md", "refused", "read_budget")]
+        assert "used up the 1 s" in report.outcomes[1].reason
+        assert stalled.process.poll() is not None  # killed, not left stopped
+        report = store.add_uploads([("4.md", "# 第4份\n\n正文。\n".encode())])
+        assert [(o.name, o.status) for o in report.outcomes] == [("4.md", "added")]
+    finally:
+        pool.close()

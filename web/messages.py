@@ -48,6 +48,7 @@ ZH: dict[str, str] = {
     "page_too_large": "PDF 有一页的绘制指令或文字多得不像报告",
     "read_timeout": "读取这个文件用时太长，已停止读取",
     "read_memory": "读取这个文件需要的内存太多，已停止读取",
+    "read_budget": "这一批文件的读取时间已用完，这个文件没有读取；请单独再上传一次",
     "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
