@@ -13,7 +13,7 @@ import signal
 
 import pytest
 
-from tests.documents import pdf_form_bomb
+from tests.documents import docx_body, docx_bytes, pdf_form_bomb
 from tests.test_hostile import read_in_child, refused
 
 # -- PDF: every operator counted, through nested forms -----------------------------------
@@ -78,3 +78,26 @@ def test_the_files_of_one_add_share_one_reading_time(tmp_path, monkeypatch):
         assert [(o.name, o.status) for o in report.outcomes] == [("4.md", "added")]
     finally:
         pool.close()
+
+
+# -- docx: runs counted while the zip is inflated ----------------------------------------
+
+
+@pytest.mark.slow
+def test_a_docx_of_a_million_runs_is_refused(tmp_path):
+    """1.5 M runs of one character, 100 to a paragraph: ~125 KB that inflate to
+    51 MB of XML, under the size and paragraph limits (before: 118 s, 986 MB)."""
+    run = "<w:r><w:t>字</w:t></w:r>".encode()
+    data = docx_bytes(docx_body((b"<w:p>" + run * 100 + b"</w:p>") * 15_000))
+    assert len(data) < 200_000
+    outcome = read_in_child(tmp_path, data, "runs.docx")
+    assert refused(outcome, "runs", "not a report"), outcome
+
+
+@pytest.mark.slow
+def test_a_docx_of_many_runs_short_of_the_limit_is_read(tmp_path):
+    """A long report in runs split by formatting (10 a paragraph) is read whole."""
+    paragraph = b"<w:p>" + "<w:r><w:t>劳模</w:t></w:r>".encode() * 10 + b"</w:p>"
+    data = docx_bytes(docx_body(paragraph * 5_000))
+    outcome = read_in_child(tmp_path, data, "long.docx")
+    assert outcome.get("passages") == 5_000, outcome

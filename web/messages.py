@@ -44,6 +44,7 @@ ZH: dict[str, str] = {
     "too_many_elements": f"网页元素太多（超过 {limits.MAX_HTML_ELEMENTS // 10_000:,} 万个），不像一篇网页文章",
     "inflates_too_much": f"Word 文件解压后超过 {limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}，不像一份报告",
     "too_many_parts": "Word 文件包含的部件太多，不像一份报告",
+    "too_many_runs": f"Word 文件的文字片段太多（超过 {limits.MAX_DOCX_PIECES // 10_000:,} 万个），不像一份报告",
     "too_many_pages": f"页数太多（超过 {limits.MAX_PAGES:,} 页），请拆分成较小的报告",
     "page_too_large": "PDF 有一页的绘制指令或文字多得不像报告",
     "read_timeout": "读取这个文件用时太长，已停止读取",

@@ -32,6 +32,10 @@ MAX_PAGE_FIGURES = 10_000
 MAX_PAGE_TEXT_OPERATORS = 100_000
 MAX_PAGE_CHARS = 60_000
 MAX_PAGES = 2_000
+# Runs and their text pieces (<w:r>, <w:t>, <w:tab>, <w:br>, <w:cr>) in a
+# .docx body: python-docx spends ~40 us on each, and a 175 KB docx of 1.5 M
+# runs (60 MB of XML) took 118 s and 986 MB. A run is usually two pieces.
+MAX_DOCX_PIECES = 400_000
 # Paragraphs (passages) of one file; the daily news files have ~100.
 MAX_PARAGRAPHS = 100_000
 # HTML elements of one page; a long article page has a few thousand.
