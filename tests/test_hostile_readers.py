@@ -101,3 +101,15 @@ def test_a_docx_of_many_runs_short_of_the_limit_is_read(tmp_path):
     data = docx_bytes(docx_body(paragraph * 5_000))
     outcome = read_in_child(tmp_path, data, "long.docx")
     assert outcome.get("passages") == 5_000, outcome
+
+
+# -- HTML: unclosed tags nested hundreds deep ---------------------------------------------
+
+
+@pytest.mark.parametrize("tag, depth", [("font", 500), ("div", 500), ("font", 50_000)])
+def test_a_page_of_nested_unclosed_tags_is_read(tmp_path, tag, depth):
+    """Old FrontPage pages open a <font> per line and never close one; browsers,
+    lxml and html5lib read them (before: RecursionError, refused as damaged)."""
+    data = ("<html><body>" + f"<{tag}>劳模精神。" * depth + "</body></html>").encode()
+    outcome = read_in_child(tmp_path, data, "frontpage.html")
+    assert outcome.get("chars") == len("劳模精神。") * depth, outcome

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable, Iterator
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
+from bs4.element import PageElement, PreformattedString
 
 from indexer.document import BODY, CAPTION, Article
 from indexer.errors import UnsupportedFile
@@ -114,35 +115,56 @@ class _Walker:
             self.groups[-1].append(Part(text, kind=self.kind))
         self.words.clear()
 
-    def walk(self, tag: Tag) -> None:
-        for child in tag.children:
-            if isinstance(child, PreformattedString):
+    def walk(self, root: Tag) -> None:
+        """Read the content of ``root``, depth first, without recursion: old
+        FrontPage pages nest hundreds of unclosed ``<font>`` (500 of them
+        raised RecursionError), and a page may nest up to its element limit."""
+        # Each entry: the children still to read, and what to do after them.
+        stack: list[tuple[Iterator[PageElement], Callable[[], None] | None]] = [
+            (iter(root.children), None)]
+        while stack:
+            children, after = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if after is not None:
+                    after()
+            elif isinstance(child, PreformattedString):
                 continue  # comments, <!DOCTYPE>, CDATA: not page text
-            if isinstance(child, NavigableString):
+            elif isinstance(child, NavigableString):
                 self.words.append(str(child))
             elif isinstance(child, Tag) and not _dropped(child):
-                self.element(child)
+                entered = self.enter(child)
+                if entered is not None:
+                    stack.append((iter(child.children), entered))
 
-    def element(self, tag: Tag) -> None:
+    def enter(self, tag: Tag) -> Callable[[], None] | None:
+        """Start reading ``tag``: the step to take after its children, or
+        None when they are not to be read (a heading is read whole)."""
         if tag.name not in _BLOCKS:
-            self.walk(tag)
-            return
+            return self.nothing
         self.flush()
         if tag.name in _HEADINGS:
             text = _clean(tag.get_text())
             if text:
                 self.groups[-1].append(Part(text, _HEADINGS[tag.name]))
-            return
+            return None
         if tag.name == "article":
             self.groups.append([])
         outer_kind = self.kind
         if tag.name in _CAPTIONS:
             self.kind = CAPTION
-        self.walk(tag)
-        self.flush()
-        self.kind = outer_kind
-        if tag.name == "article":
-            self.groups.append([])
+
+        def leave() -> None:
+            self.flush()
+            self.kind = outer_kind
+            if tag.name == "article":
+                self.groups.append([])
+
+        return leave
+
+    def nothing(self) -> None:
+        pass
 
 
 # An opening tag: what becomes an element of the parsed tree.
