@@ -113,3 +113,35 @@ def test_a_page_of_nested_unclosed_tags_is_read(tmp_path, tag, depth):
     data = ("<html><body>" + f"<{tag}>劳模精神。" * depth + "</body></html>").encode()
     outcome = read_in_child(tmp_path, data, "frontpage.html")
     assert outcome.get("chars") == len("劳模精神。") * depth, outcome
+
+
+# -- text: stray NULs and UTF-16 without a byte-order mark -------------------------------
+
+_REPORT = "全国总工会今天在北京表彰一批全国劳动模范，开展最美职工评选活动。\n\n" * 250
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_a_chinese_text_with_a_stray_nul_is_read(tmp_path, suffix):
+    """One NUL byte in 16 KB of UTF-8 (or GB18030) made the whole text "binary"."""
+    for encoding in ("utf-8", "gb18030"):
+        data = _REPORT.encode(encoding)
+        data = data[:9000] + b"\x00" + data[9000:]
+        outcome = read_in_child(tmp_path, data, "nul" + suffix)
+        assert outcome.get("passages") == 250, (encoding, outcome)
+        assert outcome["chars"] == len(_REPORT.replace("\n", "")), (encoding, outcome)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("suffix", [".txt", ".html"])
+def test_utf16_without_a_byte_order_mark_is_read(tmp_path, encoding, suffix):
+    data = _REPORT.encode(encoding)
+    outcome = read_in_child(tmp_path, data, "utf16" + suffix)
+    assert outcome.get("chars") == len(_REPORT.replace("\n", "")), outcome
+
+
+def test_binary_files_with_zero_bytes_are_still_refused(tmp_path):
+    """Zeros in one column (16-bit numbers), or in both (an image): not text."""
+    numbers = b"".join(i.to_bytes(2, "little") for i in range(4_000))
+    image = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
+    for data in (numbers, image, b"\x00" * 100 + _REPORT.encode()):
+        assert refused(read_in_child(tmp_path, data, "data.txt"), "binary")
