@@ -25,7 +25,8 @@ from indexer.analysis import ChineseTextField
 from indexer.errors import UnsupportedFile
 from indexer.highlight import Snippet
 
-SCHEMA_VERSION = 2  # 2: characters simplified one by one; fewer indexed fields
+SCHEMA_VERSION = 3  # 2: characters simplified one by one; fewer indexed fields
+# 3: default-ignorable characters dropped, Kangxi radicals folded (issue 19)
 FILE, META = "file", "meta"  # the kinds of the two records that are not passages
 
 # What a kept passage must still agree on with the new one; the stored
