@@ -1,5 +1,5 @@
 """Text that looks the same is found the same (issue 19): characters that show
-nothing, radicals that look like ideographs."""
+nothing, radicals that look like ideographs, query syntax typed full width."""
 
 from __future__ import annotations
 
@@ -67,6 +67,19 @@ def test_hits_never_carry_a_bidi_control_or_a_zero_width_character(hidden):
 def test_a_kangxi_radical_is_found_as_its_ideograph(hidden):
     assert _sources(hidden.search("金牌")) == ["e.txt"]
     assert _sources(hidden.search("⾦牌")) == ["e.txt"]
+
+
+def test_full_width_query_syntax_works_as_typed_in_ascii(service):
+    """What a Chinese input method types: ＂ ＯＲ －, and “” 「」 as quotes."""
+    def total(query: str) -> int:
+        return service.search(query).total
+
+    either = total('"劳模" OR 职工')
+    assert either > total("职工") > 0
+    assert total("＂劳模＂ ＯＲ 职工") == either
+    assert total("「劳模」 ＯＲ 职工") == either
+    assert total("劳模 －表彰") == total("劳模 -表彰") < total("劳模")
+    assert total("“爱心托管”") == total('"爱心托管"') > 0
 
 
 def test_an_index_built_with_the_old_normalisation_is_rebuilt(tmp_path, monkeypatch):
