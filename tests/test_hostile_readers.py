@@ -153,3 +153,22 @@ def test_binary_files_with_zero_bytes_are_still_refused(tmp_path):
     image = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
     for data in (numbers, image, b"\x00" * 100 + _REPORT.encode()):
         assert refused(read_in_child(tmp_path, data, "data.txt"), "binary")
+
+
+@pytest.mark.slow
+def test_only_the_time_spent_reading_counts_against_the_budget():
+    """Writing the files of a large add into the index takes minutes; that time
+    between reads is not reading time."""
+    import time
+
+    from indexer.readers import worker
+
+    pool = worker.ReaderPool(memory_mb=2048, seconds=60, request_seconds=3.0, workers=1)
+    try:
+        budget = pool.budget()
+        assert len(pool.read("# 一\n\n正文。\n".encode(), "1.md", budget)) == 1
+        time.sleep(3.1)  # as if writing a batch into the index
+        assert len(pool.read("# 二\n\n正文。\n".encode(), "2.md", budget)) == 1
+        assert 0 < budget.remaining() < 3.0
+    finally:
+        pool.close()

@@ -52,17 +52,24 @@ def _limits() -> tuple[int, float, float]:
 class ReadBudget:
     """The time one request (one ``add``, one upload) may spend reading all its files.
 
+    Only the time files spend in a worker counts, not writing them into the
+    index between batches (a large ``add`` writes for minutes).
+
     >>> budget = ReadBudget(600)
-    >>> 599 < budget.remaining() <= 600
-    True
+    >>> budget.charge(599.5)
+    >>> budget.remaining()
+    0.5
     """
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
+        self.used = 0.0
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.seconds - self.used
+
+    def charge(self, seconds: float) -> None:
+        self.used += seconds
 
     def spent(self, name: str) -> UnsupportedFile:
         """The refusal of ``name``, a file the budget had no time left for."""
@@ -192,6 +199,7 @@ class ReaderPool:
                 from indexer.readers import read_report
                 return read_report(data, name)
         healthy = False
+        started = time.monotonic()
         try:
             try:
                 worker.tx.send((data, name))
@@ -219,6 +227,8 @@ class ReaderPool:
             healthy = True
             return answer[0]
         finally:
+            if budget is not None:
+                budget.charge(time.monotonic() - started)
             if not healthy:
                 self._retire(worker)
                 worker = None
