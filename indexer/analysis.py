@@ -47,7 +47,7 @@ from typing import NamedTuple
 from whoosh import fields
 from whoosh.analysis import Composable, Token, Tokenizer
 
-from indexer.normalize import normalize_text
+from indexer.normalize import IGNORABLE, normalize_text
 from indexer.segmenter import BUNDLED_DICTIONARY, JIEBA_HAN, USE_HMM, Segmenter, segmenter_for
 
 __all__ = ["BUNDLED_DICTIONARY", "USE_HMM", "Analyzed", "ChineseAnalyzer", "ChineseTextField",
@@ -119,7 +119,22 @@ def iter_words(text: str, segmenter: Segmenter | None = None) -> Iterator[tuple[
 
     >>> [w for w, _, _, _ in iter_words("劳模精神、劳动精神 25.6 万次")]
     ['劳模', '精神', '劳动', '精神', '25.6', '万次']
+
+    Default-ignorable characters (zero-width, BiDi controls) are cut around,
+    as if absent; the offsets of the words still point into ``text``:
+
+    >>> list(iter_words("工\u202e会"))
+    [('工会', 0, 0, 3)]
     """
+    if not text.isascii() and IGNORABLE.search(text):
+        kept = [i for i, ch in enumerate(text) if not IGNORABLE.match(ch)]
+        for word, pos, start, end in _iter_words(IGNORABLE.sub("", text), segmenter):
+            yield word, pos, kept[start], kept[end - 1] + 1
+        return
+    yield from _iter_words(text, segmenter)
+
+
+def _iter_words(text: str, segmenter: Segmenter | None) -> Iterator[tuple[str, int, int, int]]:
     matches = list(_RUNS.finditer(text))
     runs = [m.group() for m in matches if m.lastgroup == "han"]
     words = (segmenter or current_segmenter()).cut_runs(runs)

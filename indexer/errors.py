@@ -51,10 +51,12 @@ CODES: dict[str, str] = {
     "too_many_elements": "an HTML page with more elements than any article page",
     "inflates_too_much": "a .docx whose zip parts inflate past the limit",
     "too_many_parts": "a .docx zip with more parts than any document",
+    "too_many_runs": "a .docx with more runs (pieces of formatted text) than any report",
     "too_many_pages": "a PDF with more pages than the limit",
     "page_too_large": "a PDF page with more drawing, text operators or characters than any page",
     "read_timeout": "reading the file took longer than the time limit",
     "read_memory": "reading the file needed more memory than the limit",
+    "read_budget": "the files of one add or upload used up the time they may take to read",
     # The index.
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",

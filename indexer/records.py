@@ -27,7 +27,8 @@ from indexer.highlight import Snippet
 
 # 2: characters simplified one by one; fewer indexed fields. 3: titles from
 # file names, digest lines (indexer/readers/articles.py): files are read anew.
-SCHEMA_VERSION = 3
+# 4: default-ignorable characters dropped, Kangxi radicals folded (issue 19).
+SCHEMA_VERSION = 4
 FILE, META = "file", "meta"  # the kinds of the two records that are not passages
 
 # What a kept passage must still agree on with the new one; the stored

@@ -75,6 +75,9 @@ _TABLE = [
             "Memory (address space, MB) of the process that reads one report file.", int),
     Setting("read_seconds", "ZHSEARCH_READ_SECONDS", 120.0,
             "Seconds reading one report file may take before it is refused.", float),
+    Setting("read_request_seconds", "ZHSEARCH_READ_REQUEST_SECONDS", 600.0,
+            "Seconds reading all the files of one add or upload may take together; the files "
+            "left when it runs out are refused.", float),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
 

@@ -35,7 +35,7 @@ from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
                             UnsupportedFile, ZhsearchError)
 from indexer.readers import is_supported
-from indexer.readers.worker import read_report_isolated
+from indexer.readers.worker import read_budget, read_report_isolated
 from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
@@ -417,12 +417,15 @@ class Store:
             on_plan(len(named), sum(size for _, _, size in named))
         batch: list[tuple[str, bytes, list[Article]]] = []
         batch_bytes = 0
+        # All the files of one request share one reading time: 1,000 files
+        # that each ran to their own limit would hold a server thread for days.
+        budget = read_budget()
         for name, payload, size in named:
             try:
                 data = _payload_bytes(name, payload)
                 # Read in a worker process with memory and time limits: never in
                 # the thread (a server thread) that called.
-                articles = read_report_isolated(data, name)
+                articles = read_report_isolated(data, name, budget)
             except (UnsupportedFile, OSError) as error:
                 report.outcomes.append(FileOutcome.refused(error) if isinstance(error, UnsupportedFile)
                                        else FileOutcome(name, "refused", code="cannot_write",

@@ -72,3 +72,37 @@ def pdf_text(lines: list[str]) -> bytes:
     ops = [b"BT /F1 10 Tf 14 TL 50 800 Td"]
     ops += [b"(" + line.encode("latin-1") + b") Tj T*" for line in lines]
     return b"\n".join(ops + [b"ET"])
+
+
+def pdf_form_bomb(levels: int = 8, fanout: int = 10, leaf: bytes = b"0 0 m 10 10 l S") -> bytes:
+    """A one-page PDF of ``levels`` nested form XObjects, each drawing the next
+    ``fanout`` times: a few KB that ask for ``fanout ** levels`` draws of ``leaf``."""
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>",
+                            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+                            b"/Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>"]
+    draw_next = b" ".join([b"/X Do"] * fanout)
+
+    def stream(head: bytes, content: bytes) -> bytes:
+        return head + f" /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
+
+    objects.append(stream(b"<<", draw_next))  # 4: the page draws form 5 fanout times
+    for level in range(levels):
+        number = 5 + level
+        last = level == levels - 1
+        resources = b"" if last else f"/Resources << /XObject << /X {number + 1} 0 R >> >>".encode()
+        objects.append(stream(b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] " + resources,
+                              leaf if last else draw_next))
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+              .encode())
+    return out.getvalue()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
+from indexer.normalize import remove_ignorable
 from indexer.readers.articles import mark_digests, title_untitled
 
 __all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
@@ -73,9 +74,9 @@ def read_report(data: bytes, name: str) -> list[Article]:
         raise UnsupportedFile(
             name, f"damaged or unreadable file ({type(error).__name__})",
             code="damaged_file") from error
+    articles = [a for a in _bounded(articles, name) if a.passages]
     if not articles:
         raise UnsupportedFile(name, "no text found in the file", code="no_text")
-    articles = _bounded(articles, name)
     title_untitled(articles, name)
     mark_digests(articles)
     return articles
@@ -89,11 +90,14 @@ _SENTENCE_ENDS = "。！？!?；;\n"
 
 
 def valid_unicode(text: str) -> str:
-    """``text`` with every lone surrogate replaced by U+FFFD.
+    """``text`` with every lone surrogate replaced by U+FFFD, and without the
+    characters that show nothing (:func:`~indexer.normalize.remove_ignorable`):
+    a U+202E kept in a passage reversed the text of its hit in a browser.
 
-    >>> valid_unicode("a\\ud800b") == "a\\ufffdb", valid_unicode("报告")
+    >>> valid_unicode("a\\ud800b") == "a\\ufffdb", valid_unicode("报\\u202e告")
     (True, '报告')
     """
+    text = remove_ignorable(text)
     try:
         text.encode("utf-8")
         return text
@@ -129,6 +133,8 @@ def _bounded(articles: list[Article], name: str) -> list[Article]:
         passages = []
         for passage in article.passages:
             text = valid_unicode(passage.text)
+            if not text.strip():
+                continue  # nothing but zero-width characters
             chars += len(text)
             if len(text) <= MAX_PASSAGE_CHARS:
                 passage.text = text

@@ -23,7 +23,12 @@ from docx.text.paragraph import Paragraph
 
 from indexer.document import Article
 from indexer.errors import UnsupportedFile
-from indexer.readers.limits import MAX_DECOMPRESSED_BYTES, MAX_PARAGRAPHS, megabytes
+from indexer.readers.limits import (
+    MAX_DECOMPRESSED_BYTES,
+    MAX_DOCX_PIECES,
+    MAX_PARAGRAPHS,
+    megabytes,
+)
 from indexer.readers.outline import Part, group_articles
 from indexer.readers.plaintext import join_lines
 
@@ -119,12 +124,14 @@ def _parts(items) -> list[Part]:
 
 # A paragraph element, whatever the namespace prefix: <w:p> or <w:p ...>.
 _PARAGRAPH_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s>/]")
+# A run or a piece of its text: what python-docx builds an object for.
+_PIECE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:r|t|tab|br|cr)[\s>/]")
 _MAX_PARTS = 10_000
 
 
 def check_package(data: bytes, name: str) -> None:
     """Refuse a zip whose parts inflate past the limit, or whose body has more
-    paragraphs than any report, before python-docx reads it all into memory.
+    paragraphs or runs than any report, before python-docx reads it all into memory.
 
     The parts are inflated in 1 MB pieces and counted as they come: a 1 MB
     docx of compressed spaces inflated to 3.4 GB at once.
@@ -137,7 +144,7 @@ def check_package(data: bytes, name: str) -> None:
     if len(members) > _MAX_PARTS:
         raise UnsupportedFile(name, f"more than {_MAX_PARTS:,} parts in the .docx zip",
                               code="too_many_parts")
-    total = paragraphs = 0
+    total = paragraphs = pieces = 0
     for member in members:
         body = member.filename == "word/document.xml"
         carry = b""
@@ -155,11 +162,17 @@ def check_package(data: bytes, name: str) -> None:
                         text = carry + chunk
                         paragraphs += sum(1 for m in _PARAGRAPH_TAG.finditer(text)
                                           if m.start() < len(text) - 32)
+                        pieces += sum(1 for m in _PIECE_TAG.finditer(text)
+                                      if m.start() < len(text) - 32)
                         carry = text[-32:]
                         if paragraphs > MAX_PARAGRAPHS:
                             raise UnsupportedFile(
                                 name, f"more than {MAX_PARAGRAPHS:,} paragraphs: "
                                       "split it into smaller reports", code="too_many_paragraphs")
+                        if pieces > MAX_DOCX_PIECES:
+                            raise UnsupportedFile(
+                                name, f"more than {MAX_DOCX_PIECES:,} runs and pieces of text: "
+                                      "not a report", code="too_many_runs")
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
             return  # damaged, encrypted or compressed oddly: python-docx refuses it
         if body:

@@ -74,11 +74,57 @@ _CHINESE_ENCODINGS = ["gb18030", "big5"]
 
 
 def _looks_binary(data: bytes) -> bool:
+    """More than 1 % control bytes (NUL included) in the first 64 KB."""
     sample = data[:65536]
-    if b"\x00" in sample:
-        return True
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
     return controls > len(sample) * 0.01
+
+
+# Line ends, spaces and tabs as UTF-16 code units: what every text has, and a
+# code unit that means something else in the other byte order (U+0A00,
+# U+2000). Zero bytes alone say little: Chinese text in UTF-16LE has them on
+# both sides (一 U+4E00 and 开 U+5F00 end in one, newlines start with one).
+_UTF16_SPACES = frozenset(b"\n\r \t")
+# A few stray NUL bytes in text (a bad copy, an editor's slip): at most one
+# in a thousand bytes. More, and it is UTF-16 or not text.
+_STRAY_NULS = 1 / 1000
+
+
+def utf16_byte_order(sample: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` when ``sample`` reads as UTF-16 text
+    without a byte-order mark: its spaces and line ends stand as code units
+    of one byte order and none of the other.
+
+    >>> utf16_byte_order("第一条\\n劳模 工匠\\n".encode("utf-16-le"))
+    'utf-16-le'
+    >>> utf16_byte_order("劳模\\r\\n".encode("utf-16-be")), utf16_byte_order("劳模\\n".encode())
+    ('utf-16-be', None)
+    """
+    little = big = 0
+    for low, high in zip(sample[0::2], sample[1::2]):
+        if high == 0 and low in _UTF16_SPACES:
+            little += 1
+        elif low == 0 and high in _UTF16_SPACES:
+            big += 1
+    if little and not big:
+        return "utf-16-le"
+    if big and not little:
+        return "utf-16-be"
+    return None
+
+
+def _utf16_text(data: bytes) -> str | None:
+    """The text of UTF-16 ``data`` without a byte-order mark, or None when it is not."""
+    codec = utf16_byte_order(data[:65536])
+    if codec is None:
+        return None
+    try:
+        text = data[:len(data) // 2 * 2].decode(codec)
+    except UnicodeDecodeError:  # a lone surrogate: not UTF-16 text
+        return None
+    sample = text[:32768]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\f\r\x1b")
+    return None if controls > len(sample) * 0.01 else text
 
 
 def decode_text(data: bytes, name: str, lines: bool = True) -> str:
@@ -94,6 +140,17 @@ def _decode(data: bytes, name: str) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _newlines(data.decode(encoding, errors="replace"))
+    nuls = data.count(0, 0, 65536)
+    stray = nuls <= len(data[:65536]) * _STRAY_NULS
+    if nuls and not (stray and _is_utf8(data)):
+        # UTF-16 without its byte-order mark: a whole Chinese text looked binary.
+        utf16 = _utf16_text(data)
+        if utf16 is not None:
+            return _newlines(utf16.replace("\x00", ""))
+    if not stray:
+        raise UnsupportedFile(name, "looks like a binary file, not text", code="binary_file")
+    # One NUL made a 16 KB Chinese text "binary": stray ones are dropped.
+    data = data.replace(b"\x00", b"")
     if _looks_binary(data):
         raise UnsupportedFile(name, "looks like a binary file, not text", code="binary_file")
     try:
@@ -117,6 +174,14 @@ def _decode(data: bytes, name: str) -> str:
             name, "cannot tell its text encoding (save it as UTF-8, GB18030 or Big5)",
             code="unknown_encoding")
     return _newlines(data.decode(decodable[0]))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _newlines(text: str) -> str:

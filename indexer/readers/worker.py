@@ -22,6 +22,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -32,17 +33,50 @@ from indexer.errors import UnsupportedFile
 # starts at ~80 MB of address space with every reader loaded, and the
 # hostile files of issue 13 wanted 3-8 GB without the reader limits;
 # ZHSEARCH_READ_SECONDS, default 120: the largest file of the news folder
-# reads in < 2 s).
+# reads in < 2 s; ZHSEARCH_READ_REQUEST_SECONDS, default 600, for all the
+# files of one add or upload together: one upload may carry 1,000 files, each
+# of which could otherwise use its own full time limit, 33 hours in all).
 _STARTUP_SECONDS = 60.0
 # Workers at once: reading is CPU-bound and the machines have 2 cores.
 WORKERS = 2
 
 
-def _limits() -> tuple[int, float]:
+def _limits() -> tuple[int, float, float]:
     from indexer.settings import from_env
 
     values = from_env()
-    return int(values["read_memory_mb"]), float(values["read_seconds"])
+    return (int(values["read_memory_mb"]), float(values["read_seconds"]),
+            float(values["read_request_seconds"]))
+
+
+class ReadBudget:
+    """The time one request (one ``add``, one upload) may spend reading all its files.
+
+    Only the time files spend in a worker counts, not writing them into the
+    index between batches (a large ``add`` writes for minutes).
+
+    >>> budget = ReadBudget(600)
+    >>> budget.charge(599.5)
+    >>> budget.remaining()
+    0.5
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.used = 0.0
+
+    def remaining(self) -> float:
+        return self.seconds - self.used
+
+    def charge(self, seconds: float) -> None:
+        self.used += seconds
+
+    def spent(self, name: str) -> UnsupportedFile:
+        """The refusal of ``name``, a file the budget had no time left for."""
+        return UnsupportedFile(
+            name, f"not read: the files of this request used up the {self.seconds:g} s "
+                  "they may take to read together; add it again on its own",
+            code="read_budget")
 
 
 def _serve(rx: Connection, tx: Connection, memory_mb: int) -> None:
@@ -116,9 +150,11 @@ class _Worker:
 class ReaderPool:
     """Worker processes shared by the threads of one process."""
 
-    def __init__(self, memory_mb: int, seconds: float, workers: int = WORKERS):
+    def __init__(self, memory_mb: int, seconds: float, request_seconds: float = 600.0,
+                 workers: int = WORKERS):
         self.memory_mb = memory_mb
         self.seconds = seconds
+        self.request_seconds = request_seconds
         # Last in, first out: the worker just used is warm; another slot's
         # worker is started only when two files are read at once.
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
@@ -139,9 +175,19 @@ class ReaderPool:
             if worker in self._all:
                 self._all.remove(worker)
 
-    def read(self, data: bytes, name: str) -> list[Article]:
+    def budget(self) -> ReadBudget:
+        """A fresh budget for the files of one request."""
+        return ReadBudget(self.request_seconds)
+
+    def read(self, data: bytes, name: str, budget: ReadBudget | None = None) -> list[Article]:
         """``read_report(data, name)`` in a worker; refuses a file that runs out
-        of time or memory there."""
+        of time or memory there, or that ``budget`` has no time left for."""
+        seconds, by_budget = self.seconds, False
+        if budget is not None:
+            left = budget.remaining()
+            if left <= 0:
+                raise budget.spent(name)
+            seconds, by_budget = min(seconds, left), left < seconds
         worker = self._idle.get()
         if worker is None:
             try:
@@ -153,10 +199,13 @@ class ReaderPool:
                 from indexer.readers import read_report
                 return read_report(data, name)
         healthy = False
+        started = time.monotonic()
         try:
             try:
                 worker.tx.send((data, name))
-                if not worker.rx.poll(self.seconds):
+                if not worker.rx.poll(seconds):
+                    if by_budget and budget is not None:
+                        raise budget.spent(name)
                     raise UnsupportedFile(
                         name, f"reading it took longer than {self.seconds:g} s; stopped",
                         code="read_timeout")
@@ -178,6 +227,8 @@ class ReaderPool:
             healthy = True
             return answer[0]
         finally:
+            if budget is not None:
+                budget.charge(time.monotonic() - started)
             if not healthy:
                 self._retire(worker)
                 worker = None
@@ -211,9 +262,16 @@ def _set_pool(new: ReaderPool) -> None:
     _pool, _pool_pid = new, os.getpid()
 
 
-def read_report_isolated(data: bytes, name: str) -> list[Article]:
-    """:func:`~indexer.readers.read_report` in a worker process with limits."""
-    return pool().read(data, name)
+def read_report_isolated(data: bytes, name: str,
+                         budget: ReadBudget | None = None) -> list[Article]:
+    """:func:`~indexer.readers.read_report` in a worker process with limits
+    (and within ``budget``, the time left to the request it is part of)."""
+    return pool().read(data, name, budget)
+
+
+def read_budget() -> ReadBudget:
+    """A budget of the configured time for reading the files of one request."""
+    return pool().budget()
 
 
 @atexit.register
