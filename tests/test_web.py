@@ -6,7 +6,9 @@ import io
 import json
 import re
 import shutil
+import socket
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -627,6 +629,40 @@ def test_make_server_serves_the_app_with_waitress(store):
             assert response.status == 200
             assert response.headers["Server"] == "zhsearch"
             assert "<mark>劳模</mark>" in response.read().decode("utf-8")
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def test_a_request_whose_headers_trickle_in_is_closed_after_the_header_timeout(store):
+    # nginx's client_header_timeout: headers that take longer than the bound
+    # to arrive close the connection, however steadily they trickle in
+    # (waitress alone only closes connections that fall silent).
+    from web.server import make_app, waitress_server
+
+    app = make_app(store)
+    app.config["HOST"] = "127.0.0.1"
+    server = waitress_server(app, 2, header_seconds=1, cleanup_seconds=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=1) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            deadline = time.monotonic() + 30  # a guard against a hang, not a speed bound
+            closed = False
+            while not closed and time.monotonic() < deadline:
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                    closed = sock.recv(1024) == b""
+                except TimeoutError:
+                    continue  # still open: the server waits for the rest
+                except OSError:
+                    closed = True
+            assert closed, "a request still sending headers after 30 s was kept open"
+        # A complete request is still answered.
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.effective_port}/healthz",
+                                    timeout=10) as response:
+            assert response.status == 200
     finally:
         server.close()
         thread.join(timeout=5)

@@ -6,10 +6,12 @@ can (:mod:`web.prefork`), waitress in one process elsewhere and in tests.
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response
+from flask import Flask, Response
 
 from indexer.store import Store
 from web import create_app
@@ -32,19 +34,86 @@ def make_app(store: Store, config: Mapping[str, Any] | None = None):
     return create_app(config, store=store)
 
 
+# How long a client may take to send a request's headers, whole, and how long
+# a connection may stay silent (while sending a body, or idle between
+# requests): nginx's client_header_timeout and client_body_timeout. A request
+# is read by waitress's event loop into a buffer (a body past 512 KB into a
+# temporary file) and reaches a thread only once complete, so a slow client
+# costs a buffer, never a thread: with gunicorn's gthread workers 8 clients
+# sending a header line every 2 s held all 8 threads and no search was
+# answered for 30 s (issue 19).
+HEADER_SECONDS = 30
+IDLE_SECONDS = 60
+# Connections one process keeps open at once, slow ones included (waitress's
+# default is 100; each costs a file descriptor and a buffer). Past it the
+# process stops accepting until one closes; poll(), unlike select(), has no
+# 1,024-descriptor ceiling.
+CONNECTION_LIMIT = 1000
+# The longest request line and headers together; a longer request is refused
+# by waitress itself (431). Up to it, the app answers in its own words (a JSON
+# error under /api/), not a server's bare page.
+MAX_HEADER_BYTES = 256 * 1024
+
+
+def _waitress_classes(header_seconds: int) -> tuple[type, type]:
+    """waitress's TCP server with a bound on the time a request's headers
+    take to arrive (waitress itself only closes connections that fall silent)."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+    from waitress.server import TcpWSGIServer
+
+    class TimedParser(HTTPRequestParser):
+        def __init__(self, adj: Any):
+            super().__init__(adj)
+            self.started = time.monotonic()
+
+    class TimedChannel(HTTPChannel):
+        parser_class = TimedParser
+
+    class Server(TcpWSGIServer):
+        channel_class = TimedChannel
+
+        def maintenance(self, now: float) -> None:
+            super().maintenance(now)
+            cutoff = time.monotonic() - header_seconds
+            for channel in list(self.active_channels.values()):
+                request = channel.request
+                if request is not None and not request.headers_finished \
+                        and request.started < cutoff:
+                    channel.will_close = True
+
+    return Server, TimedChannel
+
+
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8,
                 config: Mapping[str, Any] | None = None):
     """A waitress server for the app over ``store``; ``port=0`` picks a free port."""
-    from waitress import create_server
-
     app = make_app(store, config)
     app.config["HOST"] = host
-    return create_server(
-        app, host=host, port=port, threads=threads, ident="zhsearch",
+    return waitress_server(app, threads=threads, host=host, port=port)
+
+
+def waitress_server(app: Flask, threads: int, *, host: str = "127.0.0.1", port: int = 0,
+                    sock: socket.socket | None = None,
+                    header_seconds: int = HEADER_SECONDS, idle_seconds: int = IDLE_SECONDS,
+                    cleanup_seconds: int = 5):
+    """waitress serving ``app`` on ``host:port``, or on the listening socket
+    ``sock`` (a gunicorn worker's, shared with the other workers)."""
+    from waitress.adjustments import Adjustments
+
+    adj = Adjustments(
+        host=host, port=port, threads=threads, ident="zhsearch",
         # waitress would buffer up to 1 GB; past twice the upload limit it
         # answers 413 itself, below that the app answers with its own page.
         max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"],
-    )
+        max_request_header_size=MAX_HEADER_BYTES,
+        connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True,
+        channel_timeout=idle_seconds, cleanup_interval=cleanup_seconds)
+    server_class, _ = _waitress_classes(header_seconds)
+    if sock is None:
+        return server_class(app, adj=adj)
+    sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+    return server_class(app, None, True, sock, adj=adj, bind_socket=False, sockinfo=sockinfo)
 
 
 def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
