@@ -59,7 +59,8 @@ CODES: dict[str, str] = {
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",
     "no_index": "there is no index yet",
-    "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, not UTF-8)",
+    "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, too many lines, "
+                      "a word too long, a frequency too large, not UTF-8)",
     "index_read_only": "the index folder cannot be written (read-only, no permission)",
     "disk_full": "the disk of the index folder is full",
     # The corpus.
