@@ -96,6 +96,7 @@ class FileOutcome:
     passages: int = 0
     reason: str = ""  # why it was refused, in English
     code: str = ""  # the stable code of that reason (indexer.errors.CODES)
+    renamed_from: str = ""  # the name it came with, when another file of the batch had it
 
     @classmethod
     def refused(cls, error: UnsupportedFile) -> FileOutcome:

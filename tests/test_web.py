@@ -366,6 +366,57 @@ def test_upload_refuses_what_is_not_a_report_and_keeps_the_rest(client, corpus_d
     assert "找到 1 条结果" in body(client.get("/search?q=紫色长颈鹿"))
 
 
+def test_two_files_of_one_upload_with_the_same_name_are_both_kept(client, corpus_dir):
+    # As `zhsearch add` does (the README says the two behave alike): before,
+    # the web kept only the last and refused the first.
+    html = body(upload(client, [("第一份同名报告提到鸿雁。\n".encode(), "同名.txt"),
+                                ("第二份同名报告提到鲲鹏。\n".encode(), "同名.txt")]))
+    assert outcome(html, "同名.txt")[0] == "已添加"
+    status, detail = outcome(html, "同名 (2).txt")
+    assert status == "已添加" and "与同一次上传中的“同名.txt”同名，已改名" in detail
+    assert (corpus_dir / "同名.txt").read_text(encoding="utf-8") == "第一份同名报告提到鸿雁。\n"
+    assert (corpus_dir / "同名 (2).txt").read_text(encoding="utf-8") == "第二份同名报告提到鲲鹏。\n"
+    for word, source in (("鸿雁", "同名.txt"), ("鲲鹏", "同名 (2).txt")):
+        hits = client.get("/api/search", query_string={"q": word}).get_json()["hits"]
+        assert [h["source"] for h in hits] == [source]
+    # Uploaded again: both found unchanged, no third copy.
+    html = body(upload(client, [("第一份同名报告提到鸿雁。\n".encode(), "同名.txt"),
+                                ("第二份同名报告提到鲲鹏。\n".encode(), "同名.txt")]))
+    assert outcome(html, "同名.txt")[0] == outcome(html, "同名 (2).txt")[0] == "未变化"
+    assert sorted(p.name for p in corpus_dir.glob("同名*")) == ["同名 (2).txt", "同名.txt"]
+
+
+def test_a_name_in_nfd_is_one_report_with_its_nfc_name(client, corpus_dir, zhsearch):
+    # Safari on a Mac sends "é" as e + U+0301 (NFD); typed on Linux or
+    # Windows it is U+00E9 (NFC). Before, they were two reports that looked
+    # the same.
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    html = body(upload(client, [("咖啡馆的报告提到鸿雁。\n".encode(), nfd)]))
+    assert outcome(html, nfc)[0] == "已添加"
+    html = body(upload(client, [("咖啡馆的报告改写后提到鲲鹏。\n".encode(), nfc)]))
+    assert outcome(html, nfc)[0] == "已更新"
+    assert [p.name for p in corpus_dir.glob("Caf*")] == [nfc]
+    reports = json.loads(zhsearch("reports", "--json").output)["reports"]
+    assert [r["source"] for r in reports if r["source"].startswith("Caf")] == [nfc]
+    # Removed by either spelling.
+    result = zhsearch("remove", nfd)
+    assert result.exit_code == 0, result.output
+    assert not list(corpus_dir.glob("Caf*"))
+    assert client.get("/api/search", query_string={"q": "鲲鹏"}).get_json()["total"] == 0
+
+
+def test_a_report_kept_under_an_nfd_name_is_removed_by_its_nfc_name(corpus_dir, zhsearch):
+    # A file copied into the corpus folder from a Mac keeps its NFD name;
+    # the name typed to remove it is NFC.
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    (corpus_dir / nfd).write_text("咖啡馆的报告提到鸿雁。\n", encoding="utf-8")
+    assert zhsearch("index").exit_code == 0
+    result = zhsearch("remove", nfc)
+    assert result.exit_code == 0, result.output
+    assert not (corpus_dir / nfd).exists()
+    assert json.loads(zhsearch("search", "鸿雁", "--json").output)["total"] == 0
+
+
 def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
     html = body(upload(client, [
         ("越界一号的内容。\n".encode(), "../../escape.txt"),
