@@ -253,6 +253,8 @@ class SearchResult:
     grouped: str | None = None  # "article": one hit per article, total counts articles
     folded: str | None = None  # "same": one hit per story, total counts stories
     passages: int = 0  # every matching passage (the total, unless grouped or folded)
+    # Only the query's first 1,000 characters or 32 terms were searched.
+    query_truncated: bool = False
 
     @property
     def first(self) -> int:
@@ -267,7 +269,8 @@ class SearchResult:
                 "suggestion": self.suggestion, "relaxed": self.relaxed,
                 "facets": self.facets, "grouped": self.grouped,
                 **({"folded": self.folded} if self.folded else {}),
-                **({"passages": self.passages} if self.grouped or self.folded else {})}
+                **({"passages": self.passages} if self.grouped or self.folded else {}),
+                **({"query_truncated": True} if self.query_truncated else {})}
 
 
 @dataclass

@@ -266,3 +266,16 @@ def test_slow_upload_bodies_do_not_stall_searches(server):
     probes = _search_answers_despite(port, clients)
     assert probes[-1] is not None, f"no search answered within 1 s while 64 uploads sent slowly: {probes}"
     assert _search(port, "劳模")["total"] > 0
+
+
+def test_long_urls_are_answered_by_the_api_in_json(server):
+    # gunicorn answered a URL past 8 KB with its own HTML 414; 1,000 Chinese
+    # characters, the longest query searched, are 9 KB percent-encoded.
+    _, port = server
+    status, headers, data = _request(port, "GET", "/api/search?" + urlencode({"q": "劳模" * 600}))
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(data)["query_truncated"] is True
+    # Past waitress's 256 KB of request line and headers: its refusal, as the API's JSON error.
+    status, headers, data = _request(port, "GET", "/api/search?" + urlencode({"q": "劳" * 30_000}))
+    assert status == 431 and headers["Content-Type"] == "application/json"
+    assert json.loads(data)["status"] == 431

@@ -9,6 +9,7 @@ import shutil
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -415,6 +416,58 @@ def test_a_report_kept_under_an_nfd_name_is_removed_by_its_nfc_name(corpus_dir, 
     assert result.exit_code == 0, result.output
     assert not (corpus_dir / nfd).exists()
     assert json.loads(zhsearch("search", "鸿雁", "--json").output)["total"] == 0
+
+
+def test_a_query_cut_at_1000_characters_says_so_in_json_page_and_cli(client, zhsearch):
+    # Before, the engine searched the first 1,000 characters and said nothing.
+    long_query = "劳模" + "工" * 1_500
+    data = client.get("/api/search", query_string={"q": long_query}).get_json()
+    assert data["query_truncated"] is True
+    # Only when cut: the JSON of an ordinary query is as before.
+    assert "query_truncated" not in client.get("/api/search", query_string={"q": "劳模"}).get_json()
+    # 33 distinct terms: the 33rd is not searched either.
+    many = " ".join(f"词{i}" for i in range(33))
+    assert client.get("/api/search", query_string={"q": many}).get_json()["query_truncated"] is True
+    page = body(client.get("/search", query_string={"q": long_query}))
+    assert "查询太长：只搜索了开头的 1,000 个字符" in page
+    assert "查询太长" not in body(client.get("/search", query_string={"q": "劳模"}))
+    result = zhsearch("search", long_query)
+    assert result.exit_code == 0
+    assert "only its beginning was searched" in result.stderr
+    assert "only its beginning" not in result.stdout
+    as_json = zhsearch("search", long_query, "--json")
+    assert json.loads(as_json.stdout)["query_truncated"] is True
+
+
+def test_a_url_past_the_servers_bound_is_refused_in_the_apis_json(store):
+    # gunicorn answered URLs past 8 KB with its own HTML 414, /api/ included.
+    # waitress reads up to 256 KB of request line and headers; past it, its
+    # refusal is the API's JSON error under /api/ and a Chinese page elsewhere.
+    from web.server import MAX_HEADER_BYTES
+
+    server = make_server(store, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    q = quote("劳" * (MAX_HEADER_BYTES // 9 + 100))
+    try:
+        for path, content_type in ((f"/api/search?q={q}", "application/json"),
+                                   (f"/search?q={q}", "text/html; charset=utf-8")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=30)
+            assert refused.value.code == 431
+            assert refused.value.headers["Content-Type"] == content_type
+            data = refused.value.read().decode("utf-8")
+            assert "网址或请求头太长" in data
+            if content_type == "application/json":
+                assert json.loads(data)["status"] == 431
+        # A long query within the bound is answered by the app, and says it was cut.
+        with urllib.request.urlopen(base + "/api/search?q=" + quote("劳模" * 600),
+                                    timeout=30) as response:
+            assert json.loads(response.read())["query_truncated"] is True
+    finally:
+        server.close()
+        thread.join(timeout=5)
 
 
 def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):

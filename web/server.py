@@ -6,6 +6,7 @@ can (:mod:`web.prefork`), waitress in one process elsewhere and in tests.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Mapping
@@ -49,10 +50,38 @@ IDLE_SECONDS = 60
 # process stops accepting until one closes; poll(), unlike select(), has no
 # 1,024-descriptor ceiling.
 CONNECTION_LIMIT = 1000
-# The longest request line and headers together; a longer request is refused
-# by waitress itself (431). Up to it, the app answers in its own words (a JSON
-# error under /api/), not a server's bare page.
+# The longest request line and headers together (a URL of up to ~256 KB: a
+# query is searched up to 1,000 characters, 9 KB percent-encoded, and the
+# app says when it cut one). A longer request is refused by waitress itself,
+# 431, in the app's manner: JSON under /api/, a Chinese page elsewhere
+# (gunicorn answered URLs past 8 KB with its own HTML 414, even under /api/).
 MAX_HEADER_BYTES = 256 * 1024
+
+# waitress's own refusals (a request it cannot parse or that passes its
+# bounds), by status, in Chinese.
+_SERVER_ERRORS = {
+    400: "请求格式有误。",
+    413: "上传的内容太大，请分几次上传，或上传较小的文件。",
+    431: f"网址或请求头太长（超过 {MAX_HEADER_BYTES // 1024} KB）。查询词最多搜索 1,000 个字，请缩短后再试。",
+}
+_ERROR_PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">"
+               "<title>{code} - zhsearch</title><h1>{code}</h1><p>{message}</p>"
+               "<p><a href=\"/\">返回首页</a></p></html>")
+
+
+def server_error_response(code: int, api: bool) -> tuple[str, bytes]:
+    """The content type and body of waitress's own refusal ``code``: the
+    API's JSON error under /api/, a Chinese page elsewhere.
+
+    >>> content_type, body = server_error_response(431, api=True)
+    >>> content_type, json.loads(body)["status"], json.loads(body)["error"][:8]
+    ('application/json', 431, '网址或请求头太长')
+    """
+    message = _SERVER_ERRORS.get(code, "请求无法完成。")
+    if api:
+        return ("application/json",
+                json.dumps({"error": message, "status": code}, ensure_ascii=False).encode())
+    return "text/html; charset=utf-8", _ERROR_PAGE.format(code=code, message=message).encode()
 
 
 def _waitress_classes(header_seconds: int) -> tuple[type, type]:
@@ -61,14 +90,38 @@ def _waitress_classes(header_seconds: int) -> tuple[type, type]:
     from waitress.channel import HTTPChannel
     from waitress.parser import HTTPRequestParser
     from waitress.server import TcpWSGIServer
+    from waitress.task import ErrorTask
 
     class TimedParser(HTTPRequestParser):
+        api: bool | None = None  # whether the request line names /api/…
+
         def __init__(self, adj: Any):
             super().__init__(adj)
             self.started = time.monotonic()
 
+        def received(self, data: bytes) -> int:
+            if self.api is None:
+                # Noted before the headers are complete: past the header
+                # bound waitress forgets the request line.
+                head = self.header_plus[:64] + data[:64]
+                space = head.find(b" ")
+                if 0 <= space and len(head) >= space + 6:
+                    self.api = head[space + 1:space + 6] == b"/api/"
+            return super().received(data)
+
+    class ZhErrorTask(ErrorTask):
+        def execute(self) -> None:
+            error = self.request.error
+            content_type, body = server_error_response(error.code, bool(self.request.api))
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.append(("Content-Type", content_type))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
     class TimedChannel(HTTPChannel):
         parser_class = TimedParser
+        error_task_class = ZhErrorTask
 
     class Server(TcpWSGIServer):
         channel_class = TimedChannel
