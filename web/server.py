@@ -7,6 +7,7 @@ can (:mod:`web.prefork`), waitress in one process elsewhere and in tests.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import Mapping
@@ -154,6 +155,9 @@ def waitress_server(app: Flask, threads: int, *, host: str = "127.0.0.1", port: 
     ``sock`` (a gunicorn worker's, shared with the other workers)."""
     from waitress.adjustments import Adjustments
 
+    # waitress warns "Task queue depth is N" whenever a request waits for a
+    # thread: under load, most requests (4,000 lines a minute in the soak).
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     adj = Adjustments(
         host=host, port=port, threads=threads, ident="zhsearch",
         # waitress would buffer up to 1 GB; past twice the upload limit it
