@@ -406,6 +406,19 @@ def test_a_name_in_nfd_is_one_report_with_its_nfc_name(client, corpus_dir, zhsea
     assert client.get("/api/search", query_string={"q": "鲲鹏"}).get_json()["total"] == 0
 
 
+def test_add_of_an_nfd_and_an_nfc_file_keeps_both_under_nfc_names(corpus_dir, zhsearch, tmp_path):
+    # Two files whose names differ only in their Unicode spelling, added
+    # together: both kept, as two files of one name are (the later numbered).
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / nfd).write_text("咖啡馆的报告提到鸿雁。\n", encoding="utf-8")
+    (tmp_path / "b" / nfc).write_text("咖啡馆的另一份报告提到鲲鹏。\n", encoding="utf-8")
+    result = zhsearch("add", str(tmp_path / "a" / nfd), str(tmp_path / "b" / nfc))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in corpus_dir.glob("Caf*")) == ["Caf\u00e9报告 (2).txt", nfc]
+
+
 def test_a_report_kept_under_an_nfd_name_is_removed_by_its_nfc_name(corpus_dir, zhsearch):
     # A file copied into the corpus folder from a Mac keeps its NFD name;
     # the name typed to remove it is NFC.
