@@ -134,9 +134,8 @@ class WaitressWorker(_GunicornWorker):  # type: ignore[misc,valid-type]
         if soft != resource.RLIM_INFINITY and soft < wanted:
             limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
             resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
-        # `zhsearch serve` binds one address.
-        [listener] = self.sockets
-        server = waitress_server(self.wsgi, self.cfg.threads, sock=listener.sock)
+        server = waitress_server(self.wsgi, self.cfg.threads,
+                                 sockets=[listener.sock for listener in self.sockets])
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
         # Returns when a signal handler raises SystemExit (waitress then
         # stops its threads).

@@ -10,7 +10,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response
@@ -148,11 +148,12 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 5000, threads
 
 
 def waitress_server(app: Flask, threads: int, *, host: str = "127.0.0.1", port: int = 0,
-                    sock: socket.socket | None = None,
+                    sockets: Sequence[socket.socket] = (),
                     header_seconds: int = HEADER_SECONDS, idle_seconds: int = IDLE_SECONDS,
                     cleanup_seconds: int = 5):
-    """waitress serving ``app`` on ``host:port``, or on the listening socket
-    ``sock`` (a gunicorn worker's, shared with the other workers)."""
+    """waitress serving ``app`` on ``host:port``, or on the listening
+    ``sockets`` (a gunicorn worker's, shared with the other workers), all
+    in one event loop with one pool of ``threads`` threads."""
     from waitress.adjustments import Adjustments
 
     # waitress warns "Task queue depth is N" whenever a request waits for a
@@ -167,10 +168,18 @@ def waitress_server(app: Flask, threads: int, *, host: str = "127.0.0.1", port: 
         connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True,
         channel_timeout=idle_seconds, cleanup_interval=cleanup_seconds)
     server_class, _ = _waitress_classes(header_seconds)
-    if sock is None:
+    if not sockets:
         return server_class(app, adj=adj)
-    sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
-    return server_class(app, None, True, sock, adj=adj, bind_socket=False, sockinfo=sockinfo)
+    from waitress.task import ThreadedTaskDispatcher
+
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(threads)
+    shared: dict = {}  # the socket map of the one event loop
+    servers = [server_class(app, shared, True, sock, dispatcher=dispatcher, adj=adj,
+                            bind_socket=False,
+                            sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+               for sock in sockets]
+    return servers[0]  # its run() serves every socket of the map
 
 
 def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
