@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from indexer.corpus import Corpus
+from indexer.corpus import Corpus, nfc
 from indexer.readers import is_supported
 
 
@@ -55,10 +55,10 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
     return reports, others
 
 
-def _numbered(name: str, n: int) -> str:
+def numbered_name(name: str, n: int) -> str:
     """The ``n``-th name for a file called ``name``.
 
-    >>> _numbered("简报/报告.txt", 2)
+    >>> numbered_name("简报/报告.txt", 2)
     '简报/报告 (2).txt'
     """
     path = PurePosixPath(name)
@@ -94,9 +94,9 @@ def plan_add(paths: list[Path], corpus: Corpus) -> AddPlan:
             base = given.resolve().name
             for path in reports:
                 relative = path.relative_to(given).as_posix()
-                wanted.append((f"{base}/{relative}" if base else relative, path))
+                wanted.append((nfc(f"{base}/{relative}" if base else relative), path))
         else:
-            wanted.append((given.name, given))
+            wanted.append((nfc(given.name), given))
     taken: dict[str, Path] = {}
     for name, path in wanted:
         key = path.resolve() if path.exists() else path.absolute()
@@ -109,7 +109,7 @@ def plan_add(paths: list[Path], corpus: Corpus) -> AddPlan:
             continue
         n = 2
         while True:
-            candidate = _numbered(name, n)
+            candidate = numbered_name(name, n)
             existing = corpus.folder / candidate
             if candidate not in taken and (not existing.exists() or _same_content(existing, path)):
                 break

@@ -303,6 +303,11 @@ def _terminal_text(snippet: Snippet) -> str:
 
 
 def _echo_results(result: SearchResult) -> None:
+    if result.query_truncated:
+        from indexer.query import MAX_QUERY_CHARS, MAX_TERMS
+
+        click.echo(f"Note: the query is longer than {MAX_QUERY_CHARS:,} characters or "
+                   f"{MAX_TERMS} terms; only its beginning was searched.", err=True)
     if not result.total:
         click.echo(f"No passages match {result.query}.")
         if result.suggestion:

@@ -27,13 +27,25 @@ MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
 TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller reports"
 
 
+def nfc(name: str) -> str:
+    """A report's name in one spelling, Unicode's NFC: a Mac (its file system,
+    Safari's uploads) writes ``é`` as ``e`` and a combining accent (NFD), and
+    the two spellings of one name would be two reports that look the same.
+
+    >>> nfc("cafe\u0301.txt") == "caf\u00e9.txt"
+    True
+    """
+    return unicodedata.normalize("NFC", name)
+
+
 def base_name(filename: str) -> str:
-    """The last part of a client's file name, as the corpus keeps it: never a path.
+    """The last part of a client's file name, as the corpus keeps it: never a
+    path, in NFC (:func:`nfc`).
 
     >>> base_name("C:\\\\Users\\\\a\\\\报告.txt"), base_name("../../etc/passwd")
     ('报告.txt', 'passwd')
     """
-    return Path(filename.replace("\\", "/")).name
+    return nfc(Path(filename.replace("\\", "/")).name)
 
 
 def source_name(name: str) -> str | None:

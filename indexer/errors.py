@@ -61,7 +61,10 @@ CODES: dict[str, str] = {
     "index_locked": "another process is writing the index",
     "index_corrupt": "the index cannot be opened",
     "no_index": "there is no index yet",
-    "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, not UTF-8)",
+    "bad_dictionary": "the corpus's userdict.dic cannot be read (too large, too many lines, "
+                      "a word too long, a frequency too large, not UTF-8)",
+    "bad_synonyms": "the corpus's synonyms.dic cannot be used (too large, too many lines, "
+                    "a group or a word's synonyms past the bound, not UTF-8)",
     "index_read_only": "the index folder cannot be written (read-only, no permission)",
     "disk_full": "the disk of the index folder is full",
     # The corpus.

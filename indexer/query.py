@@ -80,13 +80,15 @@ class QueryPart:
     negated: bool = False
 
 
-def parse_query(text: str) -> list[list[QueryPart]]:
-    """Split a query into AND-ed groups of OR-ed parts.
+def _parse(text: str) -> tuple[list[list[QueryPart]], bool]:
+    """Split a query into AND-ed groups of OR-ed parts; and whether
+    part of it was left out (:func:`query_truncated`).
 
-    >>> parse_query('劳模 OR 工匠 "爱心 托管" -表彰')
-    [[QueryPart(text='劳模', phrase=False, negated=False), QueryPart(text='工匠', phrase=False, negated=False)], [QueryPart(text='爱心 托管', phrase=True, negated=False)], [QueryPart(text='表彰', phrase=False, negated=True)]]
+    >>> _parse('劳模 OR 工匠 "爱心 托管" -表彰')
+    ([[QueryPart(text='劳模', phrase=False, negated=False), QueryPart(text='工匠', phrase=False, negated=False)], [QueryPart(text='爱心 托管', phrase=True, negated=False)], [QueryPart(text='表彰', phrase=False, negated=True)]], False)
     """
     groups: list[list[QueryPart]] = []
+    cut = bool(text[MAX_QUERY_CHARS:].strip())
     seen: set[tuple] = set()
     join_next = False
     for match in _PART.finditer(query_syntax(text[:MAX_QUERY_CHARS])):
@@ -104,13 +106,35 @@ def parse_query(text: str) -> list[list[QueryPart]]:
             continue
         seen.add(key)
         if len(seen) > MAX_TERMS:
+            cut = True
             break
         if join_next and not part.negated and not groups[-1][0].negated:
             groups[-1].append(part)
         else:
             groups.append([part])
         join_next = False
-    return groups
+    return groups, cut
+
+
+def parse_query(text: str) -> list[list[QueryPart]]:
+    """Split a query into AND-ed groups of OR-ed parts.
+
+    >>> parse_query('劳模 OR 工匠')
+    [[QueryPart(text='劳模', phrase=False, negated=False), QueryPart(text='工匠', phrase=False, negated=False)]]
+    """
+    return _parse(text)[0]
+
+
+def query_truncated(text: str) -> bool:
+    """True when only the beginning of ``text`` is searched: it is longer
+    than MAX_QUERY_CHARS characters or has more than MAX_TERMS distinct terms.
+
+    >>> query_truncated("劳模 工匠"), query_truncated("劳" * 1001)
+    (False, True)
+    >>> query_truncated(" ".join(f"词{i}" for i in range(33)))
+    True
+    """
+    return _parse(text)[1]
 
 
 @dataclass

@@ -99,6 +99,7 @@ class FileOutcome:
     passages: int = 0
     reason: str = ""  # why it was refused, in English
     code: str = ""  # the stable code of that reason (indexer.errors.CODES)
+    renamed_from: str = ""  # the name it came with, when another file of the batch had it
 
     @classmethod
     def refused(cls, error: UnsupportedFile) -> FileOutcome:
@@ -255,6 +256,8 @@ class SearchResult:
     grouped: str | None = None  # "article": one hit per article, total counts articles
     folded: str | None = None  # "same": one hit per story, total counts stories
     passages: int = 0  # every matching passage (the total, unless grouped or folded)
+    # Only the query's first 1,000 characters or 32 terms were searched.
+    query_truncated: bool = False
 
     @property
     def first(self) -> int:
@@ -269,7 +272,8 @@ class SearchResult:
                 "suggestion": self.suggestion, "relaxed": self.relaxed,
                 "facets": self.facets, "grouped": self.grouped,
                 **({"folded": self.folded} if self.folded else {}),
-                **({"passages": self.passages} if self.grouped or self.folded else {})}
+                **({"passages": self.passages} if self.grouped or self.folded else {}),
+                **({"query_truncated": True} if self.query_truncated else {})}
 
 
 @dataclass

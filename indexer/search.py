@@ -23,7 +23,7 @@ from indexer.document import TITLE
 from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
-from indexer.query import CompiledQuery, compile_query
+from indexer.query import CompiledQuery, compile_query, query_truncated
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
 from indexer.relevance import TITLE_WEIGHT
@@ -372,7 +372,8 @@ class SearchService:
                              hint="`zhsearch stats --files` lists the reports", value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
-        result = SearchResult(text, page, limit, grouped=group, folded=fold)
+        result = SearchResult(text, page, limit, grouped=group, folded=fold,
+                              query_truncated=query_truncated(text))
         filters = (source, date_from, date_to, scope, fold is not None, group is not None)
         arranged = self._arranged(searcher, compiled, sort, *filters)
         if arranged is None and compiled.relaxable:

@@ -92,8 +92,19 @@ MAX_EXACT = 2**53
 RUN_BREAK = "\n"
 
 # A user dictionary larger than this is refused: it is read whole, and every
-# word goes into memory once per segmenter.
-MAX_DICTIONARY_BYTES = 16 * 1024 * 1024
+# word goes into memory once per segmenter. jieba keeps every prefix of every
+# word: 4 MB of 64-character words took 227 MB in jieba alone (jieba's own
+# dict.txt, 349,046 words, is 5 MB).
+MAX_DICTIONARY_BYTES = 4 * 1024 * 1024
+MAX_DICTIONARY_LINES = 500_000
+# The longest user word, as Lucene's maxTokenLength (255) bounds a token.
+# jieba stores every prefix of a word, so a word costs the square of its
+# length: one of 60,000 characters took 3.7 GB, a 400 KB line was killed at
+# 24 GB. jieba's longest word has 16 characters.
+MAX_WORD_CHARS = 64
+# A frequency of 5,000 digits made int() raise ValueError; jieba's largest is
+# 883,634, and past 2**53 no float holds one exactly.
+MAX_FREQUENCY_DIGITS = 15
 
 RECIPE_FILE = "segmenter.json"
 RECIPE_FORMAT = 1
@@ -142,11 +153,28 @@ class Dictionary:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise DictionaryError(f"{path.name} is not UTF-8 text (byte {error.start})") from None
-        return cls(path.name, data)
+        lines = data.count(b"\n") + 1
+        if lines > MAX_DICTIONARY_LINES:
+            raise DictionaryError(f"{path.name} has {lines:,} lines; at most "
+                                  f"{MAX_DICTIONARY_LINES:,} are read")
+        dictionary = cls(path.name, data)
+        for _ in dictionary.words():  # every line checked before jieba reads one
+            pass
+        return dictionary
 
     def words(self) -> Iterable[tuple[str, int | None]]:
-        """``(word, frequency or None)`` per line, as ``jieba.load_userdict`` reads it."""
-        for raw in io.BytesIO(self.data):
+        r"""``(word, frequency or None)`` per line, as ``jieba.load_userdict`` reads it;
+        DictionaryError for a word or a frequency past the bounds.
+
+        >>> list(Dictionary("userdict.dic", "暖企行动 100 n\n劳动模范\n".encode()).words())
+        [('暖企行动', 100), ('劳动模范', None)]
+        >>> try:
+        ...     list(Dictionary("userdict.dic", ("劳" * 65).encode()).words())
+        ... except DictionaryError as error:
+        ...     print(error.code, error)
+        bad_dictionary userdict.dic, line 1: a word of 65 characters; at most 64
+        """
+        for number, raw in enumerate(io.BytesIO(self.data), 1):
             line = raw.strip()
             try:
                 text = line.decode("utf-8").lstrip("\ufeff")
@@ -157,6 +185,12 @@ class Dictionary:
             match = USER_LINE.match(text)
             assert match is not None  # any non-empty line matches
             word, freq, _tag = match.groups()
+            if len(word) > MAX_WORD_CHARS:
+                raise DictionaryError(f"{self.name}, line {number}: a word of {len(word):,} "
+                                      f"characters; at most {MAX_WORD_CHARS}")
+            if freq is not None and len(freq) - 1 > MAX_FREQUENCY_DIGITS:
+                raise DictionaryError(f"{self.name}, line {number}: a frequency of "
+                                      f"{len(freq) - 1:,} digits; at most {MAX_FREQUENCY_DIGITS}")
             yield word, int(freq) if freq is not None else None
 
 

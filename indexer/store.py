@@ -27,10 +27,11 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from indexer import analysis, postings
+from indexer.adding import numbered_name
 from indexer.codec import ZhCodec
 from indexer.segmenter import Segmenter, segmenter_for
-from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, refuse_if_too_large,
-                            source_name, write_atomically)
+from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, nfc,
+                            refuse_if_too_large, source_name, write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
                             UnsupportedFile, ZhsearchError)
@@ -404,15 +405,9 @@ class Store:
                 continue
             size = len(payload) if isinstance(payload, bytes) else _size(payload)
             named.append((name, payload, size))
-        # Two files of one batch with the same name: the last one wins, as
-        # it would in two adds; the others are reported, not half-written.
-        last = {name: i for i, (name, _, _) in enumerate(named)}
-        for i, (name, _, _) in enumerate(named):
-            if last[name] != i:
-                report.outcomes.append(FileOutcome(
-                    name, "refused", reason="a later file of this batch has the same name",
-                    code="same_name_in_batch"))
-        named = [item for i, item in enumerate(named) if last[item[0]] == i]
+        # Two files of one batch with the same name are both kept, the later
+        # under a numbered name (报告 (2).txt), as `zhsearch add` keeps them.
+        named, renamed = self._number_same_names(named)
         if on_plan:
             on_plan(len(named), sum(size for _, _, size in named))
         batch: list[tuple[str, bytes, list[Article]]] = []
@@ -440,7 +435,48 @@ class Store:
                 batch, batch_bytes = [], 0
         if batch:
             self._write_added(batch, report, progress)
+        for outcome in report.outcomes:
+            outcome.renamed_from = renamed.get(outcome.name, "")
         return report
+
+    def _number_same_names(self, named: list[tuple[str, Path | bytes, int]]
+                           ) -> tuple[list[tuple[str, Path | bytes, int]], dict[str, str]]:
+        """``named`` with the second and later files of one name renamed
+        ``NAME (2)``, ``NAME (3)``…, and the names they wanted, by new name.
+        A numbered name is never another file's of the batch, nor that of a
+        different file already in the corpus (the same content there is this
+        file added before: it is found again, not copied twice)."""
+        taken = {name for name, _, _ in named}
+        kept: list[tuple[str, Path | bytes, int]] = []
+        seen: set[str] = set()
+        renamed: dict[str, str] = {}
+        for name, payload, size in named:
+            if name in seen:
+                n = 2
+                while True:
+                    candidate = numbered_name(name, n)
+                    if candidate not in taken and self._free_for(candidate, payload, size):
+                        break
+                    n += 1
+                renamed[candidate] = name
+                taken.add(candidate)
+                name = candidate
+            seen.add(name)
+            kept.append((name, payload, size))
+        return kept, renamed
+
+    def _free_for(self, name: str, payload: Path | bytes, size: int) -> bool:
+        """True when the corpus has no file ``name``, or that file holds ``payload``."""
+        existing = self.corpus_dir / name
+        try:
+            if not existing.is_file():
+                return not existing.exists()
+            if existing.stat().st_size != size:
+                return False
+            data = payload if isinstance(payload, bytes) else payload.read_bytes()
+            return existing.read_bytes() == data
+        except OSError:
+            return False
 
     def _write_added(self, accepted: list[tuple[str, bytes, list[Article]]], report: SyncReport,
                      progress: Progress | None) -> None:
@@ -489,6 +525,13 @@ class Store:
         # dictionaries that sit beside the reports.
         path = self.corpus.path_of(source) if source_name(name) else None
         with self.transaction(keep_fingerprint=True) as txn:
+            if path is not None and source not in txn.records and not path.is_file():
+                # The name in another Unicode spelling (NFC, NFD) than the
+                # report's: the name that looks the same.
+                twins = [other for other in txn.records if nfc(other) == nfc(source)]
+                if len(twins) == 1:
+                    source = twins[0]
+                    path = self.corpus.path_of(source)
             with txn.writer.searcher() as searcher:
                 passages = sum(1 for _ in searcher.document_numbers(source=source))
             known = source in txn.records
@@ -685,9 +728,9 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
 
 
 def _corpus_name(name: str) -> str:
-    """A name inside the corpus, folders allowed: ``a\\b/报告.txt`` -> ``a/b/报告.txt``."""
+    """A name inside the corpus, folders allowed, in NFC: ``a\\b/报告.txt`` -> ``a/b/报告.txt``."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    return "/".join(parts)
+    return nfc("/".join(parts))
 
 
 def _name_problem(name: str) -> UnsupportedFile | None:

@@ -224,6 +224,33 @@ def test_an_unreadable_user_dictionary_is_a_coded_error(tmp_path):
     assert raised.value.code == "bad_dictionary" and "UTF-8" in str(raised.value)
 
 
+@pytest.mark.parametrize("line, says", [
+    # jieba keeps every prefix of a word: 60,000 characters took 3.7 GB
+    # (5,000 here: enough to be refused, small enough to pass before the bound).
+    ("暖" * 5_000 + " 10 n", "line 2: a word of 5,000 characters; at most 64"),
+    # int() of 5,000 digits raised ValueError, a traceback.
+    ("暖企行动 " + "9" * 5_000, "line 2: a frequency of 5,000 digits; at most 15"),
+])
+def test_a_user_dictionary_line_past_the_bounds_is_a_one_line_error(tmp_path, zhsearch, corpus_dir,
+                                                                     line, says):
+    store = _store(tmp_path, "custom", "劳动模范 5\n" + line + "\n")
+    with pytest.raises(DictionaryError) as raised:
+        store.sync()
+    assert raised.value.code == "bad_dictionary" and says in str(raised.value)
+    # The command line says so in one line, the index untouched.
+    (corpus_dir / "userdict.dic").write_text("劳动模范 5\n" + line + "\n", encoding="utf-8")
+    result = zhsearch("search", "劳模")
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert result.output.strip().count("\n") == 0 and says in result.output
+
+
+def test_a_user_dictionary_of_too_many_lines_is_refused(tmp_path):
+    store = _store(tmp_path, "custom", "暖\n" * (segmenter_module.MAX_DICTIONARY_LINES + 1))
+    with pytest.raises(DictionaryError) as raised:
+        store.sync()
+    assert raised.value.code == "bad_dictionary" and "lines" in str(raised.value)
+
+
 @pytest.mark.slow
 def test_check_recomputes_a_recipe_that_lies_and_the_index_is_rebuilt(tmp_path, monkeypatch):
     store = _store(tmp_path, "custom", "暖企行动\n")

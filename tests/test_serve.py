@@ -169,3 +169,113 @@ def test_ctrl_c_stops_every_worker(server):
     assert proc.wait(timeout=30) == 0
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+class _SlowClients:
+    """``count`` connections to ``port`` that each send ``opening`` and then
+    one more line every second, never finishing their request (slowloris)."""
+
+    def __init__(self, port: int, count: int, opening: bytes, line: bytes):
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(opening)
+            self.sockets.append(sock)
+        self.line = line
+        self.running = True
+        self.sent = 0
+
+    def trickle(self) -> None:
+        while self.running:
+            for sock in self.sockets:
+                try:
+                    sock.sendall(self.line)
+                    self.sent += 1
+                except OSError:
+                    pass
+            time.sleep(1.0)
+
+    def close(self) -> None:
+        self.running = False
+        for sock in self.sockets:
+            sock.close()
+
+
+def _probe(port: int, seconds: float) -> float | None:
+    """Seconds a search took, or None when it did not answer within ``seconds``."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds)
+    try:
+        conn.request("GET", "/api/search?" + urlencode({"q": "劳模"}))
+        response = conn.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["total"] > 0
+        return time.monotonic() - started
+    except (TimeoutError, socket.timeout):
+        return None
+    finally:
+        conn.close()
+
+
+def _search_answers_despite(port: int, clients: _SlowClients) -> list[float | None]:
+    """Probes while ``clients`` hold their connections open and keep sending.
+
+    gunicorn's gthread workers read a request in a worker thread: 8 such
+    connections held every thread, and no search was answered for as long
+    as they kept sending (30 s in the audit). A server that buffers a request
+    before it hands it to a thread answers at once. The bound is 1 s a probe,
+    three probes: a guard against that stall, not a speed measurement.
+    """
+    import threading
+
+    trickler = threading.Thread(target=clients.trickle, daemon=True)
+    trickler.start()
+    try:
+        time.sleep(2.5)  # every slow connection has been accepted and is sending
+        probes = []
+        for _ in range(3):
+            took = _probe(port, 1.0)
+            probes.append(took)
+            if took is not None:
+                break
+        return probes
+    finally:
+        clients.close()
+        trickler.join(timeout=10)
+
+
+def test_slow_header_senders_do_not_stall_searches(server):
+    _, port = server
+    clients = _SlowClients(port, 200, b"GET /api/search?q=x HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                           b"X-Slow: 1\r\n")
+    probes = _search_answers_despite(port, clients)
+    assert probes[-1] is not None, f"no search answered within 1 s while 200 clients sent headers slowly: {probes}"
+    # Still serving afterwards, every worker alive.
+    assert _search(port, "劳模")["total"] > 0
+
+
+def test_slow_upload_bodies_do_not_stall_searches(server):
+    _, port = server
+    boundary = uuid.uuid4().hex
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: 1000000\r\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n').encode()
+    clients = _SlowClients(port, 64, head, "劳模".encode() * 10)
+    probes = _search_answers_despite(port, clients)
+    assert probes[-1] is not None, f"no search answered within 1 s while 64 uploads sent slowly: {probes}"
+    assert _search(port, "劳模")["total"] > 0
+
+
+def test_long_urls_are_answered_by_the_api_in_json(server):
+    # gunicorn answered a URL past 8 KB with its own HTML 414; 1,000 Chinese
+    # characters, the longest query searched, are 9 KB percent-encoded.
+    _, port = server
+    status, headers, data = _request(port, "GET", "/api/search?" + urlencode({"q": "劳模" * 600}))
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(data)["query_truncated"] is True
+    # Past waitress's 256 KB of request line and headers: its refusal, as the API's JSON error.
+    status, headers, data = _request(port, "GET", "/api/search?" + urlencode({"q": "劳" * 30_000}))
+    assert status == 431 and headers["Content-Type"] == "application/json"
+    assert json.loads(data)["status"] == 431

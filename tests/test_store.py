@@ -163,9 +163,10 @@ def test_remove_never_touches_files_outside_the_reports(store):
 def test_two_files_of_one_batch_with_the_same_name(store):
     report = store.add_uploads([("报告.txt", "第一份：劳模座谈。".encode()),
                                 ("报告.txt", "第二份：职工运动会。".encode())])
-    assert [(o.status, o.reason) for o in report.outcomes] == [
-        ("refused", "a later file of this batch has the same name"), ("added", "")]
-    assert (_total(store, "运动会"), _total(store, "劳模座谈")) == (1, 0)
+    # Both kept, as `zhsearch add` keeps them (issue 19): the later numbered.
+    assert [(o.name, o.status, o.renamed_from) for o in report.outcomes] == [
+        ("报告.txt", "added", ""), ("报告 (2).txt", "added", "报告.txt")]
+    assert (_total(store, "运动会"), _total(store, "劳模座谈")) == (1, 1)
     assert integrity.check(store) == []
 
 

@@ -6,7 +6,10 @@ import io
 import json
 import re
 import shutil
+import socket
 import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -364,6 +367,122 @@ def test_upload_refuses_what_is_not_a_report_and_keeps_the_rest(client, corpus_d
     assert "找到 1 条结果" in body(client.get("/search?q=紫色长颈鹿"))
 
 
+def test_two_files_of_one_upload_with_the_same_name_are_both_kept(client, corpus_dir):
+    # As `zhsearch add` does (the README says the two behave alike): before,
+    # the web kept only the last and refused the first.
+    html = body(upload(client, [("第一份同名报告提到鸿雁。\n".encode(), "同名.txt"),
+                                ("第二份同名报告提到鲲鹏。\n".encode(), "同名.txt")]))
+    assert outcome(html, "同名.txt")[0] == "已添加"
+    status, detail = outcome(html, "同名 (2).txt")
+    assert status == "已添加" and "与同一次上传中的“同名.txt”同名，已改名" in detail
+    assert (corpus_dir / "同名.txt").read_text(encoding="utf-8") == "第一份同名报告提到鸿雁。\n"
+    assert (corpus_dir / "同名 (2).txt").read_text(encoding="utf-8") == "第二份同名报告提到鲲鹏。\n"
+    for word, source in (("鸿雁", "同名.txt"), ("鲲鹏", "同名 (2).txt")):
+        hits = client.get("/api/search", query_string={"q": word}).get_json()["hits"]
+        assert [h["source"] for h in hits] == [source]
+    # Uploaded again: both found unchanged, no third copy.
+    html = body(upload(client, [("第一份同名报告提到鸿雁。\n".encode(), "同名.txt"),
+                                ("第二份同名报告提到鲲鹏。\n".encode(), "同名.txt")]))
+    assert outcome(html, "同名.txt")[0] == outcome(html, "同名 (2).txt")[0] == "未变化"
+    assert sorted(p.name for p in corpus_dir.glob("同名*")) == ["同名 (2).txt", "同名.txt"]
+
+
+def test_a_name_in_nfd_is_one_report_with_its_nfc_name(client, corpus_dir, zhsearch):
+    # Safari on a Mac sends "é" as e + U+0301 (NFD); typed on Linux or
+    # Windows it is U+00E9 (NFC). Before, they were two reports that looked
+    # the same.
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    html = body(upload(client, [("咖啡馆的报告提到鸿雁。\n".encode(), nfd)]))
+    assert outcome(html, nfc)[0] == "已添加"
+    html = body(upload(client, [("咖啡馆的报告改写后提到鲲鹏。\n".encode(), nfc)]))
+    assert outcome(html, nfc)[0] == "已更新"
+    assert [p.name for p in corpus_dir.glob("Caf*")] == [nfc]
+    reports = json.loads(zhsearch("reports", "--json").output)["reports"]
+    assert [r["source"] for r in reports if r["source"].startswith("Caf")] == [nfc]
+    # Removed by either spelling.
+    result = zhsearch("remove", nfd)
+    assert result.exit_code == 0, result.output
+    assert not list(corpus_dir.glob("Caf*"))
+    assert client.get("/api/search", query_string={"q": "鲲鹏"}).get_json()["total"] == 0
+
+
+def test_add_of_an_nfd_and_an_nfc_file_keeps_both_under_nfc_names(corpus_dir, zhsearch, tmp_path):
+    # Two files whose names differ only in their Unicode spelling, added
+    # together: both kept, as two files of one name are (the later numbered).
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / nfd).write_text("咖啡馆的报告提到鸿雁。\n", encoding="utf-8")
+    (tmp_path / "b" / nfc).write_text("咖啡馆的另一份报告提到鲲鹏。\n", encoding="utf-8")
+    result = zhsearch("add", str(tmp_path / "a" / nfd), str(tmp_path / "b" / nfc))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in corpus_dir.glob("Caf*")) == ["Caf\u00e9报告 (2).txt", nfc]
+
+
+def test_a_report_kept_under_an_nfd_name_is_removed_by_its_nfc_name(corpus_dir, zhsearch):
+    # A file copied into the corpus folder from a Mac keeps its NFD name;
+    # the name typed to remove it is NFC.
+    nfd, nfc = "Cafe\u0301报告.txt", "Caf\u00e9报告.txt"
+    (corpus_dir / nfd).write_text("咖啡馆的报告提到鸿雁。\n", encoding="utf-8")
+    assert zhsearch("index").exit_code == 0
+    result = zhsearch("remove", nfc)
+    assert result.exit_code == 0, result.output
+    assert not (corpus_dir / nfd).exists()
+    assert json.loads(zhsearch("search", "鸿雁", "--json").output)["total"] == 0
+
+
+def test_a_query_cut_at_1000_characters_says_so_in_json_page_and_cli(client, zhsearch):
+    # Before, the engine searched the first 1,000 characters and said nothing.
+    long_query = "劳模" + "工" * 1_500
+    data = client.get("/api/search", query_string={"q": long_query}).get_json()
+    assert data["query_truncated"] is True
+    # Only when cut: the JSON of an ordinary query is as before.
+    assert "query_truncated" not in client.get("/api/search", query_string={"q": "劳模"}).get_json()
+    # 33 distinct terms: the 33rd is not searched either.
+    many = " ".join(f"词{i}" for i in range(33))
+    assert client.get("/api/search", query_string={"q": many}).get_json()["query_truncated"] is True
+    page = body(client.get("/search", query_string={"q": long_query}))
+    assert "查询太长：只搜索了开头的 1,000 个字符" in page
+    assert "查询太长" not in body(client.get("/search", query_string={"q": "劳模"}))
+    result = zhsearch("search", long_query)
+    assert result.exit_code == 0
+    assert "only its beginning was searched" in result.stderr
+    assert "only its beginning" not in result.stdout
+    as_json = zhsearch("search", long_query, "--json")
+    assert json.loads(as_json.stdout)["query_truncated"] is True
+
+
+def test_a_url_past_the_servers_bound_is_refused_in_the_apis_json(store):
+    # gunicorn answered URLs past 8 KB with its own HTML 414, /api/ included.
+    # waitress reads up to 256 KB of request line and headers; past it, its
+    # refusal is the API's JSON error under /api/ and a Chinese page elsewhere.
+    from web.server import MAX_HEADER_BYTES
+
+    server = make_server(store, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    q = quote("劳" * (MAX_HEADER_BYTES // 9 + 100))
+    try:
+        for path, content_type in ((f"/api/search?q={q}", "application/json"),
+                                   (f"/search?q={q}", "text/html; charset=utf-8")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=30)
+            assert refused.value.code == 431
+            assert refused.value.headers["Content-Type"] == content_type
+            data = refused.value.read().decode("utf-8")
+            assert "网址或请求头太长" in data
+            if content_type == "application/json":
+                assert json.loads(data)["status"] == 431
+        # A long query within the bound is answered by the app, and says it was cut.
+        with urllib.request.urlopen(base + "/api/search?q=" + quote("劳模" * 600),
+                                    timeout=30) as response:
+            assert json.loads(response.read())["query_truncated"] is True
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
 def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
     html = body(upload(client, [
         ("越界一号的内容。\n".encode(), "../../escape.txt"),
@@ -627,6 +746,40 @@ def test_make_server_serves_the_app_with_waitress(store):
             assert response.status == 200
             assert response.headers["Server"] == "zhsearch"
             assert "<mark>劳模</mark>" in response.read().decode("utf-8")
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def test_a_request_whose_headers_trickle_in_is_closed_after_the_header_timeout(store):
+    # nginx's client_header_timeout: headers that take longer than the bound
+    # to arrive close the connection, however steadily they trickle in
+    # (waitress alone only closes connections that fall silent).
+    from web.server import make_app, waitress_server
+
+    app = make_app(store)
+    app.config["HOST"] = "127.0.0.1"
+    server = waitress_server(app, 2, header_seconds=1, cleanup_seconds=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=1) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            deadline = time.monotonic() + 30  # a guard against a hang, not a speed bound
+            closed = False
+            while not closed and time.monotonic() < deadline:
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                    closed = sock.recv(1024) == b""
+                except TimeoutError:
+                    continue  # still open: the server waits for the rest
+                except OSError:
+                    closed = True
+            assert closed, "a request still sending headers after 30 s was kept open"
+        # A complete request is still answered.
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.effective_port}/healthz",
+                                    timeout=10) as response:
+            assert response.status == 200
     finally:
         server.close()
         thread.join(timeout=5)

@@ -62,6 +62,7 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 # The HTTP status of a library error, by its code; any other code is a 400.
 _STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
+           "bad_synonyms": 503,
            "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404}
 
 

@@ -53,7 +53,10 @@ ZH: dict[str, str] = {
     "index_locked": "索引正在被另一个 zhsearch 程序写入，请稍后再试。",
     "index_corrupt": "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。",
     "no_index": "还没有索引。请管理员运行 `zhsearch index` 建立索引。",
-    "bad_dictionary": "语料库的用户词典 userdict.dic 无法读取（太大或不是 UTF-8 文本）。请管理员修正它。",
+    "bad_dictionary": "语料库的用户词典 userdict.dic 无法使用（文件太大、行数太多、有过长的词或过大的频率，"
+                      "或不是 UTF-8 文本）。请管理员修正它。",
+    "bad_synonyms": "语料库的同义词表 synonyms.dic 无法使用（文件太大、行数太多、一组同义词太多，"
+                    "或不是 UTF-8 文本）。请管理员修正它。",
     "index_read_only": "索引文件夹无法写入（只读或没有权限），暂时不能添加报告；搜索不受影响。",
     "disk_full": "磁盘已满，暂时不能添加报告；搜索不受影响。请管理员清理磁盘空间。",
     "not_in_corpus": "语料库中没有这个报告：{value}",

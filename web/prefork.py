@@ -11,12 +11,23 @@ dirty them. On the 2022 subset after the benchmark queries: master RSS
 
 Gunicorn runs on Unix only; elsewhere (or without it) ``zhsearch serve``
 falls back to waitress in one process (:mod:`web.server`).
+
+Gunicorn only manages the processes (forks, restarts, signals). Inside each
+worker waitress answers (:class:`WaitressWorker`): its event loop reads every
+request whole before a thread sees it, so a slow client costs a buffer, not
+a thread. gunicorn's own gthread worker reads in the thread: 8 connections
+sending a header line every 2 s stalled every search for 30 s (issue 19).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import secrets
+import signal
+import sys
+import threading
+import time
 from typing import Any
 
 from indexer.store import Store
@@ -50,18 +61,14 @@ def options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
-        # Threads keep slow clients and keep-alive connections from holding
-        # a whole worker; the work itself is the worker's one core.
-        "worker_class": "gthread",
+        # waitress in each worker reads requests in its event loop, whole,
+        # then hands them to ``threads`` threads; the work itself is the
+        # worker's one core.
+        "worker_class": "web.prefork.WaitressWorker",
         "threads": threads,
-        # A worker stuck this long on one request is replaced; a search
-        # takes milliseconds.
+        # A worker whose event loop stops this long is replaced.
         "timeout": 60,
         "graceful_timeout": 10,
-        "keepalive": 5,
-        # gunicorn's largest bound: a URL of 8 KB holds a query of 900
-        # Chinese characters (percent-encoded, 9 bytes each).
-        "limit_request_line": 8190,
         "loglevel": "warning",
         "accesslog": None,
         "proc_name": "zhsearch",
@@ -102,3 +109,49 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
             return app
 
     Application().run()
+
+
+try:  # gunicorn runs on Unix only; there the worker class below is used
+    from gunicorn.workers.base import Worker as _GunicornWorker
+except ImportError:  # pragma: no cover - Windows
+    _GunicornWorker = object  # type: ignore[assignment,misc]
+
+
+class WaitressWorker(_GunicornWorker):  # type: ignore[misc,valid-type]
+    """A gunicorn worker that serves with waitress on gunicorn's listening
+    socket: waitress buffers each request (headers, then the body, past
+    512 KB in a temporary file) in its event loop and gives a thread only
+    complete requests; headers must arrive within
+    :data:`web.server.HEADER_SECONDS`, and a connection silent for
+    :data:`web.server.IDLE_SECONDS` is closed."""
+
+    def run(self) -> None:
+        from web.server import CONNECTION_LIMIT, waitress_server
+
+        # Each open connection is a descriptor: allow the connection limit.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = CONNECTION_LIMIT + 100
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        server = waitress_server(self.wsgi, self.cfg.threads,
+                                 sockets=[listener.sock for listener in self.sockets])
+        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        # Returns when a signal handler raises SystemExit (waitress then
+        # stops its threads).
+        server.run()
+
+    def _heartbeat(self) -> None:
+        # Tells the master this worker lives, and stops it when the master is gone.
+        while self.alive:
+            if self.ppid != os.getppid():
+                self.log.info("Parent changed, shutting down: %s", self)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            self.notify()
+            time.sleep(max(1.0, self.timeout / 4))
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # SIGTERM: stop the event loop (gunicorn's base only clears ``alive``).
+        self.alive = False
+        sys.exit(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from indexer.query import MAX_QUERY_CHARS, MAX_TERMS
 from web.engine import get_engine
 from web.params import Pager, lenient_page, parse_filters
 
@@ -37,4 +38,5 @@ def results():
     return render_template("search.html", q=q, link_q=q[:MAX_LINK_QUERY], result=result,
                            filters=filters,
                            pager=Pager(page, result.total, per_page),
-                           summary=engine.summary())
+                           summary=engine.summary(),
+                           max_query_chars=MAX_QUERY_CHARS, max_terms=MAX_TERMS)
