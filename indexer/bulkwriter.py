@@ -1,0 +1,389 @@
+"""Writing a whole Whoosh segment at once, through Whoosh's own codec writers.
+
+Whoosh's ``SegmentWriter`` turns every word of every passage into a posting
+tuple, pools and sorts the tuples, then hands them one at a time to the
+codec (``add_postings``, a per-posting Python loop, with a length look-up
+per posting): about 80 % of the CPU of a ``zhsearch index`` (issue 20). This
+module cuts each passage once, with the analysis of the schema's field
+(:func:`indexer.analysis.iter_words`, so words and positions are the
+field's own), sorts the postings with numpy, and gives Whoosh's
+``W3FieldWriter`` and ``W3PerDocWriter`` whole blocks of postings. The files
+are the codec's, written by the codec's own code: stock Whoosh 2.7.4 opens
+them, and ``tests/test_bulkwriter.py`` checks that the segment holds the
+same terms, postings, stored fields and lengths as Whoosh's writer makes of
+the same documents.
+
+The ``.zharrays`` of the segment (:mod:`indexer.postings`) are derived from
+the same numpy arrays, with no read-back.
+
+>>> from whoosh.filedb.filestore import RamStorage
+>>> from indexer.codec import ZhCodec
+>>> from indexer.records import build_schema
+>>> ix = RamStorage().create_index(build_schema())
+>>> segment, _ = write_segment(ix.storage, ix.indexname, ix.schema, ZhCodec(),
+...                            [{"id": "a", "content": "劳模精神，工匠精神"}])
+>>> from whoosh.index import TOC
+>>> TOC(ix.schema, [segment], 1).write(ix.storage, ix.indexname)
+>>> with ix.searcher() as s:
+...     [(w, s.doc_frequency("content", w)) for w in ("劳模", "精神")]
+[('劳模', 1), ('精神', 1)]
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.fields import Schema
+from whoosh.formats import Positions
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from indexer import postings
+from indexer.analysis import ChineseTextField, iter_words
+from indexer.normalize import normalize_text
+from indexer.samestory import fingerprint
+
+__all__ = ["encode_positions", "write_segment"]
+
+_PICKLE_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO, EMPTY_LIST, BINPUT 0
+
+
+# -- the positions of a posting, as Whoosh's Positions format encodes them -----------
+
+
+def encode_positions(counts: np.ndarray, deltas: np.ndarray) -> list[bytes]:
+    """``Positions.encode`` of every posting, byte for byte: a 4-byte count,
+    then ``pickle.dumps(deltas, 2)``.
+
+    ``counts[i]`` positions per posting, ``deltas`` their gaps (the first
+    from 0), concatenated. Postings of 1 to 1000 gaps all below 256 (nearly
+    every one) are built with numpy; the others by Whoosh's own encoder.
+
+    >>> encode_positions(np.array([1, 2]), np.array([3, 0, 5])) == [
+    ...     Positions().encode([3]), Positions().encode([0, 5])]
+    True
+    """
+    n = len(counts)
+    counts = counts.astype(np.int64)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    big = np.zeros(n, dtype=bool)
+    if len(deltas):
+        over = (deltas >= 256).astype(np.int64)
+        per = np.add.reduceat(over, starts) if n else over
+        big = (per > 0) | (counts > 1000)
+    fast = ~big & (counts > 0)
+    single = fast & (counts == 1)
+    multi = fast & (counts > 1)
+    sizes = np.where(single, 13, 12 + 2 * counts)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.where(fast, sizes, 0), out=offsets[1:])
+    buf = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    at = offsets[:-1][fast]
+    c = counts[fast]
+    for k in range(4):  # the count, big-endian
+        buf[at + k] = (c >> (8 * (3 - k))) & 0xFF
+    for k, byte in enumerate(_PICKLE_HEAD):
+        buf[at + 4 + k] = byte
+    s_at = offsets[:-1][single]
+    buf[s_at + 9] = ord("K")
+    buf[s_at + 10] = deltas[starts[single]]
+    buf[s_at + 11] = ord("a")
+    buf[s_at + 12] = ord(".")
+    m_at = offsets[:-1][multi]
+    m_counts = counts[multi]
+    buf[m_at + 9] = ord("(")
+    item = postings._ranges(m_at + 10, m_counts * 2)[::2]  # where each 'K' goes
+    buf[item] = ord("K")
+    buf[item + 1] = deltas[postings._ranges(starts[multi], m_counts)]
+    buf[m_at + 10 + 2 * m_counts] = ord("e")
+    buf[m_at + 11 + 2 * m_counts] = ord(".")
+    blob = buf.tobytes()
+    bounds = offsets.tolist()
+    out = [blob[a:b] for a, b in zip(bounds, bounds[1:])]
+    if big.any():
+        encode = Positions().encode
+        for i in np.flatnonzero(big).tolist():
+            gaps = deltas[starts[i]:starts[i] + counts[i]]
+            out[i] = encode(np.cumsum(gaps).tolist())
+    return out
+
+
+# -- one term's postings, a block at a time --------------------------------------------
+
+
+def _uint_array(values: np.ndarray) -> array:
+    out = array("I")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
+    return out
+
+
+def _write_term(fieldwriter, btext: bytes, docs: np.ndarray, freqs: np.ndarray | None,
+                values: list[bytes] | None, lengths: np.ndarray | None) -> None:
+    """One term's postings through ``W3FieldWriter``, a whole block at a time.
+
+    Sets the block buffer of Whoosh's ``W3PostingsWriter`` as its
+    ``add_posting`` would have, posting by posting: the ids, the weights
+    (the frequencies, as the field boost is 1), the encoded positions, and
+    the block's statistics (``_minlength`` over the non-zero lengths, as
+    Whoosh skips a length of 0); the codec then writes, pickles and
+    compresses the block and keeps the term's statistics itself.
+    """
+    fieldwriter.start_term(btext)
+    writer = fieldwriter._postwriter
+    limit = writer._blocklimit
+    n = len(docs)
+    for a in range(0, n, limit):
+        b = min(a + limit, n)
+        writer._ids = _uint_array(docs[a:b])
+        if freqs is None:  # Existence: every weight 1.0
+            writer._weights = array("f", [1.0]) * (b - a)
+            writer._maxweight = 1.0
+        else:
+            block = freqs[a:b]
+            writer._weights = array("f", block.astype(np.float32).tobytes())
+            writer._maxweight = float(block.max())
+        writer._values = values[a:b] if values is not None else []
+        if lengths is not None:
+            block_lengths = lengths[docs[a:b]]
+            block_lengths = block_lengths[block_lengths > 0]
+        else:
+            block_lengths = ()
+        if len(block_lengths):
+            writer._minlength = int(block_lengths.min())
+            writer._maxlength = int(block_lengths.max())
+        else:
+            writer._minlength, writer._maxlength = None, 0
+        if b < n:
+            # Whoosh writes a full block when the next posting arrives; the
+            # last block is written by finish_postings, marked as the last.
+            writer._write_block()
+    fieldwriter.finish_term()
+
+
+# -- the segment -----------------------------------------------------------------------
+
+
+class _Postings:
+    """Postings of one field gathered while documents are read: per token its
+    term number, document and position (a bulk field), or per posting its
+    term and document (any other indexed field)."""
+
+    def __init__(self, bulk: bool):
+        self.bulk = bulk
+        self.ids: dict[str, int] = {}
+        self.terms = array("i")
+        self.docs = array("i")
+        self.positions = array("i")
+        self.other: list[tuple[bytes, int, float, bytes]] = []
+
+
+def _check_field(fieldname: str, field: Any) -> None:
+    if field.separate_spelling() or field.vector:
+        raise ValueError(f"the bulk writer does not write spelling or vectors ({fieldname})")
+    if field.indexed and getattr(field.format, "field_boost", 1.0) != 1.0:
+        raise ValueError(f"the bulk writer does not write field boosts ({fieldname})")
+
+
+def write_segment(storage, indexname: str, schema: Schema, codec: W3Codec,
+                  docs: Sequence[dict], arrays: bool = False) -> tuple[Any, tuple | None]:
+    """Write ``docs`` as one new segment of the index ``indexname``; returns
+    the segment (not yet in any table of contents) and, with ``arrays``, the
+    header and arrays of its ``.zharrays`` (:func:`indexer.postings.build_arrays`'s).
+
+    Each document is a dict of field values, as for ``add_document``, with
+    the same stored values, columns and lengths; ``ChineseTextField`` values
+    are cut here with the segmenter in force, every other indexed field by
+    its own ``index()``. Field and document boosts are not supported.
+    """
+    for key in {k for d in docs for k in d}:
+        if key.startswith("_"):
+            raise ValueError(f"the bulk writer takes no boosts or custom values ({key})")
+        if key not in schema:
+            raise ValueError(f"no field named {key!r} in the schema")
+    segment = codec.new_segment(storage, indexname)
+    perdoc = codec.per_document_writer(storage, segment)
+    fields = {name: schema[name] for name in sorted(schema.names())}
+    for name, field in fields.items():
+        _check_field(name, field)
+    gathered: dict[str, _Postings] = {}
+    lengths: dict[str, list[int]] = {}  # a scorable field's length per document
+    try:
+        for docnum, doc in enumerate(docs):
+            perdoc.start_doc(docnum)
+            for name in sorted(doc):
+                value = doc[name]
+                if value is None:
+                    continue
+                field = fields[name]
+                length = 0
+                if field.indexed:
+                    found = gathered.get(name)
+                    bulk = isinstance(field, ChineseTextField) and isinstance(value, str)
+                    if found is None:
+                        found = gathered[name] = _Postings(bulk)
+                    if bulk and found.bulk:
+                        ids = found.ids
+                        count = 0
+                        for word, pos, _, _ in iter_words(normalize_text(value)):
+                            found.terms.append(ids.setdefault(word, len(ids)))
+                            found.positions.append(pos)
+                            count += 1
+                        found.docs.extend([docnum] * count)
+                        length = count if field.scorable else 0
+                    elif bulk or found.bulk:
+                        raise ValueError(f"field {name} has both text and other values")
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            found.other.append((tbytes, docnum, weight, vbytes))
+                            if field.scorable:
+                                length += freq
+                    if field.scorable:
+                        lengths.setdefault(name, [0] * len(docs))[docnum] = length
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdoc.add_column_value(name, column, field.to_column_value(value))
+            perdoc.finish_doc()
+        perdoc.close()
+        segment.set_doc_count(len(docs))
+        # What Whoosh's writer passes per posting: the length as the lengths
+        # column gives it back (a one-byte approximation; 0 for none).
+        coded = {name: np.array([byte_to_length(length_to_byte(n)) if n else 0 for n in values],
+                                dtype=np.int64)
+                 for name, values in lengths.items()}
+        fieldwriter = codec.field_writer(storage, segment)
+        derived: dict[str, Any] = {}
+        try:
+            for name in sorted(gathered):
+                found = gathered[name]
+                fieldwriter.start_field(name, fields[name])
+                if found.bulk:
+                    derived[name] = _write_bulk_field(fieldwriter, found, coded.get(name))
+                else:
+                    derived[name] = _write_other_field(fieldwriter, found, coded.get(name))
+                fieldwriter.finish_field()
+        finally:
+            fieldwriter.close()
+    except BaseException:
+        if not perdoc.is_closed:
+            perdoc.close()
+        raise
+    if not arrays:
+        return segment, None
+    return segment, _derive_arrays(segment, docs, derived, coded)
+
+
+def _write_bulk_field(fieldwriter, found: _Postings, lengths: np.ndarray | None) -> dict:
+    """A ChineseTextField's postings, sorted with numpy: terms in byte order,
+    documents ascending, positions ascending within each posting."""
+    words = list(found.ids)
+    btexts = [w.encode("utf-8") for w in words]
+    order = sorted(range(len(words)), key=btexts.__getitem__)
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[order] = np.arange(len(words), dtype=np.int64)
+    tok_rank = rank[np.frombuffer(found.terms, dtype=np.int32)] if words else np.zeros(0, np.int64)
+    tok_doc = np.frombuffer(found.docs, dtype=np.int32).astype(np.int64)
+    tok_pos = np.frombuffer(found.positions, dtype=np.int32).astype(np.int64)
+    # Tokens arrive by document, positions ascending: a stable sort by term
+    # keeps each posting's positions in order.
+    by_term = np.argsort(tok_rank, kind="stable")
+    tok_rank, tok_doc, tok_pos = tok_rank[by_term], tok_doc[by_term], tok_pos[by_term]
+    n = len(tok_rank)
+    starts = np.flatnonzero(np.concatenate(
+        ([True], (tok_rank[1:] != tok_rank[:-1]) | (tok_doc[1:] != tok_doc[:-1])))) if n else \
+        np.zeros(0, dtype=np.int64)
+    freqs = np.diff(np.append(starts, n))
+    post_doc = tok_doc[starts]
+    post_rank = tok_rank[starts]
+    deltas = tok_pos.copy()
+    if n:
+        deltas[1:] -= tok_pos[:-1]
+        deltas[starts] = tok_pos[starts]
+    values = encode_positions(freqs, deltas)
+    term_ptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(post_rank, minlength=len(words)), out=term_ptr[1:])
+    ptr = term_ptr.tolist()
+    for t, i in enumerate(order):
+        a, b = ptr[t], ptr[t + 1]
+        _write_term(fieldwriter, btexts[i], post_doc[a:b], freqs[a:b], values[a:b], lengths)
+    return {"words": [words[i] for i in order], "term_ptr": term_ptr, "docs": post_doc,
+            "freqs": freqs, "positions": tok_pos}
+
+
+def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None) -> dict:
+    """Postings of any other indexed field (ID fields: a few per document)."""
+    found.other.sort(key=lambda p: (p[0], p[1]))
+    terms: list[bytes] = []
+    docs_of: list[list[int]] = []
+    items: list[list[tuple]] = []
+    for posting in found.other:
+        if not terms or terms[-1] != posting[0]:
+            terms.append(posting[0])
+            docs_of.append([])
+            items.append([])
+        docs_of[-1].append(posting[1])
+        items[-1].append(posting)
+    fmt = fieldwriter._format
+    for btext, docs, its in zip(terms, docs_of, items):
+        if isinstance(fmt, Positions) or any(v for _, _, _, v in its) or any(
+                w != 1.0 for _, _, w, _ in its):
+            # Anything but a plain ID field: Whoosh's own per-posting path.
+            fieldwriter.start_term(btext)
+            for _, docnum, weight, vbytes in its:
+                fieldwriter.add(docnum, weight, vbytes or b"",
+                                int(lengths[docnum]) if lengths is not None else 0)
+            fieldwriter.finish_term()
+        else:
+            _write_term(fieldwriter, btext, np.array(docs, dtype=np.int64), None, None, lengths)
+    return {"terms": terms, "docs": docs_of}
+
+
+def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) -> tuple:
+    """The header and arrays :func:`indexer.postings.build_arrays` reads back
+    from this segment, from the arrays that wrote it."""
+    field = postings.FIELD
+    doc_count = len(docs)
+    content = derived.get(field)
+    if content is not None and "words" in content:
+        freqs = content["freqs"]
+        positions = content["positions"]
+        words = content["words"]
+        term_ptr = content["term_ptr"]
+        post_docs = content["docs"]
+    else:
+        freqs = positions = post_docs = np.zeros(0, dtype=np.int64)
+        words, term_ptr = [], np.zeros(1, dtype=np.int64)
+    pos_ptr = np.zeros(len(post_docs) + 1, dtype=np.int64)
+    np.cumsum(freqs, out=pos_ptr[1:])
+    arrays: dict[str, np.ndarray] = {
+        "term_ptr": term_ptr,
+        "docs": post_docs.astype(np.int32),
+        "freqs": freqs.astype(postings._smallest_uint(int(freqs.max()) if len(freqs) else 0)),
+        "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
+        "positions": positions.astype(
+            postings._smallest_uint(int(positions.max()) if len(positions) else 0)),
+        "lengths": coded.get(field, np.zeros(doc_count, dtype=np.int64)).astype(np.uint32),
+        "fingerprints": np.array([fingerprint(d.get(field), d.get("kind")) for d in docs],
+                                 dtype=np.int64).reshape(doc_count),
+        "terms": postings._blob(words),
+    }
+    header: dict[str, Any] = {
+        "segment": segment.segment_id(), "doc_count": doc_count,
+        "field_length": int(segment._fieldlengths.get(field, 0)), "terms": len(words),
+        "vocabularies": {}}
+    for name in postings.CODED_FIELDS:
+        codes = np.full(doc_count, -1, dtype=np.int32)
+        found = derived.get(name)
+        names: list[bytes] = found["terms"] if found and "terms" in found else []
+        if found:
+            for code, term_docs in enumerate(found["docs"]):
+                codes[term_docs] = code
+        arrays[f"{name}_codes"] = codes
+        arrays[f"{name}_names"] = postings._blob([b.decode("utf-8") for b in names])
+        header["vocabularies"][name] = len(names)
+    return header, arrays
+
