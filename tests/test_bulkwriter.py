@@ -9,6 +9,9 @@ without reading the segment back are those too.
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -19,10 +22,13 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.qparser import QueryParser
 
-from indexer import postings
-from indexer.bulkwriter import write_segment
+from indexer import bulkwriter, integrity, postings
+from indexer import store as store_module
+from indexer.bulkwriter import BulkWriteError, write_segment
 from indexer.codec import ZhCodec
+from indexer.errors import IndexUnwritable
 from indexer.records import build_schema
+from indexer.search import SearchService
 from indexer.store import Store, _write_file
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -201,3 +207,136 @@ def test_positions_are_encoded_as_whooshs_positions_format_encodes_them():
     gaps[2][1], gaps[3][0], gaps[5][4] = 256, 70_000, 300
     poslists = [np.cumsum(g).tolist() for g in gaps]
     assert encode_positions(counts, np.concatenate(gaps)) == [Positions().encode(p) for p in poslists]
+
+
+# -- the bulk writer as the store's writer of a large commit ----------------------------
+
+
+def _indexed(store: Store) -> list[dict]:
+    """Every stored document but the times (of the meta record, of the
+    files: the two corpora are two copies), in index order."""
+    ix = store.open_index(create=False)
+    with ix.searcher() as searcher:
+        docs = [dict(doc) for doc in searcher.all_stored_fields()]
+    for doc in docs:
+        doc.pop("mtime", None)
+        if doc.get("kind") == "meta":
+            doc["info"] = json.loads(doc["info"])
+            doc["info"].pop("updated")
+    return docs
+
+
+def _answers(store: Store) -> dict:
+    service = SearchService(store)
+    answers = {q: service.search(q, limit=0).to_json() for q in QUERIES}
+    for answer in answers.values():
+        answer.pop("took_ms")
+    return answers
+
+
+def _segments(store: Store) -> list[str]:
+    with store.open_index(create=False).reader() as reader:
+        return [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()] \
+            if not reader.is_atomic() else [reader.segment().segment_id()]
+
+
+@pytest.fixture
+def two_corpora(tmp_path) -> tuple[Path, Path]:
+    for name in ("bulk", "plain"):
+        (tmp_path / name).mkdir()
+        for path in BUNDLED_CORPUS.iterdir():
+            shutil.copy(path, tmp_path / name / path.name)
+        generated_news(tmp_path / name)
+    return tmp_path / "bulk", tmp_path / "plain"
+
+
+def _sync_both(bulk: Store, plain: Store, monkeypatch, rebuild: bool = False) -> None:
+    # Every commit of `bulk` takes the bulk writer, with a worker every few
+    # files; every commit of `plain` takes Whoosh's SegmentWriter.
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(bulkwriter, "FLUSH_BYTES", 60_000)
+    bulk.rebuild() if rebuild else bulk.sync()
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 10**12)
+    plain.rebuild() if rebuild else plain.sync()
+
+
+@pytest.mark.slow
+def test_an_index_written_by_bulk_workers_answers_as_whooshs_writer_does(two_corpora, tmp_path,
+                                                                          monkeypatch):
+    bulk = Store(two_corpora[0], tmp_path / "bulk-index")
+    plain = Store(two_corpora[1], tmp_path / "plain-index")
+    _sync_both(bulk, plain, monkeypatch)
+    assert len(_segments(bulk)) >= 3 and len(_segments(plain)) == 1
+    # Each worker wrote its segment's arrays itself.
+    assert {p.name for p in bulk.index_dir.glob("*.zharrays")} == \
+        {postings.file_name(s) for s in _segments(bulk)}
+    assert _indexed(bulk) == _indexed(plain)
+    assert _answers(bulk) == _answers(plain)
+    assert integrity.check(bulk, deep=True) == []
+    # An update: a file changed, one deleted, one new; then a rebuild.
+    for corpus in two_corpora:
+        (corpus / "20220102.md").unlink()
+        (corpus / "20220103.md").write_text("# 新闻\n\n劳模工会冬奥会。\n", encoding="utf-8")
+        (corpus / "new.txt").write_text("工会职工代表大会。\n\n新时代劳模。\n", encoding="utf-8")
+    _sync_both(bulk, plain, monkeypatch)
+    assert _indexed(bulk) == _indexed(plain)
+    assert _answers(bulk) == _answers(plain)
+    assert integrity.check(bulk, deep=True) == [] and not bulk.is_stale()
+    _sync_both(bulk, plain, monkeypatch, rebuild=True)
+    assert _indexed(bulk) == _indexed(plain)
+    assert _answers(bulk) == _answers(plain)
+    assert integrity.check(bulk, deep=True) == []
+
+
+def _failing_workers(monkeypatch, fail, flush_bytes: int) -> None:
+    """Make every worker process (not this one) fail as ``fail()`` does."""
+    parent = os.getpid()
+    real = bulkwriter.write_segment
+
+    def write_segment(*args, **kwargs):
+        if os.getpid() != parent:
+            fail()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bulkwriter, "write_segment", write_segment)
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(bulkwriter, "FLUSH_BYTES", flush_bytes)
+
+
+def _kill_self() -> None:
+    os._exit(9)  # as the kernel's OOM killer would leave it: no result sent
+
+
+def _disk_full() -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fail, error, code", [(_kill_self, BulkWriteError, None),
+                                                (_disk_full, IndexUnwritable, "disk_full")])
+# Workers started while files are read (and waited for when both cores are
+# busy), or only at the commit, beside the part this process writes.
+@pytest.mark.parametrize("flush_bytes", [60_000, 10**9])
+def test_a_failed_worker_fails_the_commit_and_leaves_the_index_as_it_was(
+        tmp_path, monkeypatch, fail, error, code, flush_bytes):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in BUNDLED_CORPUS.iterdir():
+        shutil.copy(path, corpus / path.name)
+    store = Store(corpus, tmp_path / "index")
+    store.sync()  # small: Whoosh's own writer
+    before = sorted(p.name for p in store.index_dir.iterdir())
+    indexed = _indexed(store)
+    generated_news(corpus)
+    _failing_workers(monkeypatch, fail, flush_bytes)
+    with pytest.raises(error) as raised:
+        store.sync()
+    assert code is None or raised.value.code == code
+    # Nothing of the failed commit is left, the lock is free, the index answers as before.
+    assert sorted(p.name for p in store.index_dir.iterdir()) == before
+    assert _indexed(store) == indexed
+    assert {p.description for p in integrity.check(store)} == {"in the corpus but not indexed"}
+    assert store.is_stale()
+    monkeypatch.undo()
+    store.sync()
+    assert not store.is_stale() and len(_indexed(store)) > len(indexed)
