@@ -206,7 +206,9 @@ def test_positions_are_encoded_as_whooshs_positions_format_encodes_them():
     gaps = [rng.integers(0, 255, size=c) for c in counts]
     gaps[2][1], gaps[3][0], gaps[5][4] = 256, 70_000, 300
     poslists = [np.cumsum(g).tolist() for g in gaps]
-    assert encode_positions(counts, np.concatenate(gaps)) == [Positions().encode(p) for p in poslists]
+    encoded = encode_positions(counts, np.concatenate(gaps))
+    assert encoded.take(0, len(counts)) == [Positions().encode(p) for p in poslists]
+    assert encoded.take(4, 6) == [Positions().encode(p) for p in poslists[4:6]]
 
 
 # -- the bulk writer as the store's writer of a large commit ----------------------------
