@@ -28,6 +28,7 @@ from whoosh.writing import IndexWriter
 
 from indexer import analysis, postings
 from indexer.adding import numbered_name
+from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
 from indexer.segmenter import Segmenter, segmenter_for
 from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, nfc,
@@ -41,7 +42,7 @@ from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
-# Above this much new text a commit uses both cores (Whoosh's MpWriter);
+# Above this much new text a commit uses both cores (indexer.bulkwriter);
 # below it, starting the worker processes costs more than it saves.
 PARALLEL_BYTES = 2_000_000
 
@@ -262,7 +263,7 @@ class Store:
         told = False
         while True:
             try:
-                return ix.writer(**kwargs)
+                return open_writer(ix, **kwargs)  # the bulk writer for a large commit
             except LockError:
                 if time.monotonic() >= deadline:
                     raise IndexLocked(
