@@ -1,0 +1,81 @@
+"""Issue 19: a mistyped path, a racing merge, a damaged byte or a full disk
+never empties, misleads or breaks the index. Real ``zhsearch`` processes
+where the harm was in a fresh process (mapped arrays, a killed command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _zhsearch(corpus: Path, index: Path, *args: str, cwd: Path | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    """``zhsearch ARGS…`` as its own process (nothing mapped or cached before)."""
+    return subprocess.run([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus),
+                           "--index", str(index), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT)
+
+
+def _total(corpus: Path, index: Path, query: str) -> int:
+    run = _zhsearch(corpus, index, "search", query, "--json", "-n", "0")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)["total"]
+
+
+# -- item 5: the arrays file is checksummed whole -------------------------------------
+
+
+def _damage_header(path: Path, damage: str) -> None:
+    """Change the JSON header of an arrays file as one changed byte would,
+    keeping its length (the header is padded with spaces)."""
+    from indexer import postings
+
+    data = bytearray(path.read_bytes())
+    _, _, head_len = postings._PREFIX.unpack_from(data, 0)
+    start = postings._PREFIX.size
+    text = bytes(data[start:start + head_len])
+    header = json.loads(text)
+    if damage == "arrays key renamed":
+        new = text.replace(b'"arrays"', b'"arrayz"')
+    else:
+        name = damage.split()[0]
+        header["arrays"][name][1] += 4
+        new = json.dumps(header, sort_keys=True).encode().ljust(head_len, b" ")
+    assert len(new) == head_len and new != text
+    data[start:start + head_len] = new
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["docs offset +4", "lengths offset +4", "arrays key renamed"])
+def test_a_changed_byte_in_the_arrays_header_is_found_never_read(corpus_dir, index_dir, damage):
+    """Before: the body-only CRC let a header change through: 4 hits for 3
+    with exit 0 and `check` OK, or KeyError 'arrays' in every command,
+    ``index --rebuild`` included."""
+    assert _zhsearch(corpus_dir, index_dir, "index").returncode == 0
+    (arrays,) = index_dir.glob("*.zharrays")
+    _damage_header(arrays, damage)
+    check = _zhsearch(corpus_dir, index_dir, "check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert check.stdout == f"{arrays.name}: search arrays damaged: checksum mismatch\n"
+    rebuilt = _zhsearch(corpus_dir, index_dir, "index", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert _zhsearch(corpus_dir, index_dir, "check").returncode == 0
+    before = json.loads(_zhsearch(corpus_dir, index_dir, "search", "劳模", "工会", "--json",
+                                  "-n", "0").stdout)
+    # Damaged again: a search rebuilds the file and answers exactly as before.
+    for arrays in index_dir.glob("*.zharrays"):  # a rebuild may keep an emptied segment
+        _damage_header(arrays, damage)
+    after = json.loads(_zhsearch(corpus_dir, index_dir, "search", "劳模", "工会", "--json",
+                                 "-n", "0").stdout)
+    assert [(h["id"], h["score"]) for h in after["hits"]] == \
+        [(h["id"], h["score"]) for h in before["hits"]]
+    assert _zhsearch(corpus_dir, index_dir, "check").returncode == 0
