@@ -106,13 +106,29 @@ class Store:
     # -- opening ----------------------------------------------------------------
 
     def exists(self) -> bool:
+        """Whether the index has had a commit.
+
+        ``create_in`` writes an empty table of contents, generation 0,
+        before the first commit: a first `index` killed before its commit
+        leaves only that, and `check` and `stats` then crashed on its
+        segment-less reader (issue 19). Every later commit writes the
+        ``meta`` record, so a committed index always has a segment.
+        """
         # Whoosh's exists_in() opens the index, so a damaged one would raise here.
+        return _generation(_index_files(self.index_dir)) > 0
+
+    def _has_toc(self) -> bool:
         return any(self.index_dir.glob("_MAIN_*.toc"))
 
     def open_index(self, create: bool = True) -> whoosh_index.Index:
+        if not create and not self.exists():
+            raise IndexCorrupt(f"no index in {self.index_dir}", code="no_index")
         for attempt in range(_OPEN_ATTEMPTS):
             try:
-                if self.exists():
+                # An uncommitted index (generation 0) is opened, never created
+                # anew: create_in deletes every table of contents, a commit
+                # another process just made among them.
+                if self._has_toc():
                     ix = whoosh_index.open_dir(str(self.index_dir))
                     # Open every segment once: a deleted, truncated or overwritten
                     # segment file is found here, not in the middle of a search.

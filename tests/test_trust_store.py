@@ -79,3 +79,46 @@ def test_a_changed_byte_in_the_arrays_header_is_found_never_read(corpus_dir, ind
     assert [(h["id"], h["score"]) for h in after["hits"]] == \
         [(h["id"], h["score"]) for h in before["hits"]]
     assert _zhsearch(corpus_dir, index_dir, "check").returncode == 0
+
+
+@pytest.mark.slow
+def test_a_first_index_killed_before_its_commit_leaves_check_and_stats_working(
+        corpus_dir, index_dir):
+    """Before: ``AttributeError: 'NoneType' object has no attribute
+    'segment_id'`` from `check` and `stats` over the empty table of contents
+    that a first `index` writes before its first commit.
+
+    The kill is made deterministic with the writer lock: this test holds it,
+    so the first `index` creates the index and then waits for the lock,
+    saying so, and is killed there."""
+    from whoosh.filedb.filestore import FileStorage
+
+    index_dir.mkdir()
+    lock = FileStorage(str(index_dir)).lock("MAIN_WRITELOCK")
+    assert lock.acquire()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus_dir),
+                                 "--index", str(index_dir), "index"], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()  # bounded: the process waits at most 60 s, then exits
+            assert "Waiting for another zhsearch process" in line, line
+            assert sorted(p.name for p in index_dir.glob("_MAIN_*.toc")) == ["_MAIN_0.toc"]
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=60)
+    finally:
+        lock.release()
+    for command in ("check", "stats"):
+        run = _zhsearch(corpus_dir, index_dir, command)
+        assert run.returncode == 1, run.stderr
+        assert run.stderr == (f"Error: no index in {index_dir}. "
+                              "Hint: run `zhsearch index` to build it.\n"), run.stderr
+    # Running it again finishes the work.
+    assert _zhsearch(corpus_dir, index_dir, "index").returncode == 0
+    assert _zhsearch(corpus_dir, index_dir, "check").returncode == 0
+    assert _total(corpus_dir, index_dir, "劳模") > 0
