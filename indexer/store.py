@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,12 @@ Progress = Callable[[str, int], None]  # (file name, bytes done) per file
 ADD_BATCH_BYTES = 16_000_000
 
 _OPEN_ATTEMPTS = 5
+
+# Whoosh spills its posting pool to MAIN.tmp/ past this many MB (per worker
+# process with MpWriter) and merges the runs at commit: spilling on the whole
+# news folder cost a third of the time. Memory stays bounded by these figures.
+POOL_MB = 512
+PARALLEL_POOL_MB = 1024
 
 
 @dataclass
@@ -225,11 +232,8 @@ class Store:
             raise _unwritable(self.index_dir, error) from None
         segmenter = self.segmenter()
         fingerprint = self.analysis_fingerprint(segmenter)
-        # Whoosh spills its posting pool to disk past limitmb and merges the
-        # runs at commit: on the whole news folder that cost a third of the
-        # time. Memory stays bounded by these figures.
-        kwargs = ({"procs": procs, "multisegment": True, "limitmb": 1024} if procs > 1
-                  else {"limitmb": 512})
+        kwargs = ({"procs": procs, "multisegment": True, "limitmb": PARALLEL_POOL_MB}
+                  if procs > 1 else {"limitmb": POOL_MB})
         # Plain segment files, not one compound file: Whoosh copies each
         # part of a compound segment it opens into private memory (BytesIO
         # over the mmap, whoosh.filedb.compound.BufferFile), once per reader,
@@ -245,7 +249,8 @@ class Store:
         with analysis.using(segmenter):
             try:
                 writer = self._lock(ix, kwargs)
-            except OSError as error:  # the lock file cannot be made: read-only, full
+            except OSError as error:  # the lock file or MAIN.tmp/ cannot be made: read-only, full
+                _remove_new_files(self.index_dir, before)
                 raise _unwritable(self.index_dir, error) from None
             try:
                 with writer.searcher() as searcher:
@@ -459,6 +464,27 @@ class Store:
                      progress: Progress | None) -> None:
         """Write files read by :meth:`add_uploads` into the corpus and the index, in one commit."""
         procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
+        # What this batch wrote into the corpus, and the content it replaced
+        # (None: a new file): put back when the commit fails, so that a full
+        # disk leaves no file that the index does not hold (the next search
+        # failed trying to index it, issue 19).
+        written: list[tuple[Path, bytes | None]] = []
+        try:
+            self._write_batch(accepted, report, progress, procs, written)
+        except BaseException:
+            for target, old in reversed(written):
+                try:
+                    if old is None:
+                        target.unlink(missing_ok=True)
+                    else:
+                        write_atomically(target, old)
+                except OSError:
+                    pass  # kept in .versions/ all the same
+            raise
+
+    def _write_batch(self, accepted: list[tuple[str, bytes, list[Article]]], report: SyncReport,
+                     progress: Progress | None, procs: int,
+                     written: list[tuple[Path, bytes | None]]) -> None:
         with self.transaction(procs=procs, keep_fingerprint=True) as txn:
             for name, data, articles in accepted:
                 target = self.corpus_dir / name
@@ -472,11 +498,13 @@ class Store:
                     continue
                 try:
                     # The content it replaces is kept first: no report is ever lost.
+                    old: bytes | None = None
                     if target.is_file() and not target.is_symlink():
                         old = target.read_bytes()
                         if old != data:
                             self.versions.keep(name, old)
                     write_atomically(target, data)
+                    written.append((target, old))
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
                     report.outcomes.append(FileOutcome(
@@ -589,13 +617,24 @@ def _generation(names: Iterable[str]) -> int:
 
 def _remove_new_files(folder: Path, before: set[str]) -> None:
     """Remove the files a failed commit wrote, unless its TOC made it in (then
-    they are the index)."""
+    they are the index); ``MAIN.tmp/``, the folder Whoosh spills its posting
+    pool to, included."""
     now = _index_files(folder)
     if _generation(now) > _generation(before):
         return
     for name in now - before:
-        if not name.endswith("WRITELOCK"):
-            (folder / name).unlink(missing_ok=True)
+        path = folder / name
+        if name.endswith("WRITELOCK"):
+            continue
+        # A full disk while the pool spilled left MAIN.tmp/ behind, and
+        # unlinking it raised IsADirectoryError over the disk_full (issue 19).
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # the failure being reported matters more than this file
 
 
 def _cancel(writer: IndexWriter) -> None:

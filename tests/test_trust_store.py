@@ -122,3 +122,100 @@ def test_a_first_index_killed_before_its_commit_leaves_check_and_stats_working(
     assert _zhsearch(corpus_dir, index_dir, "index").returncode == 0
     assert _zhsearch(corpus_dir, index_dir, "check").returncode == 0
     assert _total(corpus_dir, index_dir, "劳模") > 0
+
+
+# -- item 6: a full disk while Whoosh spills its posting pool --------------------------
+
+
+def _full_disk_when_the_pool_spills(monkeypatch, when: str) -> None:
+    """The disk fills while Whoosh writes into ``MAIN.tmp/``: a file there is
+    made, and then the disk is full. ``adding``: the first run of the posting
+    pool, spilled while documents are added (the pool spills at 1 MB instead
+    of 512 MB); ``committing``: a run written at commit; ``parallel``: the
+    batch of documents the parent of Whoosh's MpWriter writes there for its
+    worker processes (a commit of more than 2 MB)."""
+    import errno
+
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.writing import SegmentWriter
+
+    import indexer.store
+
+    real_create, real_commit = FileStorage.create_file, SegmentWriter.commit
+    state = {"committing": False, "made": 0}
+
+    def create_file(self, name, *args, **kwargs):
+        made = real_create(self, name, *args, **kwargs)
+        if self.folder.endswith(".tmp"):
+            state["made"] += 1
+            if when != "committing" or state["committing"]:
+                made.close()
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return made
+
+    def commit(self, *args, **kwargs):
+        state["committing"] = True
+        return real_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "create_file", create_file)
+    monkeypatch.setattr(SegmentWriter, "commit", commit)
+    monkeypatch.setattr(indexer.store, "POOL_MB", 1)
+    return state
+
+
+def _big_report(when: str = "adding") -> bytes:
+    """220 KB of text, 2.4 MB for ``parallel`` (a commit of more than 2 MB
+    uses worker processes); past 1 MB of postings in Whoosh's pool."""
+    import random
+
+    rng = random.Random(19)
+    words = [chr(0x4E00 + rng.randrange(20000)) + chr(0x4E00 + rng.randrange(20000))
+             for _ in range(4000)]
+    paragraphs = ["".join(rng.choice(words) for _ in range(60)) + "。" for _ in range(600)]
+    return "\n\n".join(paragraphs).encode("utf-8") * (11 if when == "parallel" else 1)
+
+
+def _index_state(store) -> tuple[list[str], list[str]]:
+    return (sorted(p.name for p in store.index_dir.iterdir()),
+            sorted(p.name for p in store.corpus_dir.iterdir()))
+
+
+@pytest.mark.parametrize("when", ["adding", "committing", "parallel"])
+def test_a_full_disk_while_the_pool_spills_is_one_line_and_leaves_nothing(
+        store, zhsearch, tmp_path, monkeypatch, when):
+    """Before: `add` gave a traceback (IsADirectoryError removing MAIN.tmp),
+    MAIN.tmp/ and the copied file were left behind, and the next `search`
+    failed trying to index that file."""
+    before, hits = _index_state(store), json.loads(zhsearch("search", "劳模", "--json").stdout)
+    big = tmp_path / "满盘.txt"
+    big.write_bytes(_big_report(when))
+    spilled = _full_disk_when_the_pool_spills(monkeypatch, when)
+    run = zhsearch("add", str(big))
+    assert run.exit_code == 1, run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
+    assert run.output.strip().splitlines()[-1] == (
+        f"Error: cannot write the index in {store.index_dir}: No space left on device. "
+        "Hint: free some disk space, then try again.")
+    assert spilled["made"] > (when == "committing"), "the disk filled in MAIN.tmp/"
+    assert _index_state(store) == before, "nothing of the failed add is left behind"
+    found = zhsearch("search", "劳模", "--json")
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["hits"] == hits["hits"]
+    assert _index_state(store) == before, "the search had nothing to index"
+
+
+@pytest.mark.parametrize("when", ["adding", "committing", "parallel"])
+def test_a_full_disk_while_the_pool_spills_is_a_503_page(store, client, monkeypatch, when):
+    import io
+
+    from tests.test_hostile import _csrf
+
+    before, total = _index_state(store), client.get("/api/search?q=劳模").get_json()["total"]
+    _full_disk_when_the_pool_spills(monkeypatch, when)
+    response = client.post("/upload", data={"files": [(io.BytesIO(_big_report(when)), "满盘.txt")],
+                                            "csrf_token": _csrf(client)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 503
+    assert "磁盘已满" in response.get_data(as_text=True)
+    assert _index_state(store) == before
+    assert client.get("/api/search?q=劳模").get_json()["total"] == total
