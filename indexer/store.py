@@ -34,7 +34,7 @@ from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_p
                             source_name, write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
-                            UnsupportedFile, ZhsearchError)
+                            TooManyRemovals, UnsupportedFile, ZhsearchError)
 from indexer.readers import is_supported
 from indexer.readers.worker import read_report_isolated
 from indexer.versions import Version, Versions
@@ -57,6 +57,14 @@ _OPEN_ATTEMPTS = 5
 # news folder cost a third of the time. Memory stays bounded by these figures.
 POOL_MB = 512
 PARALLEL_POOL_MB = 1024
+
+# A sync removes at most this share of the indexed reports unless the user
+# confirms it (``index --allow-removals``), as rsync's --max-delete guards a
+# mirror. A day's changes remove a few reports; an emptied or unmounted
+# folder, or a --corpus naming another folder, removes all or nearly all
+# (rebuilding 1M passages takes 11 minutes). rsync's bound is a count; a
+# share suits a corpus of 10 reports and one of 10,000 alike.
+MAX_REMOVED_SHARE = 0.5
 
 
 @dataclass
@@ -298,48 +306,60 @@ class Store:
         """Build or update the index when it is missing or older than the corpus.
 
         What ``search``, ``add`` and ``serve`` do first; None when it was current.
+        Raises :class:`NoCorpus` for a missing corpus folder (no index is made)
+        and :class:`TooManyRemovals` when most reports would go.
         """
         if not self.is_stale():
             return None
         return self.sync(progress=progress, on_plan=on_plan)
 
     def rebuild(self, progress: Progress | None = None,
-                on_plan: Callable[[int, int], None] | None = None) -> tuple[SyncReport, Path | None]:
+                on_plan: Callable[[int, int], None] | None = None,
+                allow_removals: bool = False) -> tuple[SyncReport, Path | None]:
         """Index every file anew, in one commit; an index that cannot be opened is
         first moved aside (never deleted). Returns the report and where it went."""
+        self.corpus.require()  # before anything is moved aside
         aside = None
         try:
             self.open_index()
         except IndexCorrupt:
             aside = self.set_aside()
         try:
-            return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
+            return self.sync(progress=progress, on_plan=on_plan, rebuild=True,
+                             allow_removals=allow_removals), aside
         except Exception as error:  # noqa: BLE001 - what a damaged segment makes Whoosh raise
             if aside is not None or not from_whoosh(error):
                 raise
         # The index opened, but a segment file is damaged past its header (a
         # truncated postings file): Whoosh failed while dropping or merging it.
         aside = self.set_aside()
-        return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
+        return self.sync(progress=progress, on_plan=on_plan, rebuild=True,
+                         allow_removals=allow_removals), aside
 
     def sync(self, progress: Progress | None = None,
              on_plan: Callable[[int, int], None] | None = None,
-             rebuild: bool = False) -> SyncReport:
+             rebuild: bool = False, allow_removals: bool = False) -> SyncReport:
         """Bring the index in line with the corpus folder: new, changed, deleted files.
 
         ``on_plan(files, bytes)`` is told how much will be read before reading
         starts. With ``rebuild`` every file is indexed anew, in one commit.
+        A missing or unreadable corpus folder raises :class:`NoCorpus`; a sync
+        that would remove more than half the indexed reports raises
+        :class:`TooManyRemovals` unless ``allow_removals``. Either leaves
+        the index untouched.
         """
         report = SyncReport()
-        if self.exists() and not rebuild:
-            with self.open_index().searcher() as searcher:
-                records = self.file_records(searcher)
-                rebuild = self.meta(searcher).get("analysis") != self.analysis_fingerprint()
-        else:
-            records, rebuild = {}, True
-        if rebuild:
-            records = {}
+        # First: a missing corpus folder must never read as one without reports.
         files = self.corpus_files()
+        indexed: dict[str, FileRecord] = {}
+        if self.exists():
+            with self.open_index().searcher() as searcher:
+                indexed = self.file_records(searcher)
+                rebuild = rebuild or \
+                    self.meta(searcher).get("analysis") != self.analysis_fingerprint()
+        else:
+            rebuild = True
+        records = {} if rebuild else indexed
         # A bad name or a link is reported and skipped; the pass goes on.
         report.outcomes.extend(FileOutcome.refused(e) for e in self.corpus.skipped)
         to_read = []
@@ -353,6 +373,9 @@ class Store:
             if record and record.size == stat.st_size and record.mtime == stat.st_mtime:
                 continue
             to_read.append((source, path, stat))
+        gone = sum(1 for s in indexed if s not in files)
+        if gone and gone > len(indexed) * MAX_REMOVED_SHARE and not allow_removals:
+            raise TooManyRemovals(self.corpus_dir, gone, len(indexed))
         deleted = [s for s in records if s not in files]
         if not to_read and not deleted and not rebuild:
             return report
@@ -414,7 +437,11 @@ class Store:
         ``progress`` as each file is done. Files are read, then written, in
         batches of at most ``ADD_BATCH_BYTES``: a folder of any size is never
         held in memory, and no lock is held while files are read.
+        A missing corpus folder raises :class:`NoCorpus`: it is never made
+        anew (a server whose share went away would have put one report in
+        an empty folder, and the next sync removed every other).
         """
+        self.corpus.require()
         report = SyncReport()
         named: list[tuple[str, Path | bytes, int]] = []
         for name, payload in items:

@@ -219,3 +219,95 @@ def test_a_full_disk_while_the_pool_spills_is_a_503_page(store, client, monkeypa
     assert "磁盘已满" in response.get_data(as_text=True)
     assert _index_state(store) == before
     assert client.get("/api/search?q=劳模").get_json()["total"] == total
+
+
+# -- item 2: a mistyped or vanished corpus folder never empties the index -----------
+
+
+def _sources(store) -> list[str]:
+    return store.sources()
+
+
+def test_a_missing_corpus_folder_is_one_line_and_leaves_the_index_alone(store, tmp_path):
+    """Before: ``--corpus /no/such/dir search 劳模`` printed "No passages
+    match" with exit 0 and removed every report from the index."""
+    from click.testing import CliRunner
+
+    from indexer.cli import cli
+
+    held = _sources(store)
+    files = sorted(p.name for p in store.index_dir.iterdir())
+    for command in (["search", "劳模"], ["index"], ["index", "--rebuild"], ["reports"],
+                    ["check"], ["add", str(store.corpus_dir / "20230515.md")], ["serve"]):
+        run = CliRunner().invoke(cli, ["--corpus", str(tmp_path / "no" / "such"), "--index",
+                                       str(store.index_dir), *command])
+        assert run.exit_code == 2, (command, run.output)
+        assert run.output == (f"Error: cannot read the corpus folder {tmp_path / 'no' / 'such'}: "
+                              "no such folder. Hint: check --corpus (env ZHSEARCH_CORPUS) or "
+                              "mount the folder.\n"), command
+    assert _sources(store) == held and held
+    assert sorted(p.name for p in store.index_dir.iterdir()) == files
+    assert not (tmp_path / "no").exists()
+
+
+def test_search_in_a_folder_without_a_corpus_makes_no_index(tmp_path):
+    """Before: `zhsearch search 劳模` run anywhere silently created ./index."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHSEARCH_")}
+    run = subprocess.run([sys.executable, "-m", "indexer.cli", "search", "劳模"], cwd=elsewhere,
+                         capture_output=True, text=True, timeout=300,
+                         env=dict(env, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("Error: cannot read the corpus folder corpus: no such folder.")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_sync_that_would_remove_most_reports_is_refused_unless_allowed(store, zhsearch, tmp_path):
+    """rsync's --max-delete as the model: an emptied (unmounted) corpus folder
+    or one naming another folder refuses; ``--allow-removals`` confirms."""
+    corpus = store.corpus_dir
+    for n in range(3):
+        (corpus / f"简报{n}.txt").write_text(f"第{n}期简报：劳模座谈。\n", encoding="utf-8")
+    assert zhsearch("index").exit_code == 0
+    held = _sources(store)
+    assert len(held) == 5
+    # Two of five gone: a day's work, synced.
+    (corpus / "简报0.txt").unlink()
+    (corpus / "简报1.txt").unlink()
+    assert zhsearch("index").exit_code == 0
+    assert len(_sources(store)) == 3
+    # Two of the three left gone: most of them, refused, by every command that syncs.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("简报2.txt", "20230515.md"):
+        (corpus / name).rename(moved / name)
+    for command in (["index"], ["index", "--rebuild"], ["search", "劳模"]):
+        run = zhsearch(*command)
+        assert run.exit_code == 1, (command, run.output)
+        assert run.output == (
+            f"Error: the corpus folder {corpus} holds 1 of the 3 indexed reports; syncing would "
+            "remove 2 of them from the index. Hint: if they were deleted on purpose, run "
+            "`zhsearch index --allow-removals`; otherwise check --corpus.\n"), command
+    assert len(_sources(store)) == 3
+    assert "--allow-removals" in zhsearch("index", "--help").output
+    confirmed = zhsearch("index", "--allow-removals")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert _sources(store) == ["000_37542822596f49c6.txt"]
+
+
+def test_a_server_whose_corpus_vanished_keeps_its_index(store, client, corpus_dir, tmp_path):
+    """An unmounted share under a running server: an upload is refused (503)
+    and does not make the folder anew (a later sync would have seen one
+    report and removed every other); searches keep answering."""
+    from tests.test_hostile import _post_files
+
+    held = _sources(store)
+    total = client.get("/api/search?q=劳模").get_json()["total"]
+    corpus_dir.rename(tmp_path / "unmounted")
+    response = _post_files(client, [("新报告：劳模。\n".encode(), "新.txt")])
+    assert response.status_code == 503
+    assert "语料库文件夹不存在或无法读取" in response.get_data(as_text=True)
+    assert not corpus_dir.exists()
+    assert client.get("/api/search?q=劳模").get_json()["total"] == total
+    assert _sources(store) == held

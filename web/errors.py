@@ -62,7 +62,8 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 # The HTTP status of a library error, by its code; any other code is a 400.
 _STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
-           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404}
+           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404,
+           "no_corpus": 503, "too_many_removals": 503}
 
 
 @bp.app_errorhandler(ZhsearchError)
