@@ -440,6 +440,9 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
            source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
     """Write every hit of a query (the words as `search` takes them) as rows:
     source, title, section, date, paragraph, page, text."""
+    if output is not None and not output.parent.is_dir():
+        # Refused, as cp and sort -o do, instead of making the folder.
+        raise BadUsage(f"cannot write {output}: no folder {output.parent}")
     rows = _archive(obj, quiet=output is None).export(
         " ".join(query), source=source, date_from=date_from, date_to=date_to, sort=sort)
     data = export_bytes(rows, fmt)
@@ -449,7 +452,7 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
         stdout.flush()
         return
     try:
-        write_atomically(output, data)
+        write_atomically(output, data, make_folders=False)
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
     click.echo(f"{len(rows):,} hit{'s' if len(rows) != 1 else ''} written to {output}")

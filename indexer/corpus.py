@@ -81,9 +81,14 @@ def refuse_if_too_large(name: str, size: int) -> None:
         raise UnsupportedFile(name, TOO_LARGE, code="too_large")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_atomically(path: Path, data: bytes, make_folders: bool = True) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one.
+
+    ``make_folders`` False refuses a missing folder (FileNotFoundError), as
+    other tools do, instead of making it.
+    """
+    if make_folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:

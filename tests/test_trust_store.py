@@ -296,6 +296,15 @@ def test_a_sync_that_would_remove_most_reports_is_refused_unless_allowed(store, 
     assert _sources(store) == ["000_37542822596f49c6.txt"]
 
 
+def test_export_refuses_a_missing_folder(zhsearch, tmp_path):
+    """Before: ``export -o /no/such/dir/x.csv`` made the folder."""
+    run = zhsearch("export", "劳模", "-o", str(tmp_path / "no" / "x.csv"))
+    assert run.exit_code == 2
+    assert run.output == f"Error: cannot write {tmp_path / 'no' / 'x.csv'}: no folder {tmp_path / 'no'}\n"
+    assert not (tmp_path / "no").exists()
+    assert zhsearch("export", "劳模", "-o", str(tmp_path / "x.csv")).exit_code == 0
+
+
 def test_a_server_whose_corpus_vanished_keeps_its_index(store, client, corpus_dir, tmp_path):
     """An unmounted share under a running server: an upload is refused (503)
     and does not make the folder anew (a later sync would have seen one
