@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import multiprocessing
 import os
 import pickle
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from indexer.samestory import fingerprint
@@ -65,6 +66,15 @@ LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.floa
 
 class DamagedArrays(ValueError):
     """An arrays file that cannot be used as it is; ``str()`` says why."""
+
+
+class SegmentGone(RuntimeError):
+    """The segment's files were deleted before a build could read them:
+    another process's commit merged it away. Its arrays are needed no more;
+    the new generation's are."""
+
+
+_log = logging.getLogger(__name__)
 
 
 def file_name(segment_id: str) -> str:
@@ -191,8 +201,30 @@ def _field_items(terms_reader, fieldname: str) -> Iterator[tuple[bytes, object]]
         yield btext, terminfo
 
 
+def _hold(reader) -> None:
+    """Open the segment's column files that a build reads, before it reads.
+
+    Whoosh opens a column file on first use, and another process's commit
+    that merges the segment deletes its files: ``stored_fields`` then raised
+    ``TypeError`` (its column reader was None) in the middle of a build, and
+    a committed upload was answered 503 "rebuild the index" (issue 19). A
+    file once open stays readable after it is deleted; one already gone
+    means the segment is gone (every document stores fields).
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return
+    perdoc._cached_reader(_lenfield(FIELD), LENGTHS_COLUMN)  # absent when no passage has text
+    if reader.doc_count_all() and perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+        raise SegmentGone(f"segment {reader.segment().segment_id()} was merged away")
+
+
 def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
-    """The header fields and arrays of one Whoosh segment reader."""
+    """The header fields and arrays of one Whoosh segment reader.
+
+    Raises :class:`SegmentGone` when the segment's files were deleted first.
+    """
+    _hold(reader)
     segment = reader.segment()
     doc_count = reader.doc_count_all()
     schema = reader.schema
@@ -705,14 +737,41 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
             fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
 
 
-def build_missing(ix, folder: str | Path, procs: int = 1) -> int:
+def build_missing(ix, folder: str | Path, procs: int = 1, attempts: int = 3) -> int:
     """Write the arrays of every segment of ``ix`` that has none; returns how many were built.
 
     Run after a commit, so that no search pays for it. With ``procs`` > 1
     the segments are built by that many forked processes at once: a full
     build with both cores leaves two segments of about equal size, whose
-    arrays took 3.9 s one after the other on the 2022 subset.
+    arrays took 3.9 s one after the other on the 2022 subset. A segment
+    merged away by another process's commit while this one read it is
+    left, and the newest generation's segments are built instead.
     """
+    built = 0
+    for attempt in range(attempts):
+        try:
+            built += _build_missing_once(ix, folder, procs)
+            break
+        except SegmentGone:
+            continue
+    _remove_gone(ix, Path(folder))
+    return built
+
+
+def _remove_gone(ix, folder: Path) -> None:
+    """Delete the arrays files of segments that the newest generation does
+    not hold: a build that held a segment's files while another commit
+    merged it away wrote them after Whoosh's clean-up had run. Listed
+    before the table of contents is read, so that a file of a newer
+    segment is never taken for one that is gone."""
+    names = [p.name for p in folder.glob("*" + SUFFIX)]
+    current = {file_name(segment.segment_id()) for segment in ix._segments()}
+    for name in names:
+        if name not in current:
+            (folder / name).unlink(missing_ok=True)
+
+
+def _build_missing_once(ix, folder: str | Path, procs: int) -> int:
     with ix.reader() as reader:
         missing = [leaf for leaf, _ in _leaves(reader)
                    if not (Path(folder) / file_name(leaf.segment().segment_id())).exists()]
@@ -744,13 +803,16 @@ def _build_in_child(job: tuple) -> int:
 
 
 def build_after_commit(ix, folder: str | Path, procs: int = 1) -> None:
-    """:func:`build_missing` after a commit; derived data, so a failure here
-    (a full disk, a read-only index) only leaves the build to the first search."""
+    """:func:`build_missing` after a commit; derived data, so no failure here
+    (a full disk, a read-only index, a segment merged away by another
+    process) changes what the commit reports: the build is left to the
+    first search, and the failure is logged."""
     try:
         build_missing(ix, folder, procs)
         remove_stale_temporaries(folder)
-    except (OSError, DamagedArrays):
-        pass
+    except Exception as error:  # noqa: BLE001 - the commit is durable whatever this raises
+        _log.warning("search arrays not built after the commit (the first search builds them): "
+                     "%s: %s", type(error).__name__, error)
 
 
 def _leaves(reader):

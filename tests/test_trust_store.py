@@ -320,3 +320,61 @@ def test_a_server_whose_corpus_vanished_keeps_its_index(store, client, corpus_di
     assert not corpus_dir.exists()
     assert client.get("/api/search?q=劳模").get_json()["total"] == total
     assert _sources(store) == held
+
+
+# -- item 4: derived-data work after a durable commit never changes its outcome -------
+
+
+def _merge_in_another_process(store) -> None:
+    """Another worker's commit that merges every segment, this process's
+    new one among them, and deletes their files (a commit's merge policy
+    does so for small segments whenever their sizes call for it; optimize
+    makes it certain)."""
+    code = ("import sys; from whoosh import index; from indexer.codec import ZhCodec; "
+            "index.open_dir(sys.argv[1]).writer(codec=ZhCodec(), compound=False)"
+            ".commit(optimize=True)")
+    subprocess.run([sys.executable, "-c", code, str(store.index_dir)],
+                   check=True, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["before the build reads", "while the build reads"])
+def test_a_committed_upload_is_added_though_a_merge_deleted_its_segment(
+        store, client, monkeypatch, when):
+    """Before: build_after_commit → build_arrays → story_fingerprints →
+    stored_fields raised TypeError once another process's merge had deleted
+    the new segment's ``_stored.col``: the saved upload was answered 503
+    "rebuild the index". The merge is another process's commit."""
+    from indexer import integrity, postings
+    from tests.test_hostile import _post_files
+
+    merged: list[str] = []
+    real_build, real_fingerprints = postings.build_arrays, postings.story_fingerprints
+
+    def merge_once(reader):
+        if not merged:
+            segment = reader.segment().segment_id()
+            _merge_in_another_process(store)
+            merged.append(segment)
+            assert not list(store.index_dir.glob(f"{segment}._stored.col")), "the merge deleted it"
+
+    def build_arrays(reader):
+        if when == "before the build reads":
+            merge_once(reader)
+        return real_build(reader)
+
+    def story_fingerprints(reader):
+        if when == "while the build reads":
+            merge_once(reader)
+        return real_fingerprints(reader)
+
+    monkeypatch.setattr(postings, "build_arrays", build_arrays)
+    monkeypatch.setattr(postings, "story_fingerprints", story_fingerprints)
+    response = _post_files(client, [("合并中的上传：白色仙鹤。\n".encode(), "上传.txt")])
+    assert merged, "the upload's arrays were built after another process's merge"
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert "已添加" in response.get_data(as_text=True)
+    monkeypatch.undo()
+    found = client.get("/api/search?q=仙鹤&limit=0").get_json()
+    assert [h["source"] for h in found["hits"]] == ["上传.txt"]
+    assert integrity.check(store, deep=True) == []
