@@ -378,3 +378,46 @@ def test_a_committed_upload_is_added_though_a_merge_deleted_its_segment(
     found = client.get("/api/search?q=仙鹤&limit=0").get_json()
     assert [h["source"] for h in found["hits"]] == ["上传.txt"]
     assert integrity.check(store, deep=True) == []
+
+
+@pytest.mark.slow
+def test_a_reader_that_raced_a_merge_is_never_called_a_damaged_index(store, monkeypatch):
+    """A searcher opened just before another process's commit merged its
+    segment away (its column files deleted before they were pinned) read a
+    ``None`` column: before, the search answered 503 "rebuild the index"
+    and so did any other page (web/errors.py called every exception raised
+    in a Whoosh frame damage). Now the search answers from the newest
+    commit, and another page that fails so is a 503 "try again", since the
+    index opens."""
+    import indexer.search
+    from web import create_app
+
+    hits = {h.id for h in indexer.search.SearchService(store).search("劳模", limit=0).hits}
+    article = next(iter(hits)).rsplit("-", 1)[0]
+    real_pin = indexer.search._pin_columns
+    merges: list[int] = []
+
+    def pin_after_a_merge(searcher):
+        if len(merges) < 1:
+            merges.append(1)
+            _merge_in_another_process(store)
+        return real_pin(searcher)
+
+    monkeypatch.setattr(indexer.search, "_pin_columns", pin_after_a_merge)
+    client = create_app({"TESTING": False, "SECRET_KEY": "t"}, store=store).test_client()
+    found = client.get("/api/search?q=劳模&limit=0")
+    assert merges and found.status_code == 200, found.get_data(as_text=True)
+    assert {h["id"] for h in found.get_json()["hits"]} == hits
+    # Another page whose searcher raced a merge: not "damaged".
+    merges.clear()
+    indexer.search.SearchService._forget_searcher(
+        client.application.extensions["zhsearch"].service)
+    page = client.get(f"/doc/{article}")
+    assert merges
+    text = page.get_data(as_text=True)
+    assert page.status_code in (200, 503), text
+    assert "zhsearch index --rebuild" not in text
+    if page.status_code == 503:
+        assert page.headers["Retry-After"] == "1"
+    assert client.get(f"/doc/{article}").status_code == 200
+
