@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from indexer.adding import plan_add
-from indexer.errors import IndexCorrupt, NotInCorpus, QueryError, ZhsearchError
+from indexer.errors import IndexCorrupt, NoCorpus, NotInCorpus, QueryError, ZhsearchError
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
@@ -131,8 +131,9 @@ def _fail_nicely(func):
         try:
             return func(*args, **kwargs)
         except ZhsearchError as error:
-            # A request that cannot run as given is a usage error (status 2).
-            kind = BadUsage if isinstance(error, QueryError) else click.ClickException
+            # A request that cannot run as given is a usage error (status 2),
+            # and so is a --corpus that names no folder.
+            kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else click.ClickException
             raise kind(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
         except Exception as error:  # noqa: BLE001
             from indexer.store import from_whoosh
@@ -227,18 +228,26 @@ def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
 
 @cli.command("index")
 @click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
+@click.option("--allow-removals", is_flag=True,
+              help="Remove the reports gone from the corpus folder even when that is "
+                   "every indexed report or more than half of them (refused without it, "
+                   "as an emptied, unmounted or mistyped folder would do that).")
 @click.pass_obj
 @_fail_nicely
-def index_command(obj: Context, rebuild: bool) -> None:
-    """Bring the index in line with the corpus folder (new, changed, deleted files)."""
+def index_command(obj: Context, rebuild: bool, allow_removals: bool) -> None:
+    """Bring the index in line with the corpus folder (new, changed, deleted files).
+
+    A missing corpus folder is an error, and a sync that would remove more
+    than half of the indexed reports is refused unless --allow-removals.
+    """
     store = obj.store()
     with _progress() as callbacks:
         if rebuild:
-            report, aside = store.rebuild(**callbacks)
+            report, aside = store.rebuild(**callbacks, allow_removals=allow_removals)
             if aside:
                 click.echo(f"The damaged index was moved to {aside}.", err=True)
         else:
-            report = store.sync(**callbacks)
+            report = store.sync(**callbacks, allow_removals=allow_removals)
     _echo_outcomes(report)
     problems = integrity.check(store)
     if problems:
@@ -437,6 +446,9 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
            source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
     """Write every hit of a query (the words as `search` takes them) as rows:
     source, title, section, date, paragraph, page, text."""
+    if output is not None and not output.parent.is_dir():
+        # Refused, as cp and sort -o do, instead of making the folder.
+        raise BadUsage(f"cannot write {output}: no folder {output.parent}")
     rows = _archive(obj, quiet=output is None).export(
         " ".join(query), source=source, date_from=date_from, date_to=date_to, sort=sort)
     data = export_bytes(rows, fmt)
@@ -446,7 +458,7 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
         stdout.flush()
         return
     try:
-        write_atomically(output, data)
+        write_atomically(output, data, make_folders=False)
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
     click.echo(f"{len(rows):,} hit{'s' if len(rows) != 1 else ''} written to {output}")
@@ -577,7 +589,12 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
         click.echo(f"dates:    {data['first_date']} to {data['last_date']}")
     for source in data.get("sources", []):
         click.echo(f"  {source}")
-    if store.is_stale():
+    try:
+        stale = store.is_stale()
+    except NoCorpus as error:  # what the index holds is still worth showing
+        click.echo(f"{error}. Hint: {error.hint}.", err=True)
+        return
+    if stale:
         click.echo("The corpus changed since it was indexed: run `zhsearch index`.")
 
 

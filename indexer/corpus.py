@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from indexer.errors import UnsupportedFile
+from indexer.errors import NoCorpus, UnsupportedFile
 from indexer.readers import is_supported
 
 USER_DICTIONARY = "userdict.dic"
@@ -93,9 +93,14 @@ def refuse_if_too_large(name: str, size: int) -> None:
         raise UnsupportedFile(name, TOO_LARGE, code="too_large")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_atomically(path: Path, data: bytes, make_folders: bool = True) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one.
+
+    ``make_folders`` False refuses a missing folder (FileNotFoundError), as
+    other tools do, instead of making it.
+    """
+    if make_folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -125,6 +130,27 @@ class Corpus:
     def synonyms_file(self) -> Path:
         return self.folder / USER_SYNONYMS
 
+    def require(self) -> None:
+        """Raise :class:`NoCorpus` unless the folder exists and can be listed.
+
+        ``rglob`` yields nothing for a missing or unreadable folder: read as
+        a corpus without reports, it removed every report from the index
+        (issue 19: a mistyped ``--corpus``, an unmounted share).
+
+        >>> Corpus("/no/such/dir").require()
+        Traceback (most recent call last):
+        indexer.errors.NoCorpus: cannot read the corpus folder /no/such/dir: no such folder
+        """
+        try:
+            with os.scandir(self.folder) as entries:
+                next(entries, None)
+        except FileNotFoundError:
+            raise NoCorpus(self.folder) from None
+        except NotADirectoryError:
+            raise NoCorpus(self.folder, "not a folder") from None
+        except OSError as error:
+            raise NoCorpus(self.folder, error.strerror or str(error)) from None
+
     def files(self) -> dict[str, Path]:
         """Report files under the folder, by path relative to it; hidden ones skipped.
 
@@ -133,11 +159,10 @@ class Corpus:
         stored: both are left out and listed in :attr:`skipped`, so that one
         such file never stops the others (issue 13).
         """
+        self.require()
         found: dict[str, Path] = {}
         skipped: list[UnsupportedFile] = []
         self.skipped = skipped
-        if not self.folder.is_dir():
-            return found
         for path in sorted(self.folder.rglob("*")):  # rglob follows no directory links
             rel = path.relative_to(self.folder)
             if any(part.startswith(".") for part in rel.parts):

@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "index_read_only": "the index folder cannot be written (read-only, no permission)",
     "disk_full": "the disk of the index folder is full",
     # The corpus.
+    "no_corpus": "the corpus folder does not exist, is not a folder or cannot be read",
+    "too_many_removals": "a sync would remove most of the indexed reports (unconfirmed)",
     "not_in_corpus": "no such report in the corpus",
     "unknown_article": "no article with this id is indexed",
     "no_such_version": "no such kept version of a report",
@@ -146,6 +148,38 @@ class IndexUnwritable(ZhsearchError, OSError):
         hint = ("free some disk space, then try again" if code == "disk_full"
                 else "make the index folder writable, or point --index elsewhere")
         super().__init__(message, code=code, hint=hint)
+
+
+class NoCorpus(ZhsearchError, FileNotFoundError):
+    """The corpus folder is missing or unreadable: an unmounted share or a
+    mistyped ``--corpus``. Never read as a corpus without reports, which
+    would remove every report from the index."""
+
+    default_code = "no_corpus"
+
+    def __init__(self, folder: object, reason: str = "no such folder"):
+        super().__init__(f"cannot read the corpus folder {folder}: {reason}",
+                         hint="check --corpus (env ZHSEARCH_CORPUS) or mount the folder",
+                         value=str(folder))
+        self.folder = folder
+
+
+class TooManyRemovals(ZhsearchError, RuntimeError):
+    """A sync would remove every indexed report, or most of them, and the
+    user has not confirmed it (rsync's ``--max-delete`` is the model)."""
+
+    default_code = "too_many_removals"
+
+    def __init__(self, folder: object, removed: int, indexed: int):
+        held = indexed - removed
+        super().__init__(
+            f"the corpus folder {folder} holds {held} of the {indexed} indexed reports; "
+            f"syncing would remove {removed} of them from the index",
+            hint="if they were deleted on purpose, run `zhsearch index --allow-removals`; "
+                 "otherwise check --corpus",
+            value=str(folder), removed=removed, indexed=indexed)
+        self.removed = removed
+        self.indexed = indexed
 
 
 class NotInCorpus(ZhsearchError, FileNotFoundError):

@@ -15,16 +15,18 @@ the Whoosh reader at query time, so the file is named by segment and a new
 commit never invalidates it. Whoosh's own clean-up deletes every file named
 ``<index>_<segment id>.<anything>`` of a segment that is gone, so the arrays
 leave with their segment. The file is written under a hidden temporary name
-and renamed (Whoosh never touches names starting with a dot), carries a
-CRC-32 of its body, and is memory-mapped read-only: several server processes
-share one copy through the page cache. A missing, damaged or mismatching file
-is rebuilt from the segment, never trusted.
+and renamed (Whoosh never touches names starting with a dot), ends with a
+footer holding a CRC-32 of every byte before it (header included, as
+Lucene's ``CodecUtil`` footer does), and is memory-mapped read-only: several
+server processes share one copy through the page cache. A missing, damaged or
+mismatching file is rebuilt from the segment, never trusted.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import multiprocessing
 import os
 import pickle
@@ -37,18 +39,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from indexer.samestory import fingerprint
 
 MAGIC = b"ZHSARRS1"
-VERSION = 2  # 2: the story fingerprint of each passage
+VERSION = 3  # 2: the story fingerprint of each passage; 3: the checksum covers the whole file
 SUFFIX = ".zharrays"
 FIELD = "content"
 CODED_FIELDS = ("source", "date", "kind", "article")
 _ALIGN = 64
 _PREFIX = struct.Struct("<8sII")  # magic, version, header length
+# The footer: magic, checksum algorithm (0: zlib's CRC-32), then the CRC-32 of
+# every byte before the checksum itself. A CRC of the body only let one
+# changed byte of the JSON header through (issue 19: a ``docs`` offset +4 gave
+# 4 hits for 3 with exit 0, and `check` said OK).
+FOOTER_MAGIC = b"ZHSAEND1"
+_FOOTER = struct.Struct("<8sII")
+_CRC32 = 0
 
 # Whoosh scores with a one-byte approximation of each document's length;
 # this table decodes the byte exactly as its scorer does.
@@ -57,6 +66,15 @@ LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.floa
 
 class DamagedArrays(ValueError):
     """An arrays file that cannot be used as it is; ``str()`` says why."""
+
+
+class SegmentGone(RuntimeError):
+    """The segment's files were deleted before a build could read them:
+    another process's commit merged it away. Its arrays are needed no more;
+    the new generation's are."""
+
+
+_log = logging.getLogger(__name__)
 
 
 def file_name(segment_id: str) -> str:
@@ -183,8 +201,30 @@ def _field_items(terms_reader, fieldname: str) -> Iterator[tuple[bytes, object]]
         yield btext, terminfo
 
 
+def _hold(reader) -> None:
+    """Open the segment's column files that a build reads, before it reads.
+
+    Whoosh opens a column file on first use, and another process's commit
+    that merges the segment deletes its files: ``stored_fields`` then raised
+    ``TypeError`` (its column reader was None) in the middle of a build, and
+    a committed upload was answered 503 "rebuild the index" (issue 19). A
+    file once open stays readable after it is deleted; one already gone
+    means the segment is gone (every document stores fields).
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return
+    perdoc._cached_reader(_lenfield(FIELD), LENGTHS_COLUMN)  # absent when no passage has text
+    if reader.doc_count_all() and perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+        raise SegmentGone(f"segment {reader.segment().segment_id()} was merged away")
+
+
 def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
-    """The header fields and arrays of one Whoosh segment reader."""
+    """The header fields and arrays of one Whoosh segment reader.
+
+    Raises :class:`SegmentGone` when the segment's files were deleted first.
+    """
+    _hold(reader)
     segment = reader.segment()
     doc_count = reader.doc_count_all()
     schema = reader.schema
@@ -283,28 +323,26 @@ def encode(header: dict, arrays: dict[str, np.ndarray]) -> list[bytes | memoryvi
         starts[name] = offset
         offset = _aligned(offset + array.nbytes)
     body_size = offset
-    chunks: list[bytes | memoryview] = []
-    crc = 0
+    full = dict(header, version=VERSION, arrays=layout, body_size=body_size)
+    text = json.dumps(full, sort_keys=True).encode("utf-8")
+    head_len = _aligned(_PREFIX.size + len(text)) - _PREFIX.size
+    head = _PREFIX.pack(MAGIC, VERSION, head_len) + text.ljust(head_len, b" ")
+    chunks: list[bytes | memoryview] = [head]
     at = 0
     for name, array in arrays.items():
         start = starts[name]
         if start > at:
-            pad = b"\0" * (start - at)
-            chunks.append(pad)
-            crc = zlib.crc32(pad, crc)
-        data = np.ascontiguousarray(array).view(np.uint8).data
-        chunks.append(data)
-        crc = zlib.crc32(data, crc)
+            chunks.append(b"\0" * (start - at))
+        chunks.append(np.ascontiguousarray(array).view(np.uint8).data)
         at = start + array.nbytes
     if body_size > at:
-        pad = b"\0" * (body_size - at)
-        chunks.append(pad)
-        crc = zlib.crc32(pad, crc)
-    full = dict(header, version=VERSION, arrays=layout, body_size=body_size, crc32=crc)
-    text = json.dumps(full, sort_keys=True).encode("utf-8")
-    head_len = _aligned(_PREFIX.size + len(text)) - _PREFIX.size
-    head = _PREFIX.pack(MAGIC, VERSION, head_len) + text.ljust(head_len, b" ")
-    return [head, *chunks]
+        chunks.append(b"\0" * (body_size - at))
+    footer = FOOTER_MAGIC + struct.pack("<I", _CRC32)
+    crc = 0
+    for chunk in [*chunks, footer]:
+        crc = zlib.crc32(chunk, crc)
+    chunks.append(footer + struct.pack("<I", crc))
+    return chunks
 
 
 def write_file(path: Path, chunks: list) -> None:
@@ -320,6 +358,18 @@ def write_file(path: Path, chunks: list) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _verify_footer(buf) -> None:
+    """Raise DamagedArrays unless the footer's CRC-32 matches every byte
+    before it: nothing of the file is parsed until it does."""
+    if len(buf) < _PREFIX.size + _FOOTER.size:
+        raise DamagedArrays("shorter than its header and footer")
+    magic, algorithm, crc = _FOOTER.unpack_from(buf, len(buf) - _FOOTER.size)
+    if magic != FOOTER_MAGIC or algorithm != _CRC32:
+        raise DamagedArrays("no footer (truncated, or not written whole)")
+    if zlib.crc32(buf[:len(buf) - 4].data) != crc:
+        raise DamagedArrays("checksum mismatch")
 
 
 def _read_header(buf) -> tuple[dict, int]:
@@ -339,8 +389,9 @@ def _read_header(buf) -> tuple[dict, int]:
         raise DamagedArrays(f"unreadable header: {error}") from None
     if not isinstance(header, dict) or header.get("version") != VERSION:
         raise DamagedArrays("unreadable header")
-    if body_at + header.get("body_size", -1) != len(buf):
-        raise DamagedArrays(f"{len(buf)} bytes, the header says {body_at + header.get('body_size', 0)}")
+    size = body_at + header.get("body_size", -1) + _FOOTER.size
+    if size != len(buf):
+        raise DamagedArrays(f"{len(buf)} bytes, the header says {size}")
     return header, body_at
 
 
@@ -420,7 +471,7 @@ def _views(buf, header: dict, body_at: int) -> dict[str, np.ndarray]:
     for name, (dtype, offset, size) in header["arrays"].items():
         dt = np.dtype(dtype)
         start = body_at + offset
-        if start + dt.itemsize * size > len(buf):
+        if start + dt.itemsize * size > len(buf) - _FOOTER.size:
             raise DamagedArrays(f"array {name} runs past the end")
         arrays[name] = np.frombuffer(buf, dtype=dt, count=size, offset=start)
     missing = {"term_ptr", "docs", "freqs", "pos_ptr", "positions", "lengths", "fingerprints",
@@ -452,18 +503,29 @@ def _validate(header: dict, arrays: dict[str, np.ndarray], expect: dict | None) 
         raise DamagedArrays("a document number out of range")
 
 
-def load_file(path: Path, expect: dict | None = None, verify: bool = True) -> SegmentArrays:
-    """Map an arrays file read-only, checking its header, size and CRC-32."""
+def load_file(path: Path, expect: dict | None = None) -> SegmentArrays:
+    """Map an arrays file read-only: its CRC-32 first (of the whole file),
+    then its header, size and arrays; anything wrong is :class:`DamagedArrays`."""
     try:
         buf = np.memmap(path, dtype=np.uint8, mode="r")
     except (OSError, ValueError) as error:  # an empty file cannot be mapped
         raise DamagedArrays(f"cannot map it: {error}") from None
+    # The version is read before the checksum so that a file of an older
+    # format says so (it has no footer, and is rebuilt either way).
+    magic, version, _ = _PREFIX.unpack(bytes(buf[:_PREFIX.size]).ljust(_PREFIX.size, b"\0"))
+    if magic == MAGIC and version != VERSION:
+        raise DamagedArrays(f"version {version}, expected {VERSION}")
+    _verify_footer(buf)
     header, body_at = _read_header(buf)
-    if verify and zlib.crc32(buf[body_at:].data) != header.get("crc32"):
-        raise DamagedArrays("checksum mismatch")
-    arrays = _views(buf, header, body_at)
-    _validate(header, arrays, expect)
-    return SegmentArrays(header, arrays, path)
+    try:
+        arrays = _views(buf, header, body_at)
+        _validate(header, arrays, expect)
+        return SegmentArrays(header, arrays, path)
+    except (KeyError, TypeError, ValueError) as error:
+        # A well-checksummed file that a faulty writer made: still never read.
+        if isinstance(error, DamagedArrays):
+            raise
+        raise DamagedArrays(f"unreadable header: {type(error).__name__}: {error}") from None
 
 
 def from_memory(header: dict, arrays: dict[str, np.ndarray]) -> SegmentArrays:
@@ -675,14 +737,41 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
             fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
 
 
-def build_missing(ix, folder: str | Path, procs: int = 1) -> int:
+def build_missing(ix, folder: str | Path, procs: int = 1, attempts: int = 3) -> int:
     """Write the arrays of every segment of ``ix`` that has none; returns how many were built.
 
     Run after a commit, so that no search pays for it. With ``procs`` > 1
     the segments are built by that many forked processes at once: a full
     build with both cores leaves two segments of about equal size, whose
-    arrays took 3.9 s one after the other on the 2022 subset.
+    arrays took 3.9 s one after the other on the 2022 subset. A segment
+    merged away by another process's commit while this one read it is
+    left, and the newest generation's segments are built instead.
     """
+    built = 0
+    for attempt in range(attempts):
+        try:
+            built += _build_missing_once(ix, folder, procs)
+            break
+        except SegmentGone:
+            continue
+    _remove_gone(ix, Path(folder))
+    return built
+
+
+def _remove_gone(ix, folder: Path) -> None:
+    """Delete the arrays files of segments that the newest generation does
+    not hold: a build that held a segment's files while another commit
+    merged it away wrote them after Whoosh's clean-up had run. Listed
+    before the table of contents is read, so that a file of a newer
+    segment is never taken for one that is gone."""
+    names = [p.name for p in folder.glob("*" + SUFFIX)]
+    current = {file_name(segment.segment_id()) for segment in ix._segments()}
+    for name in names:
+        if name not in current:
+            (folder / name).unlink(missing_ok=True)
+
+
+def _build_missing_once(ix, folder: str | Path, procs: int) -> int:
     with ix.reader() as reader:
         missing = [leaf for leaf, _ in _leaves(reader)
                    if not (Path(folder) / file_name(leaf.segment().segment_id())).exists()]
@@ -714,13 +803,16 @@ def _build_in_child(job: tuple) -> int:
 
 
 def build_after_commit(ix, folder: str | Path, procs: int = 1) -> None:
-    """:func:`build_missing` after a commit; derived data, so a failure here
-    (a full disk, a read-only index) only leaves the build to the first search."""
+    """:func:`build_missing` after a commit; derived data, so no failure here
+    (a full disk, a read-only index, a segment merged away by another
+    process) changes what the commit reports: the build is left to the
+    first search, and the failure is logged."""
     try:
         build_missing(ix, folder, procs)
         remove_stale_temporaries(folder)
-    except (OSError, DamagedArrays):
-        pass
+    except Exception as error:  # noqa: BLE001 - the commit is durable whatever this raises
+        _log.warning("search arrays not built after the commit (the first search builds them): "
+                     "%s: %s", type(error).__name__, error)
 
 
 def _leaves(reader):

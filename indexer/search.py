@@ -23,6 +23,7 @@ from indexer.document import TITLE
 from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
+from indexer.postings import SegmentGone
 from indexer.query import CompiledQuery, compile_query, query_truncated
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
@@ -84,6 +85,12 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
     return collector.results()
 
 
+def _reading_failed(error: BaseException) -> bool:
+    """Whether ``error`` came from reading the index's files: raised inside
+    Whoosh, or a segment whose files went before they were opened."""
+    return isinstance(error, SegmentGone) or from_whoosh(error)
+
+
 def _pin_columns(searcher: Searcher) -> Searcher:
     """Open every column file of the searcher's segments now.
 
@@ -91,7 +98,11 @@ def _pin_columns(searcher: Searcher) -> Searcher:
     stored fields among them) only when first read: a merge committed in
     between deletes them, and the searcher then answered 500 ('NoneType'
     object is not subscriptable; 1 of 2,600 soak requests). A file opened
-    before the merge stays readable after it is deleted.
+    before the merge stays readable after it is deleted. A merge that
+    deleted them between the opening of the reader and this (its stored
+    fields column is gone) raises :class:`SegmentGone`: the newest commit
+    is to be opened instead (issue 19: read as an empty column, it answered
+    500, ``KeyError: 'content'``).
     """
     for leaf, _ in searcher.reader().leaf_readers():
         perdoc = getattr(leaf, "_perdoc", None)
@@ -108,6 +119,9 @@ def _pin_columns(searcher: Searcher) -> Searcher:
         # read of it: the files opened here are the answer, deleted or not.
         pinned = frozenset(perdoc._colfiles)
         perdoc.has_column = pinned.__contains__
+        if leaf.doc_count_all() and "_stored" not in pinned:
+            searcher.close()
+            raise SegmentGone(f"segment {segment.segment_id()} was merged away")
     return searcher
 
 
@@ -233,7 +247,7 @@ class SearchService:
         for attempt in range(_OPEN_ATTEMPTS):
             try:
                 return _pin_columns(self._open().searcher())
-            except (OSError, EmptyIndexError):
+            except (OSError, EmptyIndexError, SegmentGone):
                 if attempt == _OPEN_ATTEMPTS - 1:
                     raise
                 time.sleep(0.02 * 2 ** attempt)
@@ -254,7 +268,7 @@ class SearchService:
                     if current.retired is not None:
                         current.retired.close()
                     current.retired, current.searcher = current.searcher, fresh
-            except (OSError, EmptyIndexError):
+            except (OSError, EmptyIndexError, SegmentGone):
                 pass  # the searcher it has still answers; look again next time
         return current.searcher
 
@@ -338,12 +352,24 @@ class SearchService:
         except ZhsearchError:
             raise
         except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
-            if not from_whoosh(error):
+            if not _reading_failed(error):
                 raise
-            # A segment file damaged past its header: one line and a hint, not a 500.
+            # Another process's commit may have merged this searcher's segment
+            # away and deleted a file it had not opened yet (issue 19): the
+            # newest commit answers. Only when it fails too is the index damaged.
             self._forget_searcher()
-            raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
-                               f"{type(error).__name__}: {error}") from error
+            try:
+                return self._search(text, page, limit, source=source, date_from=date_from,
+                                    date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+            except ZhsearchError:
+                raise
+            except Exception as again:  # noqa: BLE001
+                if not _reading_failed(again):
+                    raise
+                # A segment file damaged past its header: one line and a hint, not a 500.
+                self._forget_searcher()
+                raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
+                                   f"{type(again).__name__}: {again}") from again
 
     def _search(self, text: str, page: int, limit: int, *, source: str | None,
                 date_from: str | None, date_to: str | None, sort: str, group: str | None,

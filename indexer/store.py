@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_p
                             refuse_if_too_large, source_name, write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
-                            UnsupportedFile, ZhsearchError)
+                            TooManyRemovals, UnsupportedFile, ZhsearchError)
 from indexer.readers import is_supported
 from indexer.readers.worker import read_budget, read_report_isolated
 from indexer.versions import Version, Versions
@@ -52,6 +53,20 @@ Progress = Callable[[str, int], None]  # (file name, bytes done) per file
 ADD_BATCH_BYTES = 16_000_000
 
 _OPEN_ATTEMPTS = 5
+
+# Whoosh spills its posting pool to MAIN.tmp/ past this many MB (per worker
+# process with MpWriter) and merges the runs at commit: spilling on the whole
+# news folder cost a third of the time. Memory stays bounded by these figures.
+POOL_MB = 512
+PARALLEL_POOL_MB = 1024
+
+# A sync removes at most this share of the indexed reports unless the user
+# confirms it (``index --allow-removals``), as rsync's --max-delete guards a
+# mirror. A day's changes remove a few reports; an emptied or unmounted
+# folder, or a --corpus naming another folder, removes all or nearly all
+# (rebuilding 1M passages takes 11 minutes). rsync's bound is a count; a
+# share suits a corpus of 10 reports and one of 10,000 alike.
+MAX_REMOVED_SHARE = 0.5
 
 
 @dataclass
@@ -108,13 +123,29 @@ class Store:
     # -- opening ----------------------------------------------------------------
 
     def exists(self) -> bool:
+        """Whether the index has had a commit.
+
+        ``create_in`` writes an empty table of contents, generation 0,
+        before the first commit: a first `index` killed before its commit
+        leaves only that, and `check` and `stats` then crashed on its
+        segment-less reader (issue 19). Every later commit writes the
+        ``meta`` record, so a committed index always has a segment.
+        """
         # Whoosh's exists_in() opens the index, so a damaged one would raise here.
+        return _generation(_index_files(self.index_dir)) > 0
+
+    def _has_toc(self) -> bool:
         return any(self.index_dir.glob("_MAIN_*.toc"))
 
     def open_index(self, create: bool = True) -> whoosh_index.Index:
+        if not create and not self.exists():
+            raise IndexCorrupt(f"no index in {self.index_dir}", code="no_index")
         for attempt in range(_OPEN_ATTEMPTS):
             try:
-                if self.exists():
+                # An uncommitted index (generation 0) is opened, never created
+                # anew: create_in deletes every table of contents, a commit
+                # another process just made among them.
+                if self._has_toc():
                     ix = whoosh_index.open_dir(str(self.index_dir))
                     # Open every segment once: a deleted, truncated or overwritten
                     # segment file is found here, not in the middle of a search.
@@ -211,11 +242,8 @@ class Store:
             raise _unwritable(self.index_dir, error) from None
         segmenter = self.segmenter()
         fingerprint = self.analysis_fingerprint(segmenter)
-        # Whoosh spills its posting pool to disk past limitmb and merges the
-        # runs at commit: on the whole news folder that cost a third of the
-        # time. Memory stays bounded by these figures.
-        kwargs = ({"procs": procs, "multisegment": True, "limitmb": 1024} if procs > 1
-                  else {"limitmb": 512})
+        kwargs = ({"procs": procs, "multisegment": True, "limitmb": PARALLEL_POOL_MB}
+                  if procs > 1 else {"limitmb": POOL_MB})
         # Plain segment files, not one compound file: Whoosh copies each
         # part of a compound segment it opens into private memory (BytesIO
         # over the mmap, whoosh.filedb.compound.BufferFile), once per reader,
@@ -231,7 +259,8 @@ class Store:
         with analysis.using(segmenter):
             try:
                 writer = self._lock(ix, kwargs)
-            except OSError as error:  # the lock file cannot be made: read-only, full
+            except OSError as error:  # the lock file or MAIN.tmp/ cannot be made: read-only, full
+                _remove_new_files(self.index_dir, before)
                 raise _unwritable(self.index_dir, error) from None
             try:
                 with writer.searcher() as searcher:
@@ -279,48 +308,60 @@ class Store:
         """Build or update the index when it is missing or older than the corpus.
 
         What ``search``, ``add`` and ``serve`` do first; None when it was current.
+        Raises :class:`NoCorpus` for a missing corpus folder (no index is made)
+        and :class:`TooManyRemovals` when most reports would go.
         """
         if not self.is_stale():
             return None
         return self.sync(progress=progress, on_plan=on_plan)
 
     def rebuild(self, progress: Progress | None = None,
-                on_plan: Callable[[int, int], None] | None = None) -> tuple[SyncReport, Path | None]:
+                on_plan: Callable[[int, int], None] | None = None,
+                allow_removals: bool = False) -> tuple[SyncReport, Path | None]:
         """Index every file anew, in one commit; an index that cannot be opened is
         first moved aside (never deleted). Returns the report and where it went."""
+        self.corpus.require()  # before anything is moved aside
         aside = None
         try:
             self.open_index()
         except IndexCorrupt:
             aside = self.set_aside()
         try:
-            return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
+            return self.sync(progress=progress, on_plan=on_plan, rebuild=True,
+                             allow_removals=allow_removals), aside
         except Exception as error:  # noqa: BLE001 - what a damaged segment makes Whoosh raise
             if aside is not None or not from_whoosh(error):
                 raise
         # The index opened, but a segment file is damaged past its header (a
         # truncated postings file): Whoosh failed while dropping or merging it.
         aside = self.set_aside()
-        return self.sync(progress=progress, on_plan=on_plan, rebuild=True), aside
+        return self.sync(progress=progress, on_plan=on_plan, rebuild=True,
+                         allow_removals=allow_removals), aside
 
     def sync(self, progress: Progress | None = None,
              on_plan: Callable[[int, int], None] | None = None,
-             rebuild: bool = False) -> SyncReport:
+             rebuild: bool = False, allow_removals: bool = False) -> SyncReport:
         """Bring the index in line with the corpus folder: new, changed, deleted files.
 
         ``on_plan(files, bytes)`` is told how much will be read before reading
         starts. With ``rebuild`` every file is indexed anew, in one commit.
+        A missing or unreadable corpus folder raises :class:`NoCorpus`; a sync
+        that would remove more than half the indexed reports raises
+        :class:`TooManyRemovals` unless ``allow_removals``. Either leaves
+        the index untouched.
         """
         report = SyncReport()
-        if self.exists() and not rebuild:
-            with self.open_index().searcher() as searcher:
-                records = self.file_records(searcher)
-                rebuild = self.meta(searcher).get("analysis") != self.analysis_fingerprint()
-        else:
-            records, rebuild = {}, True
-        if rebuild:
-            records = {}
+        # First: a missing corpus folder must never read as one without reports.
         files = self.corpus_files()
+        indexed: dict[str, FileRecord] = {}
+        if self.exists():
+            with self.open_index().searcher() as searcher:
+                indexed = self.file_records(searcher)
+                rebuild = rebuild or \
+                    self.meta(searcher).get("analysis") != self.analysis_fingerprint()
+        else:
+            rebuild = True
+        records = {} if rebuild else indexed
         # A bad name or a link is reported and skipped; the pass goes on.
         report.outcomes.extend(FileOutcome.refused(e) for e in self.corpus.skipped)
         to_read = []
@@ -334,6 +375,9 @@ class Store:
             if record and record.size == stat.st_size and record.mtime == stat.st_mtime:
                 continue
             to_read.append((source, path, stat))
+        gone = sum(1 for s in indexed if s not in files)
+        if gone and gone > len(indexed) * MAX_REMOVED_SHARE and not allow_removals:
+            raise TooManyRemovals(self.corpus_dir, gone, len(indexed))
         deleted = [s for s in records if s not in files]
         if not to_read and not deleted and not rebuild:
             return report
@@ -395,7 +439,11 @@ class Store:
         ``progress`` as each file is done. Files are read, then written, in
         batches of at most ``ADD_BATCH_BYTES``: a folder of any size is never
         held in memory, and no lock is held while files are read.
+        A missing corpus folder raises :class:`NoCorpus`: it is never made
+        anew (a server whose share went away would have put one report in
+        an empty folder, and the next sync removed every other).
         """
+        self.corpus.require()
         report = SyncReport()
         named: list[tuple[str, Path | bytes, int]] = []
         for name, payload in items:
@@ -483,6 +531,27 @@ class Store:
                      progress: Progress | None) -> None:
         """Write files read by :meth:`add_uploads` into the corpus and the index, in one commit."""
         procs = 2 if sum(len(d) for _, d, _ in accepted) > PARALLEL_BYTES else 1
+        # What this batch wrote into the corpus, and the content it replaced
+        # (None: a new file): put back when the commit fails, so that a full
+        # disk leaves no file that the index does not hold (the next search
+        # failed trying to index it, issue 19).
+        written: list[tuple[Path, bytes | None]] = []
+        try:
+            self._write_batch(accepted, report, progress, procs, written)
+        except BaseException:
+            for target, old in reversed(written):
+                try:
+                    if old is None:
+                        target.unlink(missing_ok=True)
+                    else:
+                        write_atomically(target, old)
+                except OSError:
+                    pass  # kept in .versions/ all the same
+            raise
+
+    def _write_batch(self, accepted: list[tuple[str, bytes, list[Article]]], report: SyncReport,
+                     progress: Progress | None, procs: int,
+                     written: list[tuple[Path, bytes | None]]) -> None:
         with self.transaction(procs=procs, keep_fingerprint=True) as txn:
             for name, data, articles in accepted:
                 target = self.corpus_dir / name
@@ -496,11 +565,13 @@ class Store:
                     continue
                 try:
                     # The content it replaces is kept first: no report is ever lost.
+                    old: bytes | None = None
                     if target.is_file() and not target.is_symlink():
                         old = target.read_bytes()
                         if old != data:
                             self.versions.keep(name, old)
                     write_atomically(target, data)
+                    written.append((target, old))
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
                     report.outcomes.append(FileOutcome(
@@ -620,13 +691,24 @@ def _generation(names: Iterable[str]) -> int:
 
 def _remove_new_files(folder: Path, before: set[str]) -> None:
     """Remove the files a failed commit wrote, unless its TOC made it in (then
-    they are the index)."""
+    they are the index); ``MAIN.tmp/``, the folder Whoosh spills its posting
+    pool to, included."""
     now = _index_files(folder)
     if _generation(now) > _generation(before):
         return
     for name in now - before:
-        if not name.endswith("WRITELOCK"):
-            (folder / name).unlink(missing_ok=True)
+        path = folder / name
+        if name.endswith("WRITELOCK"):
+            continue
+        # A full disk while the pool spilled left MAIN.tmp/ behind, and
+        # unlinking it raised IsADirectoryError over the disk_full (issue 19).
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # the failure being reported matters more than this file
 
 
 def _cancel(writer: IndexWriter) -> None:

@@ -1,7 +1,7 @@
 """Soak run: minutes of searches, uploads and hostile files against a running server.
 
     python scripts/soak.py [--seconds 300] [--searchers 8] [--uploaders 4]
-                           [--hostile-every 60] [--json out.json]
+                           [--hostile-every 60] [--json out.json] [--log-dir DIR]
 
 Starts ``zhsearch serve`` on a free loopback port over a temporary copy of
 the bundled corpus. Searcher threads query ``/api/search`` without pause;
@@ -14,6 +14,7 @@ read without a response >= 500. At the end every uploaded report must be
 found exactly once by its marker, and ``zhsearch check`` must pass. Prints
 (and with ``--json`` writes) the figures: requests, responses >= 500, other
 errors, uploads lost, hostile files and what became of them, latencies.
+A run that fails keeps the server's log (its tracebacks) in ``--log-dir``.
 Only loopback is ever contacted; the run stops by itself.
 """
 
@@ -122,6 +123,9 @@ def main() -> int:
     parser.add_argument("--hostile-every", type=float, default=60.0,
                         help="seconds between hostile uploads (0: none)")
     parser.add_argument("--json", type=Path, help="also write the summary here")
+    parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()),
+                        help="where the server's log is kept when the run failed "
+                             "(a response >= 500, a lost upload, a failed check)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="zhsearch-soak-"))
@@ -135,6 +139,7 @@ def main() -> int:
          "--index", str(work / "index"), "serve", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
+    ok = False
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -272,6 +277,16 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+        if not ok:
+            # The traceback of a 5xx is in the server's log: it was deleted
+            # with the run's folder, and the rare 503 of issue 19 could only
+            # be guessed at.
+            kept = args.log_dir / f"{work.name}-server.log"
+            try:
+                shutil.copyfile(work / "server.log", kept)
+                print(f"soak: the run failed; the server's log is kept in {kept}", file=sys.stderr)
+            except OSError as error:
+                print(f"soak: cannot keep the server's log in {kept}: {error}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
 
 

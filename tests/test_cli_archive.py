@@ -117,13 +117,16 @@ def test_export_mistakes_are_one_line(zhsearch, args, status, message):
 
 
 def test_export_to_an_unwritable_place_says_so(zhsearch, tmp_path):
-    result = zhsearch("export", "劳模", "-o", str(tmp_path / "no" / "such" / "dir" / "x.csv"))
-    # The folder is made, as write_atomically does for the corpus.
-    assert result.exit_code == 0, result.output
+    # A missing folder is refused, as other tools do, never made (issue 19).
+    missing = tmp_path / "no" / "such" / "dir"
+    result = zhsearch("export", "劳模", "-o", str(missing / "x.csv"))
+    assert (result.exit_code, result.output) == (
+        2, f"Error: cannot write {missing / 'x.csv'}: no folder {missing}\n")
+    assert not (tmp_path / "no").exists()
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = zhsearch("export", "劳模", "-o", str(blocker / "x.csv"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith(f"Error: cannot write {blocker / 'x.csv'}: ")
     assert result.output.count("\n") == 1
 

@@ -30,11 +30,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(code: int, message: str) -> ResponseReturnValue:
+def error_response(code: int, message: str, headers: dict[str, str] | None = None
+                   ) -> ResponseReturnValue:
     if _wants_json():
-        return jsonify(error=message, status=code), code
+        return jsonify(error=message, status=code), code, headers or {}
     return render_template("error.html", code=code, title=TITLES.get(code, "出错了"),
-                           message=message), code
+                           message=message), code, headers or {}
 
 
 @bp.app_errorhandler(HTTPException)
@@ -63,7 +64,8 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
 # The HTTP status of a library error, by its code; any other code is a 400.
 _STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
            "bad_synonyms": 503,
-           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404}
+           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404,
+           "no_corpus": 503, "too_many_removals": 503}
 
 
 @bp.app_errorhandler(ZhsearchError)
@@ -74,13 +76,34 @@ def library_error(error: ZhsearchError) -> ResponseReturnValue:
     return error_response(status, zh_error(error))
 
 
+def _index_opens() -> bool:
+    """Whether the index opens now, every segment of its newest commit."""
+    from web.engine import get_engine
+
+    try:
+        get_engine().store.open_index(create=False)
+        return True
+    except ZhsearchError:
+        return False
+
+
 @bp.app_errorhandler(InternalServerError)
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the exception with its traceback.
+    from indexer.postings import SegmentGone
     from indexer.store import from_whoosh
 
     original = getattr(error, "original_exception", None)
-    if original is not None and from_whoosh(original):
-        # Whoosh failed reading a damaged segment file: the index's fault, said as such.
+    if original is not None and (from_whoosh(original) or isinstance(original, SegmentGone)):
+        # Whoosh failed reading the index: damaged, unless the failure is
+        # that of a reader which raced a commit merging its segment away (a
+        # file deleted, a column Whoosh then finds gone: None) and the index
+        # opens now; the next request answers then (issue 19: a saved upload
+        # was told to rebuild the index). A damaged file fails otherwise
+        # ("Block tag error", struct, EOF) and keeps the hint to rebuild.
+        raced = isinstance(original, (SegmentGone, FileNotFoundError)) or (
+            isinstance(original, TypeError) and "'NoneType'" in str(original))
+        if raced and _index_opens():
+            return error_response(503, DEFAULT_MESSAGES[503], {"Retry-After": "1"})
         return error_response(503, zh("index_corrupt"))
     return error_response(500, DEFAULT_MESSAGES[500])
