@@ -87,8 +87,9 @@ class Client:
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
-    def search(self, query: str) -> tuple[int, dict | None]:
-        status, body = self.get("/api/search?" + urllib.parse.urlencode({"q": query, "limit": 10}))
+    def search(self, query: str, **params: str) -> tuple[int, dict | None]:
+        status, body = self.get("/api/search?" + urllib.parse.urlencode(
+            {"q": query, "limit": 10, **params}))
         return status, json.loads(body) if status == 200 else None
 
     def upload(self, name: str, data: bytes) -> tuple[int, str]:
@@ -241,7 +242,9 @@ def main() -> int:
         client = Client(base)
         lost = []
         for marker in uploaded:
-            status, result = client.search(f'"{marker}"')
+            # One article holds it: the upload's text, and its file name as
+            # its title (a report without a title line is named by its file).
+            status, result = client.search(f'"{marker}"', group="article")
             if status != 200 or result is None or result["total"] != 1:
                 lost.append(marker)
         check = subprocess.run(
