@@ -8,6 +8,7 @@ pseudo-terminal, as a person at a terminal runs it.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import select
@@ -21,8 +22,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-
-pytestmark = pytest.mark.slow
 
 FILES = 30
 BAD = "坏.pdf"
@@ -82,6 +81,7 @@ def write_reports(folder: Path) -> None:
     (folder / BAD).write_bytes(b"\x00\x01 not a pdf at all")
 
 
+@pytest.mark.slow
 def test_index_on_a_terminal_draws_a_bar_names_the_refused_file_and_sums_up(tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_reports(corpus)
@@ -102,6 +102,7 @@ def test_index_on_a_terminal_draws_a_bar_names_the_refused_file_and_sums_up(tmp_
     assert len(lines) <= 6, lines
 
 
+@pytest.mark.slow
 def test_verbose_on_a_terminal_keeps_a_line_per_file(tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_reports(corpus)
@@ -115,6 +116,7 @@ def test_verbose_on_a_terminal_keeps_a_line_per_file(tmp_path):
     assert not [line for line in lines if line.startswith(f"{FILES + 1} files:")]
 
 
+@pytest.mark.slow
 def test_add_of_a_folder_on_a_terminal_draws_a_bar_and_names_what_it_skips(tmp_path):
     corpus, index, folder = tmp_path / "corpus", tmp_path / "index", tmp_path / "简报"
     corpus.mkdir()
@@ -139,3 +141,17 @@ def test_add_of_a_folder_on_a_terminal_draws_a_bar_and_names_what_it_skips(tmp_p
         f"unchanged 简报/{n:02d}.txt" for n in range(FILES)]
     assert "added 简报/new.txt (1 passages)" in lines
 
+
+
+def test_search_verbose_names_the_files_it_indexed_first_on_stderr(zhsearch, corpus_dir):
+    """`search` builds the index first: --verbose says what went in, on
+    stderr, and the JSON on stdout is the same as without it."""
+    (corpus_dir / BAD).write_bytes(b"\x00\x01 not a pdf at all")
+    result = zhsearch("search", "劳模", "--json", "--verbose")
+    assert result.exit_code == 0, result.output
+    lines = sorted(result.stderr.splitlines())
+    assert [line.split(" (")[0] for line in lines[:2]] == [
+        "added 000_37542822596f49c6.txt", "added 20230515.md"]
+    assert lines[2:] == [f"refused {BAD}: {REFUSED}"]
+    assert json.loads(result.stdout)["total"] == json.loads(
+        zhsearch("search", "劳模", "--json").stdout)["total"] > 0
