@@ -155,3 +155,38 @@ def test_search_verbose_names_the_files_it_indexed_first_on_stderr(zhsearch, cor
     assert lines[2:] == [f"refused {BAD}: {REFUSED}"]
     assert json.loads(result.stdout)["total"] == json.loads(
         zhsearch("search", "劳模", "--json").stdout)["total"] > 0
+
+
+def test_the_bar_counts_a_refused_file_so_it_reaches_every_file(zhsearch, corpus_dir,
+                                                                  monkeypatch):
+    """A file refused before it is read (too large) still moves the bar: it
+    ends at 3/3 files, and says the index is being written, not 2/3."""
+    from indexer import cli as cli_module
+    from indexer import store as store_module
+
+    limit = max(p.stat().st_size for p in corpus_dir.iterdir())
+    (corpus_dir / "大.txt").write_text("很大的报告。" * limit, encoding="utf-8")
+    monkeypatch.setattr(store_module, "MAX_FILE_BYTES", limit)
+    bars = []
+
+    class Bar:
+        disable = True  # as tqdm's own off a terminal
+
+        def __init__(self, total, files, verb):
+            self.total, self.files, self.done, self.postfix = total, files, 0, ""
+            bars.append(self)
+
+        def update(self, size):
+            self.done += size
+
+        def set_postfix_str(self, text, refresh=True):
+            self.postfix = text
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cli_module, "_progress_bar", Bar)
+    result = zhsearch("index")
+    assert "refused 大.txt: larger than" in result.stderr
+    [bar] = bars
+    assert (bar.files, bar.postfix, bar.done) == (3, "3/3 files", bar.total)
