@@ -213,9 +213,11 @@ def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
             bar.refresh()
 
     def on_plan(count: int, total: int) -> None:
-        nonlocal bar, files
+        nonlocal bar, files, done
         if not quiet:
-            files = count
+            if bar is not None:  # a rebuild that starts again after a damaged segment
+                bar.close()
+            files, done = count, 0
             bar = _progress_bar(total, count, verb)
 
     def progress(name: str, size: int) -> None:

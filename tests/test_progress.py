@@ -190,3 +190,36 @@ def test_the_bar_counts_a_refused_file_so_it_reaches_every_file(zhsearch, corpus
     assert "refused 大.txt: larger than" in result.stderr
     [bar] = bars
     assert (bar.files, bar.postfix, bar.done) == (3, "3/3 files", bar.total)
+
+
+def test_a_second_plan_starts_a_new_bar_that_counts_from_nothing(monkeypatch):
+    """`index --rebuild` plans again when it set a damaged index aside: the
+    first bar goes and the second counts its own files (not 3/2 files)."""
+    from indexer import cli as cli_module
+
+    bars = []
+
+    class Bar:
+        disable = True
+
+        def __init__(self, total, files, verb):
+            self.postfix, self.closed = "", False
+            bars.append(self)
+
+        def update(self, size):
+            pass
+
+        def set_postfix_str(self, text, refresh=True):
+            self.postfix = text
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(cli_module, "_progress_bar", Bar)
+    with cli_module._progress() as callbacks:
+        callbacks["on_plan"](2, 20)
+        callbacks["progress"]("a.txt", 10)
+        callbacks["on_plan"](2, 20)
+        callbacks["progress"]("a.txt", 10)
+        callbacks["progress"]("b.txt", 10)
+    assert [(b.postfix, b.closed) for b in bars] == [("1/2 files", True), ("2/2 files", True)]
