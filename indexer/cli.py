@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -147,25 +148,76 @@ def _fail_nicely(func):
     return _corpus_options(wrapper)
 
 
+# Per file: the files read, the bytes, the rate and the time left to read
+# them, as "Indexing  31%|███▏      | 112/365 files, 2.80M/8.90MB, 556kB/s,
+# 00:11 left to read".
+_BAR_FORMAT = ("{desc} {percentage:3.0f}%|{bar}| {files}, {n_fmt}/{total_fmt}B, "
+               "{rate_noinv_fmt}, {remaining} left to read")
+# Once every file is read the commit writes what the bulk writer still holds,
+# which no callback reports: 14 of `index`'s 17 s on the 2022 subset, 24 of
+# `add`'s 29 s, 160 of 182 s at the whole folder (1,693 files, 43 MB, on a
+# loaded machine). Said, with a clock, and no time left the bar cannot know.
+_WRITING_FORMAT = "{desc}: {files}; writing the index... {elapsed}"
+
+
 def _progress_bar(total_bytes: int, files: int, verb: str = "Indexing"):
+    """A tqdm bar on stderr over ``total_bytes``; its postfix is the files done.
+
+    Drawn only on a terminal (``disable=None``); plain characters when
+    ``TERM=dumb``. It has no colour, so ``NO_COLOR`` has nothing to remove.
+    """
     from tqdm import tqdm
 
-    return tqdm(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
-                desc=f"{verb} {files} file{'s' if files != 1 else ''}",
-                disable=None, leave=False)
+    class FilesBar(tqdm):
+        @property
+        def format_dict(self) -> dict:
+            fields = super().format_dict
+            fields["files"] = fields.pop("postfix", None) or f"0/{files} files"
+            return fields
+
+    return FilesBar(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
+                    desc=verb, bar_format=_BAR_FORMAT, disable=None, leave=False,
+                    ascii=True if os.environ.get("TERM") == "dumb" else None)
+
+
+def per_file_lines(verbose: bool) -> bool:
+    """Whether to print a line per file: with ``--verbose``, and whenever
+    standard output or standard error is not a terminal (scripts, CI logs and
+    pipes keep the lines they always had). On a terminal the bar and a
+    summary take their place; refused files are still named one a line."""
+    return verbose or not (_is_terminal(sys.stdout) and _is_terminal(sys.stderr))
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 @contextmanager
 def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
     """The progress and on_plan callbacks of a library call that reads files:
-    a bar on stderr over the bytes, with the files done beside it."""
+    a bar on stderr over the bytes, with the files done beside it; once the
+    last file is read, a line that says the index is being written, its
+    clock redrawn every second (tqdm draws only on an update)."""
+    import threading
+
     bar = None
     files = done = 0
+    stop = threading.Event()
+    ticking: list[threading.Thread] = []
+
+    def tick() -> None:
+        while not stop.wait(1.0) and bar is not None:
+            bar.refresh()
 
     def on_plan(count: int, total: int) -> None:
-        nonlocal bar, files
+        nonlocal bar, files, done
         if not quiet:
-            files = count
+            if bar is not None:  # a rebuild that starts again after a damaged segment
+                bar.close()
+            files, done = count, 0
             bar = _progress_bar(total, count, verb)
 
     def progress(name: str, size: int) -> None:
@@ -174,22 +226,56 @@ def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
             done += 1
             bar.set_postfix_str(f"{done}/{files} files", refresh=False)
             bar.update(size)
+            if done == files and not bar.disable:
+                bar.set_postfix_str(f"{done}/{files} files read in "
+                                    f"{bar.format_interval(bar.format_dict['elapsed'])}",
+                                    refresh=False)
+                bar.bar_format = _WRITING_FORMAT
+                bar.refresh()
+                ticking.append(threading.Thread(target=tick, daemon=True))
+                ticking[0].start()
 
     try:
         yield {"progress": progress, "on_plan": on_plan}
     finally:
+        stop.set()
+        for thread in ticking:
+            thread.join()
         if bar is not None:
             bar.close()
 
 
-def _echo_outcomes(report: SyncReport) -> None:
+def _echo_outcomes(report: SyncReport, each: bool = True, err: bool = False) -> None:
+    """A line per file (stdout, refused ones on stderr; all on stderr with
+    ``err``); with ``each`` False only the refused ones, then one line of
+    counts."""
     for outcome in report.outcomes:
         if outcome.status == "refused":
             click.echo(f"refused {outcome.name}: {outcome.reason}", err=True)
+        elif not each:
+            continue
         elif outcome.passages:
-            click.echo(f"{outcome.status} {outcome.name} ({outcome.passages} passages)")
+            click.echo(f"{outcome.status} {outcome.name} ({outcome.passages} passages)", err=err)
         else:
-            click.echo(f"{outcome.status} {outcome.name}")
+            click.echo(f"{outcome.status} {outcome.name}", err=err)
+    if not each and report.outcomes:
+        click.echo(outcome_counts(report))
+
+
+def outcome_counts(report: SyncReport) -> str:
+    """One line for what happened to the files of ``report``.
+
+    >>> from indexer.records import FileOutcome
+    >>> outcome_counts(SyncReport([FileOutcome("a", "added", 3), FileOutcome("b", "added", 2),
+    ...                            FileOutcome("c", "refused")]))
+    '3 files: 2 added, 1 refused; 5 passages written.'
+    """
+    statuses = ("added", "updated", "unchanged", "removed", "refused")
+    counts = [f"{report.count(s):,} {s}" for s in statuses if report.count(s)]
+    files = len(report.outcomes)
+    written = sum(o.passages for o in report.outcomes if o.status in ("added", "updated"))
+    return (f"{files:,} file{'s' if files != 1 else ''}: {', '.join(counts)}"
+            + (f"; {written:,} passage{'s' if written != 1 else ''} written." if written else "."))
 
 
 class StrictGroup(click.Group):
@@ -206,6 +292,12 @@ class StrictGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
             raise BadUsage(f"{error.format_message()} See `zhsearch --help`.") from None
+
+
+def _verbose_option(func):
+    return click.option("--verbose", is_flag=True,
+                        help="A line per file even on a terminal, where a progress bar and a "
+                             "summary stand in for them.")(func)
 
 
 def _setting_option(name: str, dest: str | None = None):
@@ -232,14 +324,22 @@ def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
               help="Remove the reports gone from the corpus folder even when that is "
                    "every indexed report or more than half of them (refused without it, "
                    "as an emptied, unmounted or mistyped folder would do that).")
+@_verbose_option
 @click.pass_obj
 @_fail_nicely
-def index_command(obj: Context, rebuild: bool, allow_removals: bool) -> None:
+def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bool) -> None:
     """Bring the index in line with the corpus folder (new, changed, deleted files).
 
     A missing corpus folder is an error, and a sync that would remove more
     than half of the indexed reports is refused unless --allow-removals.
+
+    On a terminal, a progress bar on stderr shows the files read, the MB/s
+    and the time left to read them, then that the index is being written;
+    refused files are still named, each on a line, and a
+    line of counts ends. With --verbose, or when the output is not a
+    terminal (a pipe, a file, a CI log), a line per file instead.
     """
+    each = per_file_lines(verbose)
     store = obj.store()
     with _progress() as callbacks:
         if rebuild:
@@ -248,12 +348,12 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool) -> None:
                 click.echo(f"The damaged index was moved to {aside}.", err=True)
         else:
             report = store.sync(**callbacks, allow_removals=allow_removals)
-    _echo_outcomes(report)
+    _echo_outcomes(report, each)
     problems = integrity.check(store)
     if problems:
         for problem in problems:
             click.echo(f"repairing {problem.source}: {problem.description}", err=True)
-        _echo_outcomes(integrity.repair(store, problems))
+        _echo_outcomes(integrity.repair(store, problems), each)
     stats = integrity.stats(store)
     click.echo(f"{stats['files']} files, {stats['passages']} passages indexed.")
     if report.refused:
@@ -281,19 +381,25 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool) -> None:
                    "listed under it; the total counts stories.")
 @click.option("--in", "scope", type=click.Choice(["all", "title"]), default="all",
               show_default=True, help="Match everywhere, or article titles only.")
+@click.option("--verbose", is_flag=True,
+              help="When the index is brought up to date first, a line per file on stderr.")
 @click.pass_obj
 @_fail_nicely
 def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
            source: str | None, date_from: str | None, date_to: str | None, sort: str,
-           group: str | None, fold: str | None, scope: str) -> None:
+           group: str | None, fold: str | None, scope: str, verbose: bool) -> None:
     """Search the corpus: words must all occur, "quotes" for exact text,
     -word to exclude, OR for either.
 
-    The index is built or brought up to date first when the corpus changed.
+    The index is built or brought up to date first when the corpus changed,
+    with a progress bar on stderr when that is a terminal (none with --json);
+    --verbose names every file it read, on stderr.
     """
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
-        store.ensure_current(**callbacks)
+        update = store.ensure_current(**callbacks)
+    if verbose and update is not None:
+        _echo_outcomes(update, err=True)
     service = SearchService(store, long_lived=False)
     result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
                             source=text_arg(source) if source else source,
@@ -467,9 +573,10 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_FOLDER...",
                 type=click.Path(path_type=Path))
+@_verbose_option
 @click.pass_obj
 @_fail_nicely
-def add(obj: Context, paths: tuple[Path, ...]) -> None:
+def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
     """Copy report files, or every report under folders, into the corpus and index them.
 
     A folder's reports keep their place under the folder's name (hidden
@@ -477,7 +584,14 @@ def add(obj: Context, paths: tuple[Path, ...]) -> None:
     the later under a numbered name. Files that cannot be read are refused
     with the reason; the others still go in, and the exit status is 1 if
     any was refused.
+
+    On a terminal, a progress bar on stderr shows the files read, the MB/s
+    and the time left to read them, then that the index is being written;
+    refused and skipped files are still named, and a line
+    of counts ends. With --verbose, or when the output is not a terminal (a
+    pipe, a file, a CI log), a line per file instead.
     """
+    each = per_file_lines(verbose)
     store = obj.store()
     with _progress() as callbacks:
         store.ensure_current(**callbacks)
@@ -498,7 +612,7 @@ def add(obj: Context, paths: tuple[Path, ...]) -> None:
                    f"so {addition.path} goes in as {addition.name}")
     with _progress(verb="Adding") as callbacks:
         report = store.add_files([(a.name, a.path) for a in plan.additions], **callbacks)
-    _echo_outcomes(report)
+    _echo_outcomes(report, each)
     if report.refused or plan.in_corpus or plan.empty_folders:
         raise SystemExit(1)
 
@@ -624,15 +738,23 @@ def check(obj: Context) -> None:
               show_default=True, help=SETTINGS["port"].help)
 @click.option("--threads", type=click.IntRange(1, 64), default=SETTINGS["threads"].default,
               show_default=True, help=SETTINGS["threads"].help)
+@click.option("--verbose", is_flag=True,
+              help="When the index is brought up to date first, a line per file on stderr.")
 @click.pass_obj
 @_fail_nicely
-def serve(obj: Context, host: str, port: int, threads: int) -> None:
-    """Serve the web search page (a process per core), building the index first when needed."""
+def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> None:
+    """Serve the web search page (a process per core), building the index first when needed.
+
+    That build shows a progress bar on stderr when it is a terminal;
+    --verbose names every file it read, on stderr.
+    """
     from web.server import serve as serve_web
 
     store = obj.store()
     with _progress() as callbacks:
-        store.ensure_current(**callbacks)
+        update = store.ensure_current(**callbacks)
+    if verbose and update is not None:
+        _echo_outcomes(update, err=True)
     click.echo(f"zhsearch: serving {obj.corpus} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
     serve_web(store, host=host, port=port, threads=threads)
 

@@ -397,12 +397,16 @@ class Store:
                 if stat.st_size > MAX_FILE_BYTES:
                     report.outcomes.append(FileOutcome(source, "refused", reason=TOO_LARGE,
                                                        code="too_large"))
+                    if progress:  # refused is done too: a bar counts every file planned
+                        progress(source, stat.st_size)
                     continue
                 try:
                     data = path.read_bytes()
                 except OSError as error:
                     # Unreadable (permissions, I/O error): reported, the others go in.
                     report.outcomes.append(_unreadable(source, error))
+                    if progress:
+                        progress(source, stat.st_size)
                     continue
                 record = records.get(source)
                 status = "updated" if record else "added"
@@ -577,6 +581,8 @@ class Store:
                     report.outcomes.append(FileOutcome(
                         name, "refused", reason=f"cannot write it to the corpus: {error.strerror}",
                         code="cannot_write"))
+                    if progress:
+                        progress(name, len(data))
                     continue
                 stat = target.stat()
                 status = "updated" if record else "added"
