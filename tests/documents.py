@@ -52,6 +52,12 @@ def pdf_bytes(pages: list[bytes], compress: bool = True) -> bytes:
         flate = b"/Filter /FlateDecode " if compress else b""
         objects.append(b"<< " + flate + f"/Length {len(stream)} >>\nstream\n".encode()
                        + stream + b"\nendstream")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the first the catalog),
+    with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -93,16 +99,4 @@ def pdf_form_bomb(levels: int = 8, fanout: int = 10, leaf: bytes = b"0 0 m 10 10
         resources = b"" if last else f"/Resources << /XObject << /X {number + 1} 0 R >> >>".encode()
         objects.append(stream(b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] " + resources,
                               leaf if last else draw_next))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-              .encode())
-    return out.getvalue()
+    return pdf_file(objects)
