@@ -135,3 +135,32 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def recorded_bars(monkeypatch) -> list:
+    """zhsearch's progress bar replaced by one that records what it is told;
+    the bars made, in order. Off a terminal, as tqdm's own would be."""
+    from indexer import cli
+
+    bars: list = []
+
+    class Bar:
+        disable = True  # as tqdm's own off a terminal: no "writing the index" line
+
+        def __init__(self, total, files, verb):
+            self.total, self.files, self.verb, self.done = total, files, verb, 0
+            self.postfix, self.closed = "", False
+            bars.append(self)
+
+        def update(self, size):
+            self.done += size
+
+        def set_postfix_str(self, text, refresh=True):
+            self.postfix = text
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(cli, "_progress_bar", Bar)
+    return bars

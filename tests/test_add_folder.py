@@ -7,7 +7,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from indexer import cli as cli_module
 from indexer import store as store_module
 from indexer.cli import cli
 
@@ -93,29 +92,10 @@ def test_a_folder_without_reports_and_the_corpus_itself_are_refused(zhsearch, tm
                              "`zhsearch index` indexes what is there\n")
 
 
-def test_add_shows_a_progress_bar_over_files_and_bytes(zhsearch, folder, monkeypatch):
-    bars = []
-
-    class Bar:
-        disable = True  # as tqdm's own off a terminal: no "writing the index" line
-
-        def __init__(self, total, files, verb):
-            self.total, self.files, self.verb, self.done, self.postfix = total, files, verb, 0, ""
-            bars.append(self)
-
-        def update(self, size):
-            self.done += size
-
-        def set_postfix_str(self, text, refresh=True):
-            self.postfix = text
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(cli_module, "_progress_bar", Bar)
+def test_add_shows_a_progress_bar_over_files_and_bytes(zhsearch, folder, recorded_bars):
     assert zhsearch("add", str(folder)).exit_code == 0
     size = sum(p.stat().st_size for p in [folder / "一月.txt", folder / "2023" / "五月.md"])
-    [bar] = [b for b in bars if b.verb == "Adding"]
+    [bar] = [b for b in recorded_bars if b.verb == "Adding"]
     assert (bar.files, bar.total, bar.done, bar.postfix) == (2, size, size, "2/2 files")
 
 

@@ -158,68 +158,30 @@ def test_search_verbose_names_the_files_it_indexed_first_on_stderr(zhsearch, cor
 
 
 def test_the_bar_counts_a_refused_file_so_it_reaches_every_file(zhsearch, corpus_dir,
-                                                                  monkeypatch):
+                                                                  monkeypatch, recorded_bars):
     """A file refused before it is read (too large) still moves the bar: it
     ends at 3/3 files, and says the index is being written, not 2/3."""
-    from indexer import cli as cli_module
     from indexer import store as store_module
 
     limit = max(p.stat().st_size for p in corpus_dir.iterdir())
     (corpus_dir / "大.txt").write_text("很大的报告。" * limit, encoding="utf-8")
     monkeypatch.setattr(store_module, "MAX_FILE_BYTES", limit)
-    bars = []
-
-    class Bar:
-        disable = True  # as tqdm's own off a terminal
-
-        def __init__(self, total, files, verb):
-            self.total, self.files, self.done, self.postfix = total, files, 0, ""
-            bars.append(self)
-
-        def update(self, size):
-            self.done += size
-
-        def set_postfix_str(self, text, refresh=True):
-            self.postfix = text
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(cli_module, "_progress_bar", Bar)
     result = zhsearch("index")
     assert "refused 大.txt: larger than" in result.stderr
-    [bar] = bars
+    [bar] = recorded_bars
     assert (bar.files, bar.postfix, bar.done) == (3, "3/3 files", bar.total)
 
 
-def test_a_second_plan_starts_a_new_bar_that_counts_from_nothing(monkeypatch):
+def test_a_second_plan_starts_a_new_bar_that_counts_from_nothing(recorded_bars):
     """`index --rebuild` plans again when it set a damaged index aside: the
     first bar goes and the second counts its own files (not 3/2 files)."""
     from indexer import cli as cli_module
 
-    bars = []
-
-    class Bar:
-        disable = True
-
-        def __init__(self, total, files, verb):
-            self.postfix, self.closed = "", False
-            bars.append(self)
-
-        def update(self, size):
-            pass
-
-        def set_postfix_str(self, text, refresh=True):
-            self.postfix = text
-
-        def close(self):
-            self.closed = True
-
-    monkeypatch.setattr(cli_module, "_progress_bar", Bar)
     with cli_module._progress() as callbacks:
         callbacks["on_plan"](2, 20)
         callbacks["progress"]("a.txt", 10)
         callbacks["on_plan"](2, 20)
         callbacks["progress"]("a.txt", 10)
         callbacks["progress"]("b.txt", 10)
-    assert [(b.postfix, b.closed) for b in bars] == [("1/2 files", True), ("2/2 files", True)]
+    assert [(b.postfix, b.closed) for b in recorded_bars] == [("1/2 files", True),
+                                                              ("2/2 files", True)]
