@@ -446,12 +446,21 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
 
 # -- the writer a large commit takes ---------------------------------------------------
 
-# A worker is started with this much text (UTF-8) as soon as it is read, so
-# that a large folder is written while it is read, and a worker's memory is
-# bounded by it (its token arrays, about 60 bytes a word), not by the
-# corpus. What is left at the commit is split evenly, a part per core:
-# reading is fast (3.7 s of the 2022 news, 9.9 MB), writing is not.
-FLUSH_BYTES = 16_000_000
+# A worker is started as soon as this much text (UTF-8) or this many passages
+# are read, so that a large folder is written while it is read, and the
+# memory of the parent (the passages it holds, ~4.5 bytes a byte of text)
+# and of each worker (~33 bytes a byte of text: its passages, token arrays
+# and segment) is bounded by these figures, not by the corpus. What is left
+# at the commit is split evenly, a part per core: reading is fast (3.7 s of
+# the 2022 news, 9.9 MB), writing is not. Measured peak RSS of a worker
+# (write_segment with arrays, the 2022 news, 176 bytes a passage): 245 MB for
+# 4.6 MB of text (27,206 passages), 389 MB for 9.0 MB (50,252): ~70 MB for
+# the process and dictionaries, then 33 MB per MB. Two workers and the
+# parent stay under 1 GB with these bounds (16 MB: ~600 MB a worker); the
+# passage count bounds a corpus of tiny passages (a passage costs ~2 KB
+# besides its text: its fields, ID postings, stored fields).
+FLUSH_BYTES = 8_000_000
+FLUSH_PASSAGES = 50_000
 
 
 class BulkWriteError(RuntimeError):
@@ -492,7 +501,8 @@ class BulkWriter(SegmentWriter):
     :func:`write_segment`: in forked worker processes, up to ``procs`` at
     once, every ``flush_bytes`` of text while documents keep coming; at the
     commit, what is left is split in ``procs`` parts, one written by this
-    process. The segments keep the order of the documents.
+    process. The segments keep the order of the documents. A worker is also
+    started every ``flush_passages`` documents, however short.
 
     Deletions and searches see the index as it was when the writer opened,
     as with Whoosh's writers. The segments' ``.zharrays`` are written beside
@@ -503,10 +513,11 @@ class BulkWriter(SegmentWriter):
     """
 
     def __init__(self, ix, procs: int = 2, flush_bytes: int | None = None,
-                 multisegment: bool = True, **kwargs):
+                 flush_passages: int | None = None, multisegment: bool = True, **kwargs):
         super().__init__(ix, **kwargs)
         self.procs = max(1, procs)
         self.flush_bytes = flush_bytes or FLUSH_BYTES
+        self.flush_passages = flush_passages or FLUSH_PASSAGES
         self._pending: list[dict] = []
         self._pending_bytes = 0
         # Named here, before any fork, so that a failed part's files are known.
@@ -520,7 +531,7 @@ class BulkWriter(SegmentWriter):
         self._check_state()
         self._pending.append(fields)
         self._pending_bytes += _text_bytes(fields)
-        if self._pending_bytes >= self.flush_bytes:
+        if self._pending_bytes >= self.flush_bytes or len(self._pending) >= self.flush_passages:
             self._guarded(self._start_worker, self._take_pending())
 
     def _take_pending(self) -> list[dict]:

@@ -377,3 +377,27 @@ def test_building_arrays_holds_no_python_object_per_posting(tmp_path, monkeypatc
             tracemalloc.stop()
     assert_arrays_equal(built, derived)
     assert peak < 3 * out, (peak, out)
+
+
+def test_a_worker_takes_every_few_thousand_short_passages_not_only_every_few_mb(tmp_path,
+                                                                                monkeypatch):
+    # 16 MB of one-word paragraphs are 5 million passages (~2 KB each in a
+    # worker): a segment is bounded by its passages too, not only its text.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rng = random.Random(5)
+    for day in range(1, 4):
+        paragraphs = [_sentence(rng, 1) for _ in range(150)]
+        (corpus / f"2022010{day}.md").write_text("# 短讯\n\n" + "\n\n".join(paragraphs) + "\n",
+                                                 encoding="utf-8")
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(bulkwriter, "FLUSH_PASSAGES", 100)
+    bulk = Store(corpus, tmp_path / "bulk-index")
+    bulk.sync()
+    # 450 passages and 3 file records: 4 workers of 100, the rest in 2 parts.
+    assert len(_segments(bulk)) == 6
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 10**12)
+    plain = Store(corpus, tmp_path / "plain-index")
+    plain.sync()
+    assert _indexed(bulk) == _indexed(plain)
+    assert _answers(bulk) == _answers(plain)
