@@ -360,6 +360,18 @@ def test_arrays_built_in_small_chunks_are_the_arrays_of_the_segment(documents, t
         assert_arrays_equal(postings.build_arrays(reader), derived)
 
 
+def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_path,
+                                                                monkeypatch):
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "chunks").mkdir()
+    _, whole = bulk_index_of(tmp_path / "whole", documents)
+    assert len(whole[1]["docs"]) > 20 * 100
+    monkeypatch.setattr(bulkwriter, "ENCODE_CHUNK", 100)
+    _, chunks = bulk_index_of(tmp_path / "chunks", documents)
+    assert segment_files(tmp_path / "chunks") == segment_files(tmp_path / "whole")
+    assert_arrays_equal(chunks, whole)
+
+
 def test_building_arrays_holds_no_python_object_per_posting(tmp_path, monkeypatch):
     # A posting held as a Python bytes and int costs ~300 bytes, 22x the
     # arrays of the 2022 news; decoded in chunks into arrays sized from the
