@@ -14,6 +14,7 @@ import json
 import os
 import random
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -342,3 +343,73 @@ def test_a_failed_worker_fails_the_commit_and_leaves_the_index_as_it_was(
     monkeypatch.undo()
     store.sync()
     assert not store.is_stale() and len(_indexed(store)) > len(indexed)
+
+
+def _many_passages(count: int, seed: int = 3) -> list[dict]:
+    rng = random.Random(seed)
+    return [{"id": f"p{i}", "content": _sentence(rng, rng.randint(20, 80))} for i in range(count)]
+
+
+def test_arrays_built_in_small_chunks_are_the_arrays_of_the_segment(documents, tmp_path,
+                                                                    monkeypatch):
+    # Chunks of 100 postings end in the middle of terms and of blocks.
+    monkeypatch.setattr(postings, "BUILD_CHUNK", 100)
+    ix, derived = bulk_index_of(tmp_path, documents)
+    with ix.reader() as reader:
+        assert len(derived[1]["docs"]) > 20 * 100
+        assert_arrays_equal(postings.build_arrays(reader), derived)
+
+
+def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_path,
+                                                                monkeypatch):
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "chunks").mkdir()
+    _, whole = bulk_index_of(tmp_path / "whole", documents)
+    assert len(whole[1]["docs"]) > 20 * 100
+    monkeypatch.setattr(bulkwriter, "ENCODE_CHUNK", 100)
+    _, chunks = bulk_index_of(tmp_path / "chunks", documents)
+    assert segment_files(tmp_path / "chunks") == segment_files(tmp_path / "whole")
+    assert_arrays_equal(chunks, whole)
+
+
+def test_building_arrays_holds_no_python_object_per_posting(tmp_path, monkeypatch):
+    # A posting held as a Python bytes and int costs ~300 bytes, 22x the
+    # arrays of the 2022 news; decoded in chunks into arrays sized from the
+    # segment's statistics, the build needs the output and one chunk.
+    ix, derived = bulk_index_of(tmp_path, _many_passages(3000))
+    out = sum(a.nbytes for a in derived[1].values())
+    assert len(derived[1]["docs"]) > 80_000
+    monkeypatch.setattr(postings, "BUILD_CHUNK", 1000)
+    with ix.reader() as reader:
+        tracemalloc.start()
+        try:
+            built = postings.build_arrays(reader)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert_arrays_equal(built, derived)
+    assert peak < 3 * out, (peak, out)
+
+
+def test_a_worker_takes_every_few_thousand_short_passages_not_only_every_few_mb(tmp_path,
+                                                                                monkeypatch):
+    # 16 MB of one-word paragraphs are 5 million passages (~2 KB each in a
+    # worker): a segment is bounded by its passages too, not only its text.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rng = random.Random(5)
+    for day in range(1, 4):
+        paragraphs = [_sentence(rng, 1) for _ in range(150)]
+        (corpus / f"2022010{day}.md").write_text("# 短讯\n\n" + "\n\n".join(paragraphs) + "\n",
+                                                 encoding="utf-8")
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(bulkwriter, "FLUSH_PASSAGES", 100)
+    bulk = Store(corpus, tmp_path / "bulk-index")
+    bulk.sync()
+    # 450 passages and 3 file records: 4 workers of 100, the rest in 2 parts.
+    assert len(_segments(bulk)) == 6
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 10**12)
+    plain = Store(corpus, tmp_path / "plain-index")
+    plain.sync()
+    assert _indexed(bulk) == _indexed(plain)
+    assert _answers(bulk) == _answers(plain)
