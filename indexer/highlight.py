@@ -13,9 +13,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from indexer.analysis import normalize
+from indexer.punctuation import FRAGMENT_ENDS, QUOTE_CLOSERS, char_class
 
 FRAGMENT_CHARS = 160
-_SENTENCE_END = re.compile(r"[。！？!?；;]+[”’」』）)]*")
+_SENTENCE_END = re.compile(char_class(FRAGMENT_ENDS) + "+" + char_class(QUOTE_CLOSERS) + "*")
 
 
 def _needle_pattern(needle: str) -> str:

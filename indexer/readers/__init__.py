@@ -15,6 +15,7 @@ from pathlib import Path
 from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
 from indexer.normalize import remove_ignorable
+from indexer.punctuation import PASSAGE_CUTS
 from indexer.readers.articles import mark_digests, title_untitled
 
 __all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
@@ -86,7 +87,6 @@ def read_report(data: bytes, name: str) -> list[Article]:
 # and what a PDF's broken ToUnicode map can yield. opencc and UTF-8 encoding
 # raise on them, so they never get past here.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SENTENCE_ENDS = "。！？!?；;\n"
 
 
 def valid_unicode(text: str) -> str:
@@ -113,7 +113,7 @@ def split_long(text: str, limit: int) -> Iterator[str]:
     ['一二。', '三四五六。', '七']
     """
     while len(text) > limit:
-        cut = max(text.rfind(end, 0, limit) for end in _SENTENCE_ENDS) + 1
+        cut = max(text.rfind(end, 0, limit) for end in PASSAGE_CUTS) + 1
         if cut <= limit // 2:
             cut = limit
         yield text[:cut]

@@ -33,6 +33,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from indexer.document import BODY, HEADING, Article
 from indexer.errors import UnsupportedFile
+from indexer.punctuation import PDF_SENTENCE_END
 from indexer.readers.limits import (
     MAX_PAGE_CHARS,
     MAX_PAGE_CONTENT_BYTES,
@@ -63,7 +64,6 @@ _SPANNING_SHARE = 0.34
 # Columns this much wider or narrower than those before are another article.
 _WIDTH_CHANGE = 0.2
 
-_SENTENCE_END = re.compile(r"[。！？!?…]['\"”’」』）)]*$")
 # A folio: "3", "— 3 —", "第3版", "3 / 12".
 _PAGE_NUMBER = re.compile(
     r"^[-—–_\s]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*/\s*\d{1,4})?[-—–_\s]*$")
@@ -239,7 +239,7 @@ def _page_blocks(chars: list[_Char], em: float, height: float) -> _Page:
         if headline:
             text = join_lines(headline)
             # A lead paragraph set large ends in a full stop; a headline does not.
-            blocks.append(Block(text, BODY if _SENTENCE_END.search(text) else HEADING))
+            blocks.append(Block(text, BODY if PDF_SENTENCE_END.search(text) else HEADING))
             headline.clear()
 
     flow_width = None
@@ -523,7 +523,7 @@ def _articles(pages: list[tuple[int, _Page]]) -> list[Article]:
         page_blocks = [Block(b.text, b.kind, number) for b in page.blocks]
         # A paragraph cut by the page break: join it, on the page it starts on.
         if page.continues and page_blocks and blocks and page_blocks[0].kind == BODY \
-                and blocks[-1].kind == BODY and not _SENTENCE_END.search(blocks[-1].text):
+                and blocks[-1].kind == BODY and not PDF_SENTENCE_END.search(blocks[-1].text):
             joined = join_wrapped(blocks[-1].text, page_blocks.pop(0).text)
             blocks[-1] = Block(joined, BODY, blocks[-1].page)
         blocks += page_blocks

@@ -67,17 +67,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.document import BODY, BYLINE, CAPTION, HEADING
+from indexer.punctuation import (CLAUSE_ENDS, CLOSERS, NOT_IN_BYLINE, SENTENCE_ENDS,
+                                 char_class)
 
 # Block kinds beyond the passage kinds: stand-alone lines that are not text.
 UNIT, DATELINE, SALUTATION = "unit", "dateline", "salutation"
 
-_SENTENCE_END = frozenset("。！？!?…")
-_CLAUSE_END = frozenset("，,、；;：:")
-# Closing quotes and brackets after a sentence end (``。”``).
-_CLOSERS = "”’」』）)\"'》〉】]"
+_SENTENCE_END = frozenset(SENTENCE_ENDS)
+_CLAUSE_END = frozenset(CLAUSE_ENDS)
+_CLOSERS = CLOSERS
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SENTENCE_MARK = re.compile("[。！？!?…]")
-_SENTENCE_OR_CLAUSE = re.compile("[。！？!?…，,；;]")
+_SENTENCE_MARK = re.compile(char_class(SENTENCE_ENDS))
+_SENTENCE_OR_CLAUSE = re.compile(char_class(NOT_IN_BYLINE))
 # The leading word of a line: Latin letters, digits and what URLs are made of.
 _LEADING_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:/?#@!$&'*+,;=%\-]*")
 _WHITE = " \t\u3000\u00a0\u2002\u2003\u200b\ufeff"
