@@ -340,15 +340,17 @@ class SearchService:
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
-        try:
+        def attempt() -> SearchResult:
             return self._search(text, page, limit, source=source, date_from=date_from,
                                 date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+
+        try:
+            return attempt()
         except ReaderClosed:
             # Whatever closed it, this thread's searcher is useless now: open
             # the latest commit and answer, rather than fail every later search.
             self._forget_searcher()
-            return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+            return attempt()
         except ZhsearchError:
             raise
         except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
@@ -359,8 +361,7 @@ class SearchService:
             # newest commit answers. Only when it fails too is the index damaged.
             self._forget_searcher()
             try:
-                return self._search(text, page, limit, source=source, date_from=date_from,
-                                    date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+                return attempt()
             except ZhsearchError:
                 raise
             except Exception as again:  # noqa: BLE001
