@@ -340,7 +340,7 @@ class IndexArrays:
                 a = leaf.arrays
                 # Each table has one entry more, for code -1 (no value).
                 # A kind's number: 0 body and the like, 1 a lead, 2 a title.
-                lead = np.array([(n in LEAD_KINDS) + (n == TITLE) for n in a.names("kind")] + [0],
+                kind = np.array([(n in LEAD_KINDS) + (n == TITLE) for n in a.names("kind")] + [0],
                                 dtype=np.int8)
                 article = np.array([articles.setdefault(n, len(articles)) for n in a.names("article")]
                                    + [-1], dtype=np.int64)
@@ -348,7 +348,7 @@ class IndexArrays:
                                 + [years.setdefault(UNDATED, len(years))], dtype=np.int64)
                 source = np.array([sources.setdefault(n, len(sources)) for n in a.names("source")]
                                   + [sources.setdefault("", len(sources))], dtype=np.int64)
-                leaf.extra = (lead, article, year, source)
+                leaf.extra = (kind, article, year, source)
             self.years, self.sources = list(years), list(sources)
             self._attributes_ready = True
 
