@@ -45,6 +45,7 @@ from indexer.document import BYLINE, DIGEST, HEADING, TITLE
 from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, forget,
                               merged, segment_arrays)
 from indexer.relevance import TITLE_WEIGHT, relevance
+from indexer.vocabulary import TermsVocabulary, Vocabulary
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -292,8 +293,16 @@ class IndexArrays:
         """The content field's words of every segment (Whoosh's lexicon)."""
         found: set[str] = set()
         for leaf in self.leaves:
-            found.update(leaf.arrays.term_ids)
+            found.update(leaf.arrays.terms.words())
         return found
+
+    def vocabulary(self) -> Vocabulary:
+        """The words of every segment, searchable by substring, prefix and
+        suffix: read from the arrays' term table when there is one segment
+        (or the shared snapshot), with no copy of the words per process."""
+        if len(self.leaves) == 1:
+            return TermsVocabulary(self.leaves[0].arrays.terms)
+        return Vocabulary(self.words())
 
     def idf(self, word: str) -> float:
         """Whoosh's ``WeightingModel.idf`` over every segment."""
@@ -453,15 +462,15 @@ class _Step:
 
     def __init__(self, run: _SegmentRun, words: tuple[str, ...]):
         a = run.a
-        ids = a.term_ids
+        terms = a.terms
         if len(words) == 1:  # a phrase's word: no arrays to build for one slice
-            i = ids.get(words[0])
-            start, end = (int(a.term_ptr[i]), int(a.term_ptr[i + 1])) if i is not None else (0, 0)
+            i = terms.find(words[0])
+            start, end = (int(a.term_ptr[i]), int(a.term_ptr[i + 1])) if i >= 0 else (0, 0)
             self.single, self.size = True, end - start
             self.post = np.arange(start, end)
             self.docs = a.docs[start:end]
         else:
-            idx = np.fromiter((ids.get(w, -1) for w in dict.fromkeys(words)), dtype=np.int64)
+            idx = terms.find_many(dict.fromkeys(words))
             idx = idx[idx >= 0]
             begin = a.term_ptr[idx]
             sizes = a.term_ptr[idx + 1] - begin
