@@ -42,8 +42,9 @@ from whoosh.scoring import BM25F
 
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.document import BYLINE, DIGEST, HEADING, TITLE
+from indexer import snapshot
 from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, forget,
-                              merged, segment_arrays)
+                              segment_arrays)
 from indexer.relevance import TITLE_WEIGHT, relevance
 from indexer.vocabulary import TermsVocabulary, Vocabulary
 
@@ -231,6 +232,15 @@ class _Leaf:
         self.extra: tuple = ()
 
 
+def _alive_all(readers) -> np.ndarray | None:
+    """:func:`_alive` of consecutive segment readers, as one."""
+    parts = [_alive(reader) for reader in readers]
+    if all(part is None for part in parts):
+        return None
+    return np.concatenate([np.ones(reader.doc_count_all(), dtype=bool) if part is None else part
+                           for reader, part in zip(readers, parts)])
+
+
 def _alive(reader) -> np.ndarray | None:
     """False for each deleted document of a segment reader; None when none is."""
     if not reader.has_deletions():
@@ -245,12 +255,19 @@ class IndexArrays:
     """The arrays of every segment under one Whoosh searcher, and the
     collection statistics Whoosh scores with."""
 
-    def __init__(self, searcher, folder: str | Path | None):
+    def __init__(self, searcher, folder: str | Path | None, shared: SegmentArrays | None = None):
+        """The arrays of each segment of ``searcher``, or ``shared``: the
+        snapshot of them all (:mod:`indexer.snapshot`)."""
         reader = searcher.reader()
         leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
         weighting = searcher.weighting
         if type(weighting) is not BM25F or weighting._field_B:
             raise Unsupported(f"scoring model {weighting!r}")
+        self.folder = Path(folder) if folder else None
+        if shared is not None:
+            self._start([_Leaf(shared, 0, _alive_all([leaf for leaf, _ in leaves]))],
+                        weighting.B, weighting.K1)
+            return
         self._start([_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
                      for leaf, offset in leaves], weighting.B, weighting.K1)
 
@@ -270,8 +287,11 @@ class IndexArrays:
         self.sources: list[str] = []
 
     def merged(self) -> IndexArrays:
-        """These arrays with every segment merged into one (in memory): a
-        query then walks its tree once, not once per segment."""
+        """These arrays with every segment merged into one: a query then
+        walks its tree once, not once per segment. The merged arrays are the
+        snapshot file shared by every process (:func:`indexer.snapshot.obtain`),
+        or in memory when the folder cannot be written; these arrays as they
+        are when another process's build of it did not end."""
         at = 0
         for leaf in self.leaves:
             if leaf.offset != at:  # not numbered one segment after the other
@@ -284,9 +304,12 @@ class IndexArrays:
             alive = np.concatenate([leaf.alive if leaf.alive is not None
                                     else np.ones(leaf.arrays.doc_count, dtype=bool)
                                     for leaf in self.leaves])
+        shared = snapshot.obtain(self.folder, [leaf.arrays for leaf in self.leaves])
+        if shared is None:
+            return self
         one = IndexArrays.__new__(IndexArrays)
-        one._start([_Leaf(merged([leaf.arrays for leaf in self.leaves]), 0, alive)],
-                   self.B, self.K1)
+        one.folder = self.folder
+        one._start([_Leaf(shared, 0, alive)], self.B, self.K1)
         return one
 
     def words(self) -> set[str]:
@@ -809,7 +832,10 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
                               for leaf, _ in leaves))
     found = _INDEXES.get(key)
     if found is None:
-        found = IndexArrays(searcher, folder)
+        # A snapshot another process built is mapped at once, without
+        # mapping each segment's arrays first.
+        shared = snapshot.mapped(folder, leaves) if merge else None
+        found = IndexArrays(searcher, folder, shared)
         with _INDEXES_LOCK:
             # Only the newest few generations are searched; older ones go.
             if len(_INDEXES) >= 8:
@@ -828,7 +854,7 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
     try:
         one = per_segment.merged()
-    except (DamagedArrays, MemoryError, ValueError):
+    except (DamagedArrays, MemoryError, OSError, ValueError):
         return  # the segments' own arrays go on answering
     with _INDEXES_LOCK:
         if _INDEXES.get(key) is not per_segment:

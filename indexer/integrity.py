@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis, evaluate, postings
+from indexer import analysis, evaluate, postings, snapshot
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
@@ -82,11 +82,13 @@ def _check(store: Store, deep: bool) -> list[Problem]:
         problems.append(Problem(RECIPE_FILE, recipe))
     for found in postings.check(store.open_index(create=False), store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
+    for shared in snapshot.check(store.open_index(create=False), store.index_dir):
+        problems.append(Problem(shared.name, f"search snapshot {shared.description}"))
     return problems
 
 
 def _is_arrays(problem: Problem) -> bool:
-    return problem.source.endswith(postings.SUFFIX)
+    return problem.source.endswith((postings.SUFFIX, snapshot.SUFFIX))
 
 
 def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
@@ -96,6 +98,7 @@ def repair(store: Store, problems: list[Problem], progress: Progress | None = No
         return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
     if any(map(_is_arrays, problems)):
         postings.check(store.open_index(create=False), store.index_dir, repair=True)
+        snapshot.check(store.open_index(create=False), store.index_dir, repair=True)
     sources = sorted({p.source for p in problems if not _is_arrays(p)})
     return store.reindex(sources, progress) if sources else SyncReport()
 
