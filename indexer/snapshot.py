@@ -35,6 +35,9 @@ import errno
 import fcntl
 import hashlib
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -57,8 +60,11 @@ _POLL_SECONDS = 0.05
 # One build at a time per process: a POSIX record lock is the process's,
 # and closing any handle of the lock file releases all of them.
 _BUILD_LOCK = threading.Lock()
-# How many snapshots this process built (the race test counts them).
+# How many snapshots this process built, itself or by a child (the race
+# test counts them).
 builds = 0
+# What the child process of _build_in_child says by its exit status.
+BUILT, FOUND, GONE = 0, 3, 4
 
 _log = logging.getLogger(__name__)
 
@@ -131,12 +137,19 @@ def _lock_byte(name: str) -> int:
 
 
 def obtain(folder: Path | None, parts: Sequence[SegmentArrays],
-           wait: float = WAIT_SECONDS) -> SegmentArrays | None:
+           wait: float = WAIT_SECONDS, in_child: bool = True) -> SegmentArrays | None:
     """The snapshot of ``parts``: mapped from ``folder``, or built and
-    written there first when missing or damaged, by this process or by
-    another one it waits for. In memory only when the folder cannot be
-    written; None when another process's build did not end within ``wait``
-    seconds (the caller goes on with the segments' own arrays)."""
+    written there first when missing or damaged, by a child process of this
+    one (``in_child``) or by this process, or by another one it waits for.
+    In memory only when the folder cannot be written; None when the build
+    failed or another process's did not end within ``wait`` seconds (the
+    caller goes on with the segments' own arrays).
+
+    A child builds it so that the merge's memory leaves with the child: a
+    server worker that merged in a thread kept ~70 MB of freed heap (its
+    anonymous memory 200 MB where its peer's was 128 MB), and held the GIL
+    its searches needed for the merge's Python steps.
+    """
     global builds
     if folder is None:
         return postings.from_memory(*build(parts))
@@ -145,6 +158,22 @@ def obtain(folder: Path | None, parts: Sequence[SegmentArrays],
         return load(path, parts)
     except (FileNotFoundError, DamagedArrays):
         pass
+    if in_child:
+        outcome = _build_in_child(folder, [p.segment_id for p in parts], wait)
+        if outcome is not None:
+            if outcome == BUILT:
+                builds += 1
+            try:
+                return load(path, parts)
+            except (FileNotFoundError, DamagedArrays):
+                return None
+    return _obtain_here(folder, path, parts, wait)
+
+
+def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
+                 wait: float) -> SegmentArrays | None:
+    """:func:`obtain` in this process, under the lock."""
+    global builds
     with _BUILD_LOCK:
         try:
             lock = open(folder / LOCK_NAME, "a+b")
@@ -181,6 +210,69 @@ def obtain(folder: Path | None, parts: Sequence[SegmentArrays],
                 return load(path, parts)
             finally:
                 fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
+
+
+def _build_in_child(folder: Path, segment_ids: Sequence[str] | None,
+                    wait: float = WAIT_SECONDS) -> int | None:
+    """Run :func:`_main` with ``FOLDER [SEGMENT...]`` in a new Python: the snapshot
+    of the index's newest generation, built under the lock (or found built)
+    in a process of its own. Its exit status (:data:`BUILT`, :data:`FOUND`,
+    :data:`GONE` when the newest generation has other segments, else a
+    failure, logged), or None when no child could be started."""
+    if not sys.executable:
+        return None
+    env = dict(os.environ)
+    # This very package, whether installed or run from a checkout.
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    command = [sys.executable, "-c", _CHILD, str(folder), *(segment_ids or [])]
+    try:
+        done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=wait + 60)
+    except OSError:
+        return None
+    except subprocess.TimeoutExpired:
+        _log.warning("search snapshot not built in %.0f s; the segments' arrays answer", wait)
+        return -1
+    if done.returncode not in (BUILT, FOUND, GONE):
+        _log.warning("search snapshot not built (exit %s): %s", done.returncode,
+                     done.stderr.decode("utf-8", "replace")[-2000:].strip())
+    return done.returncode
+
+
+_CHILD = "import sys; from indexer.snapshot import _main; sys.exit(_main(sys.argv[1:]))"
+
+
+def prepare(folder: str | Path) -> int | None:
+    """Build the snapshot of the newest generation now, when it has none,
+    in a child process: a server's master does so before it forks its
+    workers, so that they map it from their first search. Returns the
+    child's exit status (:func:`_build_in_child`)."""
+    return _build_in_child(Path(folder), None)
+
+
+def _main(argv: Sequence[str]) -> int:
+    """The child of :func:`_build_in_child`."""
+    from whoosh import index as whoosh_index
+
+    try:
+        os.nice(5)  # the server's searches come first on shared cores
+    except OSError:
+        pass
+    folder, wanted = Path(argv[0]), list(argv[1:])
+    ix = whoosh_index.open_dir(str(folder))
+    with ix.reader() as reader:
+        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        ids = [leaf.segment().segment_id() for leaf, _ in leaves]
+        if (wanted and ids != wanted) or len(ids) < 2:
+            return GONE
+        parts = [postings.segment_arrays(leaf, folder) for leaf, _ in leaves]
+        before = builds
+        found = _obtain_here(folder, folder / file_name(ids), parts, WAIT_SECONDS)
+        if found is None:
+            return 1
+        return BUILT if builds > before else FOUND
 
 
 # -- clean-up and check ------------------------------------------------------------
@@ -284,3 +376,4 @@ def _spot_check(snap: SegmentArrays, parts: Sequence[SegmentArrays], samples: in
         if not np.array_equal(snap.fingerprints[at:at + part.doc_count], part.fingerprints):
             raise DamagedArrays("the story fingerprints differ from the segments'")
         at += part.doc_count
+

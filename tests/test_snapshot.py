@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -188,3 +189,48 @@ def test_two_processes_racing_build_one_snapshot_and_both_answer_right(two_segme
     reference = [[total, ids, scores] for total, ids, scores in _reference(store)]
     assert all(o["results"] == reference for o in outputs)
     assert not list(store.index_dir.glob(".snapshot_*"))  # no temporary file left
+
+
+@pytest.mark.slow
+def test_every_worker_of_serve_maps_the_one_snapshot(two_segments):
+    """`zhsearch serve` builds the snapshot before it forks: each worker maps
+    that file from its first search, none holds a merged copy of its own."""
+    from web import prefork
+
+    from .test_serve import _children, _free_port, _search
+
+    if not prefork.available():
+        pytest.skip("gunicorn runs on Unix only")
+    store = two_segments
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "--corpus", str(store.corpus_dir), "--index",
+         str(store.index_dir), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None
+            try:
+                if _search(port, "劳模")["total"]:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer"
+            time.sleep(0.2)
+        [path] = _snapshots(store)
+        workers = _children(proc.pid)
+        deadline = time.monotonic() + 60
+        while len(workers) < prefork.cores() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _children(proc.pid)
+        for _ in range(8 * len(workers)):  # each worker answers some
+            assert _search(port, "工会")["total"]
+        mapping = [pid for pid in workers if str(path) in Path(f"/proc/{pid}/maps").read_text()]
+        assert len(workers) == prefork.cores() and sorted(mapping) == sorted(workers)
+        assert not list(store.index_dir.glob("*.zharrays")) or all(
+            ".zharrays" not in Path(f"/proc/{pid}/maps").read_text() for pid in workers)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)

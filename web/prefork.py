@@ -108,6 +108,9 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
             app.config["HOST"] = host
             return app
 
+    from web.engine import before_fork
+
+    before_fork(store)
     Application().run()
 
 
