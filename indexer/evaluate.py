@@ -816,15 +816,22 @@ _INDEXES: dict[tuple, IndexArrays] = {}
 # False merges before answering (tests): the same results, deterministically.
 MERGE_IN_BACKGROUND = True
 _INDEXES_LOCK = threading.Lock()
+# Whether this process has merged a generation. Its first is merged before
+# the first search answers: the snapshot comes from a child process (1-3 s
+# on a loaded machine), and the searches answered from the segments
+# meanwhile took 5-6 ms at the median where merged ones took 2 (the 2022
+# subset, 3 segments, load 9). A server's master builds it before forking.
+_merged_before = False
 
 
 def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> IndexArrays:
     """The arrays under ``searcher``, shared by every thread that sees the same segments.
 
     With ``merge`` (a long-lived service), the segments are merged into one
-    in a background thread (0.2-0.3 s on the 2022 subset's two segments),
-    and the searches that come after it read the merged arrays; a one-shot
-    search reads each segment's as they are mapped, and pays nothing.
+    (:func:`indexer.snapshot.obtain`), the process's first generation before
+    it answers, later ones in a background thread while the segments'
+    arrays answer; a one-shot search reads each segment's as they are
+    mapped, and pays nothing.
     """
     reader = searcher.reader()
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
@@ -842,7 +849,7 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
                 _INDEXES.clear()
             _INDEXES[key] = found
         if merge and len(found.leaves) > 1:
-            if MERGE_IN_BACKGROUND:
+            if MERGE_IN_BACKGROUND and _merged_before:
                 threading.Thread(target=_merge_later, args=(key, found), daemon=True,
                                  name="zhsearch-merge-arrays").start()
             else:
@@ -852,10 +859,13 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
+    global _merged_before
     try:
         one = per_segment.merged()
     except (DamagedArrays, MemoryError, OSError, ValueError):
         return  # the segments' own arrays go on answering
+    finally:
+        _merged_before = True
     with _INDEXES_LOCK:
         if _INDEXES.get(key) is not per_segment:
             return

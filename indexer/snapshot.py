@@ -256,10 +256,6 @@ def _main(argv: Sequence[str]) -> int:
     """The child of :func:`_build_in_child`."""
     from whoosh import index as whoosh_index
 
-    try:
-        os.nice(5)  # the server's searches come first on shared cores
-    except OSError:
-        pass
     folder, wanted = Path(argv[0]), list(argv[1:])
     ix = whoosh_index.open_dir(str(folder))
     with ix.reader() as reader:
