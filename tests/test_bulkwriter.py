@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.qparser import QueryParser
 
-from indexer import bulkwriter, integrity, postings
+from indexer import arrays_format, bulkwriter, integrity, postings
 from indexer import store as store_module
 from indexer.bulkwriter import BulkWriteError, write_segment
 from indexer.codec import ZhCodec
@@ -272,7 +272,7 @@ def test_an_index_written_by_bulk_workers_answers_as_whooshs_writer_does(two_cor
     assert len(_segments(bulk)) >= 3 and len(_segments(plain)) == 1
     # Each worker wrote its segment's arrays itself.
     assert {p.name for p in bulk.index_dir.glob("*.zharrays")} == \
-        {postings.file_name(s) for s in _segments(bulk)}
+        {arrays_format.file_name(s) for s in _segments(bulk)}
     assert _indexed(bulk) == _indexed(plain)
     assert _answers(bulk) == _answers(plain)
     assert integrity.check(bulk, deep=True) == []

@@ -36,11 +36,11 @@ def _total(corpus: Path, index: Path, query: str) -> int:
 def _damage_header(path: Path, damage: str) -> None:
     """Change the JSON header of an arrays file as one changed byte would,
     keeping its length (the header is padded with spaces)."""
-    from indexer import postings
+    from indexer import arrays_format
 
     data = bytearray(path.read_bytes())
-    _, _, head_len = postings._PREFIX.unpack_from(data, 0)
-    start = postings._PREFIX.size
+    _, _, head_len = arrays_format._PREFIX.unpack_from(data, 0)
+    start = arrays_format._PREFIX.size
     text = bytes(data[start:start + head_len])
     header = json.loads(text)
     if damage == "arrays key renamed":
