@@ -271,7 +271,7 @@ def write_segment(storage, indexname: str, schema: Schema, codec: W3Codec,
                   segment: Any = None) -> tuple[Any, tuple | None]:
     """Write ``docs`` as one new segment of the index ``indexname``; returns
     the segment (not yet in any table of contents) and, with ``arrays``, the
-    header and arrays of its ``.zharrays`` (:func:`indexer.postings.build_arrays`'s).
+    header and arrays of its ``.zharrays`` (:func:`indexer.arrays_build.build_arrays`'s).
 
     Each document is a dict of field values, as for ``add_document``, with
     the same stored values, columns and lengths; ``ChineseTextField`` values
@@ -443,7 +443,7 @@ def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None
 
 
 def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) -> tuple:
-    """The header and arrays :func:`indexer.postings.build_arrays` reads back
+    """The header and arrays :func:`indexer.arrays_build.build_arrays` reads back
     from this segment, from the arrays that wrote it."""
     field = arrays_format.FIELD
     doc_count = len(docs)

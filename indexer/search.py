@@ -19,11 +19,11 @@ from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
 from indexer import analysis, evaluate
+from indexer.arrays_build import SegmentGone
 from indexer.document import TITLE
 from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
-from indexer.postings import SegmentGone
 from indexer.query import CompiledQuery, compile_query, query_truncated
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
