@@ -43,7 +43,8 @@ from whoosh.scoring import BM25F
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.document import BYLINE, DIGEST, HEADING, TITLE
 from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
-from indexer.postings import forget, merged, segment_arrays
+from indexer.arrays_merge import merged
+from indexer.postings import forget, segment_arrays
 from indexer.relevance import TITLE_WEIGHT, relevance
 
 # Below this many postings per document of a segment, a union is merged by
