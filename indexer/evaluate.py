@@ -12,9 +12,9 @@ word positions of candidate documents only, and the top results are an
 Whoosh's own evaluation stays the reference (the tests compare both), so
 this module reproduces what Whoosh 2.7.4 computes, quirks included:
 
-- BM25F with Whoosh's idf ``log(N / (df + 1)) + 1`` over every document
-  (deleted ones too), its average length, and each document's length as the
-  one-byte approximation Whoosh stores;
+- BM25F as :func:`indexer.bm25.bm25` computes it, with Whoosh's idf over
+  every document (deleted ones too), its average length, and each
+  document's length as the one-byte approximation Whoosh stores;
 - a compound query's score is the sum of its matching children's, times its
   boost — except a compound of one child, which Whoosh scores as the child;
 - a ``ConstantScoreQuery`` of score 0 scores 1.0 (Whoosh's ``ListMatcher``
@@ -29,7 +29,6 @@ Whoosh.
 from __future__ import annotations
 
 import bisect
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from whoosh.scoring import BM25F
 
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.document import BYLINE, DIGEST, HEADING, TITLE
+from indexer import bm25
 from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
 from indexer.arrays_merge import merged
 from indexer.postings import forget, segment_arrays
@@ -304,7 +304,7 @@ class IndexArrays:
             for leaf in self.leaves:
                 start, end = leaf.arrays.postings(word)
                 df += end - start
-            found = math.log(self.doc_count_all / (df + 1)) + 1
+            found = bm25.idf(self.doc_count_all, df)
             self._idf[word] = found
         return found
 
@@ -565,8 +565,7 @@ class _SegmentRun:
             fl = self.a.lengths[self.a.docs[start:end]].astype(np.float64)
             idf = self.index.idf(word)
             K1, B, avgfl = self.index.K1, self.index.B, self.index.avgfl
-            # whoosh.scoring.bm25, operation for operation.
-            found = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            found = bm25.bm25(idf, tf, fl, avgfl, B, K1)
             self._scores[word] = found
         return found
 

@@ -28,17 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from whoosh.util.numeric import byte_to_length
 
 from indexer.arrays_build import SegmentGone, _term_ids, build_arrays
 from indexer.arrays_format import (FIELD, SUFFIX, DamagedArrays, SegmentArrays, _split, encode,
                                    file_name, from_memory, load_file, write_file)
 from indexer.samestory import fingerprint
-
-
-# Whoosh scores with a one-byte approximation of each document's length;
-# this table decodes the byte exactly as its scorer does.
-LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 _log = logging.getLogger(__name__)
