@@ -44,8 +44,10 @@ from indexer.document import BYLINE, DIGEST, HEADING, TITLE
 from indexer import bm25
 from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
 from indexer.arrays_merge import merged
+from indexer.phrase import adjacent, position_keys
 from indexer.postings import forget, segment_arrays
 from indexer.relevance import TITLE_WEIGHT, relevance
+from indexer.sortedsets import _contains, _distinct
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -418,35 +420,6 @@ def _top(key: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
     return candidates[order[:k]]
 
 
-def _distinct_sorted(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array.
-
-    >>> _distinct_sorted(np.array([1, 1, 2, 5, 5])).tolist()
-    [1, 2, 5]
-    """
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values: numpy 2.4's np.unique takes 160 us for 2,000
-    integers (it hashes), sorting and comparing neighbours 20 us."""
-    return _distinct_sorted(np.sort(values))
-
-
-def _contains(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``x``: whether it is in ``sorted_values``, and where."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(x), dtype=bool), np.zeros(len(x), dtype=np.int64)
-    at = np.searchsorted(sorted_values, x)
-    at[at == len(sorted_values)] = len(sorted_values) - 1
-    return sorted_values[at] == x, at
-
-
 class _Step:
     """The postings of any of some words in one segment."""
 
@@ -593,7 +566,9 @@ class _SegmentRun:
         return found
 
     def _adjacent(self, steps: list[list[str]]) -> np.ndarray:
-        """Documents where a word of each step stands at consecutive positions."""
+        """Documents where a word of each step stands at consecutive positions
+        (:func:`indexer.phrase.adjacent`), looked for only in the documents
+        that hold a word of every step."""
         if not steps:
             return _EMPTY_DOCS
         taken = [self._step(step) for step in steps]
@@ -623,30 +598,25 @@ class _SegmentRun:
         assert candidates is not None
         if len(steps) == 1:
             return candidates
+        found_docs = candidates
         a = self.a
-        starts: np.ndarray | None = None  # (doc << 32) + position of the first step
-        for j, t in enumerate(taken):
-            keep = self._in(candidates, t.docs)
-            post, docs = t.post[keep], t.docs[keep]
-            begin = a.pos_ptr[post].astype(np.int64)
-            counts = a.pos_ptr[post + 1].astype(np.int64) - begin
-            if len(counts) and counts.max() == 1:
-                # Most postings hold one position: no ranges to expand.
-                keys = (docs.astype(np.int64) << 32) + (a.positions[begin].astype(np.int64) - j)
-            else:
-                positions = a.positions[_ranges(begin, counts)].astype(np.int64)
-                keys = (np.repeat(docs.astype(np.int64), counts) << 32) + (positions - j)
-            if not t.single:
-                keys.sort()  # one word's keys are in order already
-            if starts is None:
-                starts = keys
-            else:
-                hit, _ = _contains(keys, starts)
-                starts = starts[hit]
-            if not len(starts):
-                return _EMPTY_DOCS
-        assert starts is not None
-        return _distinct_sorted(starts >> 32).astype(np.int32)
+
+        def step_keys():
+            for j, t in enumerate(taken):
+                keep = self._in(found_docs, t.docs)
+                post, docs = t.post[keep], t.docs[keep]
+                begin = a.pos_ptr[post].astype(np.int64)
+                counts = a.pos_ptr[post + 1].astype(np.int64) - begin
+                if len(counts) and counts.max() == 1:
+                    # Most postings hold one position: no ranges to expand.
+                    keys = position_keys(docs, a.positions[begin], j)
+                else:
+                    keys = position_keys(np.repeat(docs, counts), a.positions[_ranges(begin, counts)], j)
+                if not t.single:
+                    keys.sort()  # one word's keys are in order already
+                yield keys
+
+        return adjacent(step_keys())
 
     # -- the tree ------------------------------------------------------------------
 
