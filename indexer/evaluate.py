@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.scoring import BM25F
 
 from indexer import bm25
-from indexer.arrange import LEAD_KINDS, UNDATED, Arranger, _top, year_of
+from indexer.arrange import LEAD_KINDS, UNDATED, Arranger, year_of
 from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
 from indexer.arrays_merge import merged
 from indexer.docsets import AdjacentWords, AnyTerm
@@ -64,17 +63,6 @@ _COMPOUNDS = (wq.And, wq.Or, DefaultOr, PreloadedOr)
 
 class Unsupported(TypeError):
     """A query this evaluator does not handle; Whoosh must run it."""
-
-
-@dataclass
-class Ranked:
-    """The outcome of a search: how many documents match, and the first of them."""
-
-    total: int
-    docnums: list[int]            # global document numbers, best first
-    scores: list[float] | None    # None when sorted by date (Whoosh scores nothing then)
-    facets: dict[str, dict[str, int]] | None = None  # counts over every match, by year and source
-    more: list[int] | None = None  # grouped by article: the other matches of each hit's article
 
 
 class _Leaf:
@@ -234,22 +222,6 @@ class IndexArrays:
                         year=np.concatenate(cols["date"]), source=np.concatenate(cols["source"]),
                         years=self.years, sources=self.sources,
                         fingerprint=np.concatenate(stories))
-
-    def search(self, query: wq.Query, limit: int, by_date: bool = False) -> Ranked:
-        """The ``limit`` best documents (and the exact total), as Whoosh ranks them."""
-        parts = self._matches(query, scored=not by_date)
-        total = sum(len(docs) for _, docs, _ in parts)
-        if total == 0 or limit <= 0:
-            return Ranked(total, [], None if by_date else [])
-        docnums = np.concatenate([leaf.offset + docs.astype(np.int64) for leaf, docs, _ in parts])
-        if by_date:
-            self._date_ranks()
-            key = np.concatenate([leaf.date_rank[docs] for leaf, docs, _ in parts]).astype(np.float64)
-        else:
-            key = np.concatenate([scores for _, _, scores in parts])
-        chosen = _top(key, docnums, limit)
-        return Ranked(total, docnums[chosen].tolist(),
-                      None if by_date else key[chosen].tolist())
 
     def _matches(self, query: wq.Query, scored: bool):
         parts = []
@@ -641,40 +613,3 @@ def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
             return
         _INDEXES[key] = one
     forget([segment for segment, _ in key[1]], key[0])
-
-
-class _Hit:
-    """What SearchService reads of a Whoosh hit: its stored fields and score."""
-
-    __slots__ = ("_searcher", "docnum", "score", "_fields")
-
-    def __init__(self, searcher, docnum: int, score: float | None):
-        self._searcher = searcher
-        self.docnum = docnum
-        self.score = score
-        self._fields: dict | None = None
-
-    def fields(self) -> dict:
-        if self._fields is None:
-            self._fields = self._searcher.stored_fields(self.docnum)
-        return self._fields
-
-    def __getitem__(self, fieldname: str):
-        return self.fields()[fieldname]
-
-
-class ArrayResults:
-    """A :class:`Ranked` seen as Whoosh ``Results``: ``len()`` is the total,
-    iterating gives the ranked hits."""
-
-    def __init__(self, searcher, ranked: Ranked):
-        self.ranked = ranked
-        self._searcher = searcher
-
-    def __len__(self) -> int:
-        return self.ranked.total
-
-    def __iter__(self):
-        scores = self.ranked.scores or [None] * len(self.ranked.docnums)
-        for docnum, score in zip(self.ranked.docnums, scores):
-            yield _Hit(self._searcher, docnum, score)

@@ -216,10 +216,6 @@ class SearchService:
     built once per commit and shared.
     """
 
-    # "arrays": queries run over numpy arrays beside the index
-    # (indexer.evaluate); "whoosh": Whoosh's own matchers, the reference.
-    evaluator = "arrays"
-
     def __init__(self, store: Store, *, long_lived: bool = True):
         """``long_lived=False`` for a process that answers one search and
         exits: it then never merges the segments' arrays (see
@@ -511,26 +507,7 @@ class SearchService:
         ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
         return [_whoosh_arranger(searcher, query, by_date, fold, ids) for query in queries]
 
-    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
-                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
-        """The raw ranking of a compiled query (Whoosh ``Results`` or the arrays'
-        equivalent), or None when it has no query: what the tests compare."""
-        query = self._query(compiled, source, date_from, date_to)
-        if query is None:
-            return None
-        doc_count = max(searcher.doc_count(), 1)
-        wanted = doc_count if limit == 0 else min(page * limit, doc_count)
-        arrays = self._arrays(searcher)
-        if arrays is not None:
-            try:
-                return evaluate.ArrayResults(searcher, arrays.search(query, wanted, sort == "date"))
-            except evaluate.Unsupported:
-                pass
-        return _run(searcher, query, wanted, sort == "date")
-
     def _arrays(self, searcher: Searcher) -> evaluate.IndexArrays | None:
-        if self.evaluator != "arrays":
-            return None
         try:
             return evaluate.index_arrays(searcher, self.store.index_dir, merge=self.long_lived)
         except evaluate.Unsupported:

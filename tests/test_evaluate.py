@@ -29,7 +29,9 @@ from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.search import SearchService, _run
 from indexer.store import Store
 
+from . import reference
 from .conftest import NEWS_MD, SEED
+from .reference import WhooshService
 
 # Sentences of news broadcasts, mixed with the report's into generated days.
 NEWS_SENTENCES = [
@@ -144,8 +146,7 @@ def engines(request, three_commits):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(evaluate, "MERGE_IN_BACKGROUND", False)  # merged before the first search
         arrays = SearchService(store, long_lived=request.param == "merged")
-        whoosh = SearchService(store)
-        whoosh.evaluator = "whoosh"
+        whoosh = WhooshService(store)
         arrays.search("劳模")
     leaves = evaluate.index_arrays(arrays.searcher(), store.index_dir).leaves
     assert (len(leaves) == 1) == (request.param == "merged")
@@ -201,12 +202,12 @@ def _ranking(service: SearchService, text: str, relaxed: bool, sort: str, **filt
     """Every match of a query with its raw score, best first, and the total."""
     searcher = service.searcher()
     compiled = service.compile(text) if not relaxed else evaluate_relaxed(service, text)
-    results = service._results(searcher, compiled, 1, 0, sort, filters.get("source"),
-                               filters.get("date_from"), filters.get("date_to"))
+    results = reference.results(service, searcher, compiled, 1, 0, sort, filters.get("source"),
+                                filters.get("date_from"), filters.get("date_to"))
     if results is None:
         return 0, []
     # Neither side may fall back on the other's path unnoticed.
-    assert isinstance(results, evaluate.ArrayResults) == (service.evaluator == "arrays")
+    assert isinstance(results, reference.ArrayResults) != isinstance(service, WhooshService)
     return len(results), [(h.docnum, h.score) for h in results]
 
 
@@ -361,7 +362,7 @@ def test_query_trees_score_as_in_whoosh(engines, tree):
     searcher = arrays.searcher()
     index = evaluate.index_arrays(searcher, arrays.store.index_dir)
     for by_date in (False, True):
-        mine = index.search(tree, 10_000, by_date)
+        mine = reference.search(index, tree, 10_000, by_date)
         theirs = _run(searcher, tree, 10_000, by_date)
         assert mine.total == len(theirs)
         assert mine.docnums == [h.docnum for h in theirs]
@@ -390,11 +391,11 @@ def test_a_query_the_arrays_cannot_run_goes_to_whoosh(engines):
     searcher = arrays.searcher()
     index = evaluate.index_arrays(searcher, arrays.store.index_dir)
     with pytest.raises(evaluate.Unsupported):
-        index.search(wq.Prefix("content", "劳"), 10)
+        reference.search(index, wq.Prefix("content", "劳"), 10)
     # The service answers it anyway, through Whoosh.
     compiled = arrays.compile("劳模")
     compiled.query = wq.Prefix("content", "劳")
-    results = arrays._results(searcher, compiled, 1, 10, "relevance", None, None, None)
+    results = reference.results(arrays, searcher, compiled, 1, 10, "relevance", None, None, None)
     assert len(results) == len(_run(searcher, compiled.query, 10))
     assert len(results) > 0
 
