@@ -3,11 +3,14 @@
 The queries :func:`indexer.query.compile_query` builds (Whoosh ``And``,
 ``Or``, ``AndNot``, ``Not``, ``Term``, ``Phrase``, ``ConstantScoreQuery``,
 ``TermRange`` and the ``AnyTerm`` / ``AdjacentWords`` of
-:mod:`indexer.docsets`) are answered from :mod:`indexer.postings` with numpy:
-a term is a slice of a segment's postings, AND / OR / NOT are merges of
-sorted document numbers, BM25 is a few vector operations, phrases compare
-word positions of candidate documents only, and the top results are an
-``argpartition``. No Python step runs per matching document.
+:mod:`indexer.docsets`) are answered from each segment's arrays
+(:mod:`indexer.postings`) with numpy: a term is a slice of a segment's
+postings, AND / OR / NOT are merges of sorted document numbers
+(:mod:`indexer.sortedsets`), BM25 is a few vector operations
+(:mod:`indexer.bm25`), phrases compare word positions of candidate
+documents only (:mod:`indexer.phrase`), and the matches are then ranked,
+grouped and counted by :mod:`indexer.arrange`. No Python step runs per
+matching document. This module is the walk over the query tree.
 
 Whoosh's own evaluation stays the reference (the tests compare both), so
 this module reproduces what Whoosh 2.7.4 computes, quirks included:
