@@ -27,13 +27,12 @@ from whoosh.query import Every
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from indexer import analysis, postings
-from indexer.adding import numbered_name
+from indexer import analysis, names, postings
 from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
 from indexer.segmenter import Segmenter, segmenter_for
-from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, nfc,
-                            refuse_if_too_large, source_name, write_atomically)
+from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, refuse_if_too_large,
+                            write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
                             TooManyRemovals, UnsupportedFile, ZhsearchError)
@@ -451,8 +450,8 @@ class Store:
         report = SyncReport()
         named: list[tuple[str, Path | bytes, int]] = []
         for name, payload in items:
-            name = _corpus_name(str(name)) if keep_folders else base_name(str(name))
-            problem = _name_problem(name)
+            name = names.corpus_name(str(name)) if keep_folders else names.base_name(str(name))
+            problem = names.path_problem(name)
             if problem:
                 report.outcomes.append(FileOutcome.refused(problem))
                 continue
@@ -507,7 +506,7 @@ class Store:
             if name in seen:
                 n = 2
                 while True:
-                    candidate = numbered_name(name, n)
+                    candidate = names.numbered_name(name, n)
                     if candidate not in taken and self._free_for(candidate, payload, size):
                         break
                     n += 1
@@ -598,15 +597,15 @@ class Store:
         corpus has no such file.
         """
         # The name as add stored it: ./X, sub/../X and X/. are X.
-        source = source_name(name) or name
+        source = names.source_name(name) or name
         # Only a report of this corpus: never a path out of it (../), nor the
         # dictionaries that sit beside the reports.
-        path = self.corpus.path_of(source) if source_name(name) else None
+        path = self.corpus.path_of(source) if names.source_name(name) else None
         with self.transaction(keep_fingerprint=True) as txn:
             if path is not None and source not in txn.records and not path.is_file():
                 # The name in another Unicode spelling (NFC, NFD) than the
                 # report's: the name that looks the same.
-                twins = [other for other in txn.records if nfc(other) == nfc(source)]
+                twins = [other for other in txn.records if names.nfc(other) == names.nfc(source)]
                 if len(twins) == 1:
                     source = twins[0]
                     path = self.corpus.path_of(source)
@@ -623,13 +622,13 @@ class Store:
 
     def list_versions(self, name: str) -> list[Version]:
         """The kept earlier versions of a report, oldest first."""
-        source = source_name(name)
+        source = names.source_name(name)
         return self.versions.list(source) if source else []
 
     def restore(self, name: str, number: int | None = None) -> SyncReport:
         """Bring back version ``number`` (the latest when None) of a report and
         index it; the content it replaces is kept as a version in turn."""
-        source = source_name(name)
+        source = names.source_name(name)
         version = self.versions.get(source, number) if source else None
         if source is None or version is None:
             raise NoSuchVersion(name, number)
@@ -816,24 +815,6 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     return FileOutcome(source, status, passages=count)
 
 
-def _corpus_name(name: str) -> str:
-    """A name inside the corpus, folders allowed, in NFC: ``a\\b/报告.txt`` -> ``a/b/报告.txt``."""
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    return nfc("/".join(parts))
-
-
-def _name_problem(name: str) -> UnsupportedFile | None:
-    """Why ``name`` (maybe with folders) cannot be a report's name in the corpus."""
-    if ".." in name.split("/"):
-        return UnsupportedFile(name, "not a valid file name: it leads out of the corpus",
-                               code="bad_name")
-    for part in name.split("/") or [""]:
-        problem = name_problem(part)
-        if problem:
-            return UnsupportedFile(name, problem.reason, code=problem.code)
-    return None
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -847,8 +828,7 @@ def _payload_bytes(name: str, payload: Path | bytes) -> bytes:
         if payload.is_symlink():
             # `add link.txt` copied the link's target (/etc/passwd became
             # searchable): name the file itself.
-            raise UnsupportedFile(name, "a symbolic link; add the file it points to",
-                                  code="symlink")
+            raise names.symlink_refused(name)
         if not payload.is_file():
             raise UnsupportedFile(name, "no such file", code="no_such_file")
         refuse_if_too_large(name, payload.stat().st_size)

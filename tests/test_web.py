@@ -499,7 +499,7 @@ def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
 def test_a_windows_path_is_cut_to_its_base_name():
     # Tested on the function: how a multipart parser reads backslashes in a
     # file name differs between Werkzeug releases (3.1.9 unescapes them).
-    from indexer.corpus import base_name
+    from indexer.names import base_name
     assert base_name("..\\..\\windows.txt") == "windows.txt"
     assert base_name("C:\\Users\\me\\报告.txt") == "报告.txt"
 

@@ -69,7 +69,7 @@ def upload() -> ResponseReturnValue:
         return _page(400, error="请先选择要上传的文件。")
     if len(files) > MAX_UPLOAD_FILES:
         return _page(400, error=f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
-    # The store applies the one file-name rule (indexer/corpus.py) and refuses
+    # The store applies the one file-name rule (indexer/names.py) and refuses
     # a bad name with its code, as it does for `zhsearch add`.
     items = [(storage.filename or "", storage.read()) for storage in files]
     outcomes = get_engine().add_uploads(items).outcomes
