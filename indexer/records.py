@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from whoosh.fields import ID, STORED, Schema
 
@@ -90,12 +91,31 @@ class FileRecord:
                    info.get("articles", 0), info.get("passages", 0))
 
 
+class Status(StrEnum):
+    """What happened to one file in an ``add``, ``index`` or upload; the value
+    is the word the CLI prints (``added 报告.txt``).
+
+    >>> [str(s) for s in Status]
+    ['added', 'updated', 'unchanged', 'removed', 'refused']
+    """
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    REFUSED = "refused"
+
+
+# After these the index holds something new (searchers should look again).
+CHANGES = frozenset({Status.ADDED, Status.UPDATED, Status.REMOVED})
+
+
 @dataclass
 class FileOutcome:
     """What happened to one file in an ``add``, ``index`` or upload."""
 
     name: str
-    status: str  # added | updated | unchanged | removed | refused
+    status: Status
     passages: int = 0
     reason: str = ""  # why it was refused, in English
     code: str = ""  # the stable code of that reason (indexer.errors.CODES)
@@ -103,7 +123,7 @@ class FileOutcome:
 
     @classmethod
     def refused(cls, error: UnsupportedFile) -> FileOutcome:
-        return cls(error.name, "refused", reason=error.reason, code=error.code)
+        return cls(error.name, Status.REFUSED, reason=error.reason, code=error.code)
 
 
 @dataclass
@@ -118,17 +138,17 @@ class Problem:
 class SyncReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
     def refused(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "refused"]
+        return [o for o in self.outcomes if o.status == Status.REFUSED]
 
     @property
     def changed(self) -> bool:
         """True when the index holds something new (searchers should look again)."""
-        return any(o.status in ("added", "updated", "removed") for o in self.outcomes)
+        return any(o.status in CHANGES for o in self.outcomes)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from indexer.readers import is_supported
 from indexer.readers.worker import read_budget, read_report_isolated
 from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
+                             Status,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
 # Above this much new text a commit uses both cores (indexer.bulkwriter);
@@ -390,11 +391,11 @@ class Store:
                 writer.delete_by_query(Every())
             for source in deleted:
                 writer.delete_by_term("source", source)
-                report.outcomes.append(FileOutcome(source, "removed"))
+                report.outcomes.append(FileOutcome(source, Status.REMOVED))
             # One file in memory at a time, however large the corpus.
             for source, path, stat in to_read:
                 if stat.st_size > MAX_FILE_BYTES:
-                    report.outcomes.append(FileOutcome(source, "refused", reason=TOO_LARGE,
+                    report.outcomes.append(FileOutcome(source, Status.REFUSED, reason=TOO_LARGE,
                                                        code="too_large"))
                     if progress:  # refused is done too: a bar counts every file planned
                         progress(source, stat.st_size)
@@ -408,9 +409,9 @@ class Store:
                         progress(source, stat.st_size)
                     continue
                 record = records.get(source)
-                status = "updated" if record else "added"
+                status = Status.UPDATED if record else Status.ADDED
                 if record and record.file_hash == content_hash(data):
-                    status = "unchanged"
+                    status = Status.UNCHANGED
                 report.outcomes.append(_write_file(writer, source, data, stat.st_size,
                                                    stat.st_mtime, status))
                 if progress:
@@ -475,7 +476,7 @@ class Store:
                 articles = read_report_isolated(data, name, budget)
             except (UnsupportedFile, OSError) as error:
                 report.outcomes.append(FileOutcome.refused(error) if isinstance(error, UnsupportedFile)
-                                       else FileOutcome(name, "refused", code="cannot_write",
+                                       else FileOutcome(name, Status.REFUSED, code="cannot_write",
                                                         reason=error.strerror or str(error)))
                 if progress:
                     progress(name, size)
@@ -562,7 +563,7 @@ class Store:
                 record = txn.records.get(name)
                 if record and record.file_hash == digest and target.is_file() \
                         and content_hash(target.read_bytes()) == digest:
-                    report.outcomes.append(FileOutcome(name, "unchanged"))
+                    report.outcomes.append(FileOutcome(name, Status.UNCHANGED))
                     if progress:
                         progress(name, len(data))
                     continue
@@ -578,13 +579,13 @@ class Store:
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
                     report.outcomes.append(FileOutcome(
-                        name, "refused", reason=f"cannot write it to the corpus: {error.strerror}",
+                        name, Status.REFUSED, reason=f"cannot write it to the corpus: {error.strerror}",
                         code="cannot_write"))
                     if progress:
                         progress(name, len(data))
                     continue
                 stat = target.stat()
-                status = "updated" if record else "added"
+                status = Status.UPDATED if record else Status.ADDED
                 report.outcomes.append(_write_file(
                     txn.writer, name, data, stat.st_size, stat.st_mtime, status, articles))
                 if progress:
@@ -649,7 +650,7 @@ class Store:
                 txn.writer.delete_by_term("source", source)
                 path = self.corpus_dir / source
                 if not path.is_file() or path.is_symlink():
-                    report.outcomes.append(FileOutcome(source, "removed"))
+                    report.outcomes.append(FileOutcome(source, Status.REMOVED))
                     continue
                 try:
                     data = path.read_bytes()
@@ -658,7 +659,7 @@ class Store:
                     report.outcomes.append(_unreadable(source, error))
                     continue
                 report.outcomes.append(_write_file(
-                    txn.writer, source, data, stat.st_size, stat.st_mtime, "updated",
+                    txn.writer, source, data, stat.st_size, stat.st_mtime, Status.UPDATED,
                     keep_unchanged=False))
                 if progress:
                     progress(source, len(data))
@@ -743,7 +744,7 @@ def _unwritable(folder: Path, error: OSError) -> ZhsearchError:
 
 
 def _unreadable(source: str, error: OSError) -> FileOutcome:
-    return FileOutcome(source, "refused", reason=f"cannot read it: {error.strerror or error}",
+    return FileOutcome(source, Status.REFUSED, reason=f"cannot read it: {error.strerror or error}",
                        code="cannot_read")
 
 
@@ -761,11 +762,11 @@ def _indexed_passages(writer: IndexWriter, source: str) -> dict[str, dict]:
 
 
 def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
-                mtime: float, status: str, articles: list[Article] | None = None,
+                mtime: float, status: Status, articles: list[Article] | None = None,
                 keep_unchanged: bool = True) -> FileOutcome:
     """Write one file's passages and its record; ``unchanged`` refreshes the record only."""
     record_id = file_record_id(source)
-    if status == "unchanged":
+    if status == Status.UNCHANGED:
         # Touched, not changed: refresh the file record's mtime only.
         with writer.searcher() as searcher:
             old = searcher.document(id=record_id) or {}
@@ -773,7 +774,7 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
         writer.add_document(id=record_id, kind=FILE, source=source,
                             file_hash=content_hash(data), size=size, mtime=mtime,
                             date=old.get("date"), info=old.get("info"))
-        return FileOutcome(source, "unchanged")
+        return FileOutcome(source, Status.UNCHANGED)
     if articles is None:
         try:
             articles = read_report_isolated(data, source)
@@ -793,8 +794,10 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     for a_no, article in enumerate(articles, start=1):
         for p_no, passage in enumerate(article.passages, start=1):
             passage_id = f"{key}-{a_no}-{p_no}"
+            # str(kind): a Kind member would be stored pickled as the enum,
+            # and stock Whoosh could not read the index without zhsearch.
             fields: dict[str, object] = dict(
-                id=passage_id, kind=passage.kind, source=source,
+                id=passage_id, kind=str(passage.kind), source=source,
                 file_hash=digest, article=f"{key}-{a_no}", title=article.title,
                 section=passage.section, byline=article.byline, paragraph=p_no,
                 page=passage.page, date=date, content=passage.text,

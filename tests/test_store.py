@@ -192,3 +192,12 @@ def test_a_symbolic_link_is_refused_in_the_same_words_by_index_and_by_add(store,
     assert synced[0][2] == added[0][2]
     assert not (store.corpus_dir / "passwd.txt").exists()
     assert _total(store, "银色狐狸") == 0
+
+
+def test_the_index_stores_kinds_and_fields_as_plain_strings(store):
+    # Kind is a StrEnum: stored as a member it would be pickled as
+    # indexer.document.Kind, and stock Whoosh could not read the index alone.
+    ix = store.open_index(create=False)
+    with ix.searcher() as searcher:
+        kinds = {type(doc["kind"]) for doc in searcher.all_stored_fields()}
+    assert kinds == {str}

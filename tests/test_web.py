@@ -683,6 +683,15 @@ def test_every_error_code_has_its_chinese_text():
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in ZH.values())
 
 
+def test_every_file_status_has_its_chinese_label():
+    # `removed` had none: the page fell back to the English word.
+    from indexer.records import Status
+    from web.upload import STATUS_LABELS
+
+    assert set(STATUS_LABELS) == set(Status)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in STATUS_LABELS.values())
+
+
 def test_a_refused_upload_says_why_in_chinese(client):
     page = upload(client, [(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧报告.docx"),
                            (b"not a pdf at all", "假的.pdf")])

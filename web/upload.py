@@ -9,14 +9,17 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from indexer.readers import supported_suffixes
-from indexer.records import FileOutcome
+from indexer.records import FileOutcome, Status
 from web.engine import get_engine
 from web.messages import zh
 from web.security import MAX_UPLOAD_FILES
 
 bp = Blueprint("upload", __name__)
 
-STATUS_LABELS = {"added": "已添加", "updated": "已更新", "unchanged": "未变化", "refused": "已拒绝"}
+# Every status has its label: an upload never shows `removed`, but a label
+# missing from this table fell back to the English word.
+STATUS_LABELS = {Status.ADDED: "已添加", Status.UPDATED: "已更新", Status.UNCHANGED: "未变化",
+                 Status.REMOVED: "已删除", Status.REFUSED: "已拒绝"}
 
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
