@@ -40,7 +40,7 @@ from indexer.readers import is_supported
 from indexer.readers.worker import read_budget, read_report_isolated
 from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
-                             Status,
+                             Status, passage_document,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
 # Above this much new text a commit uses both cores (indexer.bulkwriter);
@@ -794,13 +794,11 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     for a_no, article in enumerate(articles, start=1):
         for p_no, passage in enumerate(article.passages, start=1):
             passage_id = f"{key}-{a_no}-{p_no}"
-            # str(kind): a Kind member would be stored pickled as the enum,
-            # and stock Whoosh could not read the index without zhsearch.
-            fields: dict[str, object] = dict(
-                id=passage_id, kind=str(passage.kind), source=source,
+            fields = passage_document(
+                id=passage_id, kind=passage.kind, source=source,
                 file_hash=digest, article=f"{key}-{a_no}", title=article.title,
                 section=passage.section, byline=article.byline, paragraph=p_no,
-                page=passage.page, date=date, content=passage.text,
+                page=passage.page, date=date, text=passage.text,
             )
             count += 1
             previous = old.pop(passage_id, None)
