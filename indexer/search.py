@@ -536,9 +536,7 @@ class SearchService:
         return ArticleView(
             article_id, first.get("title", ""), first["source"], first.get("date"),
             first.get("byline", ""),
-            [ArticlePassage(d["id"], d["paragraph"], d["kind"], d.get("section", ""),
-                            d["content"], tuple(marker.spans(d["content"])), d.get("page"))
-             for d in docs])
+            [ArticlePassage.from_stored(d, tuple(marker.spans(d["content"]))) for d in docs])
 
     def explain(self, query: str, passage_id: str) -> Explanation | None:
         """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""
