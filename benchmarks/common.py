@@ -138,6 +138,30 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
+# What each kind of file of a zhsearch index holds, by how its name ends:
+# issue 20 asks what each part costs (the postings live in Whoosh's .pst and
+# again in the arrays).
+INDEX_PARTS = (
+    ("postings (Whoosh .pst)", (".pst",)),
+    ("term dictionary (Whoosh .trm)", (".trm",)),
+    ("stored fields (Whoosh _stored.col)", ("._stored.col",)),
+    ("other columns (Whoosh .col)", (".col",)),
+    ("arrays (.zharrays)", (".zharrays",)),
+)
+
+
+def index_parts(folder: Path) -> dict[str, int]:
+    """Bytes of a zhsearch index folder by part (``INDEX_PARTS``, the first
+    ending that fits), the rest as ``other``."""
+    parts = dict.fromkeys([name for name, _ in INDEX_PARTS] + ["other"], 0)
+    for f in folder.rglob("*"):
+        if not f.is_file():
+            continue
+        name = next((part for part, ends in INDEX_PARTS if f.name.endswith(ends)), "other")
+        parts[name] += f.stat().st_size
+    return parts
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile (0–100), linear interpolation; NaN for no values."""
     if not values:

@@ -58,7 +58,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (BENCH_DIR, QUERIES, REPO, PeakTreeRSS, engine_version,  # noqa: E402
-                    folder_bytes, link_copies, link_subset, load_average, machine, median,
+                    folder_bytes, index_parts, link_copies, link_subset, load_average, machine, median,
                     percentile, read_queries, report_files)
 from workers import ENGINES  # noqa: E402
 
@@ -105,6 +105,7 @@ def measure_indexing(engine: str, corpus: Path, index_dir: Path) -> dict:
     result = json.loads(out.strip().splitlines()[-1])
     result.update(process_seconds=process_seconds, cpu_seconds=cpu_seconds,
                   cores_busy=cpu_seconds / process_seconds, index_bytes=folder_bytes(index_dir),
+                  **({"index_parts": index_parts(index_dir)} if engine == "zhsearch" else {}),
                   peak_rss=memory.peak, peak_processes=memory.peak_processes)
     return result
 
@@ -432,6 +433,20 @@ def engines_table(results: dict) -> str:
     return markdown(header, rows)
 
 
+def size_table(results: dict) -> str:
+    """zhsearch's index by part, beside every engine's whole index."""
+    ix = results["indexing"]
+    parts = ix.get("zhsearch", {}).get("index_parts")
+    if not parts:
+        return ""
+    total = sum(parts.values()) or 1
+    rows: list[tuple[str, ...]] = [(f"zhsearch: {name}", mb(size, 1), f"{size / total:.0%}")
+            for name, size in parts.items() if size]
+    rows += [(f"{NAMES[engine]} (whole index)", mb(i.get("index_bytes"), 1), "")
+             for engine, i in ix.items() if i.get("index_bytes")]
+    return markdown(("index part", "MB", "of zhsearch's"), rows)
+
+
 def service_table(results: dict) -> str:
     """Web and cold CLI: zhsearch against the README example."""
     rows = []
@@ -595,7 +610,8 @@ def report(results: dict) -> str:
         f"{results['command']}",
         f"load average (1/5/15 min) at start {results['load']['start']}, "
         f"at end {results['load']['end']}; {results['started']} – {results['ended']}",
-        "", engines_table(results), "", service_table(results), "", targets_table(results),
+        "", engines_table(results), "", size_table(results), "", service_table(results), "",
+        targets_table(results),
     ]
     lines = equivalence_lines(results)
     if lines:

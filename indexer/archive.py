@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from indexer import names
 from indexer.document import TITLE
 from indexer.errors import NotInCorpus, QueryError, UnknownArticle
 from indexer.readers import is_supported
@@ -151,8 +152,7 @@ class Archive:
         """
         searcher = self.service.searcher()
         path = self.store.corpus.path_of(source)
-        hidden = any(part.startswith(".") for part in Path(source).parts)
-        if path is None or hidden or searcher.document_number(kind=FILE, source=source) is None \
+        if path is None or names.is_hidden(source) or searcher.document_number(kind=FILE, source=source) is None \
                 or not path.is_file() or not is_supported(path):
             raise NotInCorpus(source)
         # Absolute: a web server resolves a relative path against its own folder.

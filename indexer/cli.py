@@ -19,8 +19,9 @@ from indexer.settings import SETTINGS
 from indexer import integrity
 from indexer.archive import EXPORT_FORMATS, REPORT_SORTS, Archive, export_bytes
 from indexer.corpus import write_atomically
+from indexer.document import Kind
 from indexer.highlight import Snippet
-from indexer.records import ArticleView, ReportList, SearchResult, SyncReport
+from indexer.records import ArticleView, ReportList, SearchResult, Status, SyncReport
 from indexer.store import Store
 
 
@@ -250,7 +251,7 @@ def _echo_outcomes(report: SyncReport, each: bool = True, err: bool = False) -> 
     ``err``); with ``each`` False only the refused ones, then one line of
     counts."""
     for outcome in report.outcomes:
-        if outcome.status == "refused":
+        if outcome.status == Status.REFUSED:
             click.echo(f"refused {outcome.name}: {outcome.reason}", err=True)
         elif not each:
             continue
@@ -266,14 +267,15 @@ def outcome_counts(report: SyncReport) -> str:
     """One line for what happened to the files of ``report``.
 
     >>> from indexer.records import FileOutcome
-    >>> outcome_counts(SyncReport([FileOutcome("a", "added", 3), FileOutcome("b", "added", 2),
-    ...                            FileOutcome("c", "refused")]))
+    >>> outcome_counts(SyncReport([FileOutcome("a", Status.ADDED, 3),
+    ...                            FileOutcome("b", Status.ADDED, 2),
+    ...                            FileOutcome("c", Status.REFUSED)]))
     '3 files: 2 added, 1 refused; 5 passages written.'
     """
-    statuses = ("added", "updated", "unchanged", "removed", "refused")
-    counts = [f"{report.count(s):,} {s}" for s in statuses if report.count(s)]
+    counts = [f"{report.count(s):,} {s}" for s in Status if report.count(s)]
     files = len(report.outcomes)
-    written = sum(o.passages for o in report.outcomes if o.status in ("added", "updated"))
+    written = sum(o.passages for o in report.outcomes
+                  if o.status in (Status.ADDED, Status.UPDATED))
     return (f"{files:,} file{'s' if files != 1 else ''}: {', '.join(counts)}"
             + (f"; {written:,} passage{'s' if written != 1 else ''} written." if written else "."))
 
@@ -529,7 +531,7 @@ def _echo_article(article: ArticleView) -> None:
     click.echo(" · ".join(x for x in (article.source, article.date, article.byline) if x))
     for p in article.passages:
         where = f"¶{p.paragraph}" + (f" p.{p.page}" if p.page is not None else "")
-        kind = f" [{p.kind}]" if p.kind != "body" else ""
+        kind = f" [{p.kind}]" if p.kind != Kind.BODY else ""
         click.echo("")
         click.echo(f"{where}{kind} {p.text}")
 

@@ -18,12 +18,12 @@ from whoosh.index import EmptyIndexError
 from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
-from indexer import analysis, evaluate
+from indexer import analysis, arrange, evaluate
+from indexer.arrays_build import SegmentGone
 from indexer.document import TITLE
 from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
-from indexer.postings import SegmentGone
 from indexer.query import CompiledQuery, compile_query, query_truncated
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
@@ -165,8 +165,8 @@ class _StoredFields:
 
 
 def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False,
-                     ids: dict[str, dict[str, int]] | None = None) -> evaluate.Arranger | None:
-    """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
+                     ids: dict[str, dict[str, int]] | None = None) -> arrange.Arranger | None:
+    """:class:`~indexer.arrange.Arranger` over Whoosh's own evaluation of
     ``query``: the reference, and what runs a query the arrays cannot. Story
     fingerprints are computed from the stored texts, only when ``fold``.
     Arrangers made with the same ``ids`` number articles alike."""
@@ -180,15 +180,15 @@ def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: b
         doc = hit.fields()
         key = float(len(results) - rank) if by_date else hit.score
         article = doc.get("article")
-        rows.append((hit.docnum, key, doc.get("kind") in evaluate.LEAD_KINDS,
+        rows.append((hit.docnum, key, doc.get("kind") in arrange.LEAD_KINDS,
                      doc.get("kind") == TITLE,
                      # -1 for none, as the arrays number a missing value.
                      ids["article"].setdefault(article, len(ids["article"])) if article else -1,
-                     ids["year"].setdefault(evaluate.year_of(doc.get("date")), len(ids["year"])),
+                     ids["year"].setdefault(arrange.year_of(doc.get("date")), len(ids["year"])),
                      ids["source"].setdefault(doc.get("source") or "", len(ids["source"])),
                      fingerprint(doc.get("content"), doc.get("kind")) if fold else 0))
     docnums, keys, lead, title, articles, year, source, story = zip(*rows)
-    return evaluate.Arranger(docnums, keys, lead=lead, title=title, article=articles, year=year,
+    return arrange.Arranger(docnums, keys, lead=lead, title=title, article=articles, year=year,
                              source=source, years=list(ids["year"]), sources=list(ids["source"]),
                              fingerprint=story)
 
@@ -215,10 +215,6 @@ class SearchService:
     refreshed when a newer commit of the index appears; the vocabulary is
     built once per commit and shared.
     """
-
-    # "arrays": queries run over numpy arrays beside the index
-    # (indexer.evaluate); "whoosh": Whoosh's own matchers, the reference.
-    evaluator = "arrays"
 
     def __init__(self, store: Store, *, long_lived: bool = True):
         """``long_lived=False`` for a process that answers one search and
@@ -421,7 +417,7 @@ class SearchService:
         result.took_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    def _fill(self, result: SearchResult, searcher: Searcher, arranged: evaluate.Arranger,
+    def _fill(self, result: SearchResult, searcher: Searcher, arranged: arrange.Arranger,
               compiled: CompiledQuery, sort: str) -> None:
         """The page of hits, the total and the facets, from every match."""
         page, limit = result.page, result.limit
@@ -486,7 +482,7 @@ class SearchService:
     def _arranged(self, searcher: Searcher, compiled: CompiledQuery, sort: str,
                   source: str | None, date_from: str | None, date_to: str | None,
                   scope: str, fold: bool = False, grouped: bool = False
-                  ) -> evaluate.Arranger | None:
+                  ) -> arrange.Arranger | None:
         """Every match, ready to rank, group, fold and count; None when nothing
         matches. ``grouped``: an article with a passage that holds a -term is
         left out whole, not only that passage."""
@@ -502,7 +498,7 @@ class SearchService:
         return arranged
 
     def _arrange_each(self, searcher: Searcher, queries: list[wq.Query], by_date: bool,
-                      fold: bool) -> list[evaluate.Arranger | None]:
+                      fold: bool) -> list[arrange.Arranger | None]:
         """The matches of each query, by one evaluation, so that their
         articles are numbered alike."""
         arrays = self._arrays(searcher)
@@ -514,26 +510,7 @@ class SearchService:
         ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
         return [_whoosh_arranger(searcher, query, by_date, fold, ids) for query in queries]
 
-    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
-                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
-        """The raw ranking of a compiled query (Whoosh ``Results`` or the arrays'
-        equivalent), or None when it has no query: what the tests compare."""
-        query = self._query(compiled, source, date_from, date_to)
-        if query is None:
-            return None
-        doc_count = max(searcher.doc_count(), 1)
-        wanted = doc_count if limit == 0 else min(page * limit, doc_count)
-        arrays = self._arrays(searcher)
-        if arrays is not None:
-            try:
-                return evaluate.ArrayResults(searcher, arrays.search(query, wanted, sort == "date"))
-            except evaluate.Unsupported:
-                pass
-        return _run(searcher, query, wanted, sort == "date")
-
     def _arrays(self, searcher: Searcher) -> evaluate.IndexArrays | None:
-        if self.evaluator != "arrays":
-            return None
         try:
             return evaluate.index_arrays(searcher, self.store.index_dir, merge=self.long_lived)
         except evaluate.Unsupported:
@@ -562,9 +539,7 @@ class SearchService:
         return ArticleView(
             article_id, first.get("title", ""), first["source"], first.get("date"),
             first.get("byline", ""),
-            [ArticlePassage(d["id"], d["paragraph"], d["kind"], d.get("section", ""),
-                            d["content"], tuple(marker.spans(d["content"])), d.get("page"))
-             for d in docs])
+            [ArticlePassage.from_stored(d, tuple(marker.spans(d["content"]))) for d in docs])
 
     def explain(self, query: str, passage_id: str) -> Explanation | None:
         """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""

@@ -9,7 +9,7 @@ them into a private copy of its own, ~200 MB each at the whole news folder
 Now the merged arrays of a set of segments are written once, beside the
 index, to ``snapshot_<hash>.zhsnap``, named after the segments it covers
 (:func:`file_name`), in the ``.zharrays`` format with its whole-file CRC-32
-footer (:func:`indexer.postings.encode`). Deletions are not part of the name:
+footer (:func:`indexer.arrays_format.encode`). Deletions are not part of the name:
 a deleted document stays in its segment's postings until a merge, and is
 masked at query time from the reader's deletions as before, so removing a
 report does not rebuild ~200 MB of identical bytes. The file also holds the
@@ -47,8 +47,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import postings
-from indexer.postings import DamagedArrays, SegmentArrays
+from indexer import arrays_format, postings
+from indexer.arrays_format import DamagedArrays, SegmentArrays
+from indexer.arrays_merge import merge_arrays
 
 SUFFIX = ".zhsnap"
 PREFIX = "snapshot_"
@@ -91,20 +92,20 @@ def expected(parts: Sequence[SegmentArrays]) -> dict:
 def build(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.ndarray]]:
     """The header and arrays of the snapshot of ``parts`` (two or more
     consecutive segments): their merged arrays and the term table."""
-    header, arrays = postings.merge_arrays(parts)
-    terms = postings.from_memory(header, arrays).terms
+    header, arrays = merge_arrays(parts)
+    terms = arrays_format.from_memory(header, arrays).terms
     arrays.update(terms.tables())
     header = dict(header, snapshot=True)
     return header, arrays
 
 
 def load(path: Path, parts: Sequence[SegmentArrays] | dict) -> SegmentArrays:
-    """Map a snapshot read-only, checked whole (:func:`indexer.postings.load_file`)
+    """Map a snapshot read-only, checked whole (:func:`indexer.arrays_format.load_file`)
     and against ``parts`` (or what :func:`expected` says of them); raises
     FileNotFoundError or DamagedArrays."""
     if not path.exists():
         raise FileNotFoundError(path)
-    found = postings.load_file(path, parts if isinstance(parts, dict) else expected(parts))
+    found = arrays_format.load_file(path, parts if isinstance(parts, dict) else expected(parts))
     if not found.header.get("snapshot"):
         raise DamagedArrays("not a snapshot")
     found.terms  # noqa: B018 - its tables checked now, not by a search
@@ -125,7 +126,7 @@ def mapped(folder: str | Path | None, leaves: Sequence[tuple]) -> SegmentArrays 
     readers = [reader for reader, _ in leaves]
     ids = [reader.segment().segment_id() for reader in readers]
     expect = {"segment": "+".join(ids), "doc_count": at,
-              "field_length": sum(int(reader.field_length(postings.FIELD)) for reader in readers)}
+              "field_length": sum(int(reader.field_length(arrays_format.FIELD)) for reader in readers)}
     try:
         return load(Path(folder) / file_name(ids), expect)
     except (FileNotFoundError, DamagedArrays):
@@ -152,7 +153,7 @@ def obtain(folder: Path | None, parts: Sequence[SegmentArrays],
     """
     global builds
     if folder is None:
-        return postings.from_memory(*build(parts))
+        return arrays_format.from_memory(*build(parts))
     path = folder / file_name([p.segment_id for p in parts])
     try:
         return load(path, parts)
@@ -178,7 +179,7 @@ def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
         try:
             lock = open(folder / LOCK_NAME, "a+b")
         except OSError:
-            return postings.from_memory(*build(parts))
+            return arrays_format.from_memory(*build(parts))
         with lock:
             byte = _lock_byte(path.name)
             deadline = time.monotonic() + wait
@@ -203,9 +204,9 @@ def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
                 header, arrays = build(parts)
                 builds += 1
                 try:
-                    postings.write_file(path, postings.encode(header, arrays))
+                    arrays_format.write_file(path, arrays_format.encode(header, arrays))
                 except OSError:
-                    return postings.from_memory(header, arrays)
+                    return arrays_format.from_memory(header, arrays)
                 del arrays  # the mapped file replaces this private copy
                 return load(path, parts)
             finally:

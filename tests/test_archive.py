@@ -94,7 +94,7 @@ def test_article_passages_in_order_and_unknown_id(archive, service):
     data = article.to_json()
     assert data["id"] == hit.article and data["source"] == SEED.name
     assert any("黎贤花" in p["text"] for p in data["passages"])
-    assert set(data["passages"][0]) == {"id", "paragraph", "kind", "section", "page", "text"}
+    assert list(data["passages"][0]) == ["id", "paragraph", "kind", "section", "page", "text"]
     with pytest.raises(UnknownArticle) as caught:
         archive.article("nosuch-1")
     assert caught.value.code == "unknown_article"

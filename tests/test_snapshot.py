@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import evaluate, integrity, postings, snapshot
+from indexer import arrays_format, evaluate, integrity, postings, snapshot
 from indexer.search import SearchService
 from indexer.store import Store
 from indexer.vocabulary import TermsVocabulary
@@ -89,9 +89,9 @@ def test_a_damaged_snapshot_is_never_read(two_segments):
     store = two_segments
     SearchService(store).search("劳模")
     [path] = _snapshots(store)
-    good = postings.load_file(path)
+    good = arrays_format.load_file(path)
     # One byte of the postings changed: read, it would move a hit.
-    docs_at = path.stat().st_size - postings._FOOTER.size - good.header["body_size"] \
+    docs_at = path.stat().st_size - arrays_format._FOOTER.size - good.header["body_size"] \
         + good.header["arrays"]["docs"][1]
     del good
     data = bytearray(path.read_bytes())
@@ -103,7 +103,7 @@ def test_a_damaged_snapshot_is_never_read(two_segments):
     built = snapshot.builds
     assert _answers(SearchService(store)) == _reference(store)
     assert snapshot.builds == built + 1  # rebuilt, not read
-    assert postings.load_file(path).header["snapshot"]
+    assert arrays_format.load_file(path).header["snapshot"]
     assert not integrity.check(store)
 
 

@@ -499,7 +499,7 @@ def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
 def test_a_windows_path_is_cut_to_its_base_name():
     # Tested on the function: how a multipart parser reads backslashes in a
     # file name differs between Werkzeug releases (3.1.9 unescapes them).
-    from indexer.corpus import base_name
+    from indexer.names import base_name
     assert base_name("..\\..\\windows.txt") == "windows.txt"
     assert base_name("C:\\Users\\me\\报告.txt") == "报告.txt"
 
@@ -681,6 +681,15 @@ def test_every_error_code_has_its_chinese_text():
 
     assert set(ZH) == set(CODES)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in ZH.values())
+
+
+def test_every_file_status_has_its_chinese_label():
+    # `removed` had none: the page fell back to the English word.
+    from indexer.records import Status
+    from web.upload import STATUS_LABELS
+
+    assert set(STATUS_LABELS) == set(Status)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in STATUS_LABELS.values())
 
 
 def test_a_refused_upload_says_why_in_chinese(client):

@@ -90,7 +90,7 @@ def _index_opens() -> bool:
 @bp.app_errorhandler(InternalServerError)
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the exception with its traceback.
-    from indexer.postings import SegmentGone
+    from indexer.arrays_build import SegmentGone
     from indexer.store import from_whoosh
 
     original = getattr(error, "original_exception", None)

@@ -9,14 +9,17 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from indexer.readers import supported_suffixes
-from indexer.records import FileOutcome
+from indexer.records import FileOutcome, Status
 from web.engine import get_engine
 from web.messages import zh
 from web.security import MAX_UPLOAD_FILES
 
 bp = Blueprint("upload", __name__)
 
-STATUS_LABELS = {"added": "已添加", "updated": "已更新", "unchanged": "未变化", "refused": "已拒绝"}
+# Every status has its label: an upload never shows `removed`, but a label
+# missing from this table fell back to the English word.
+STATUS_LABELS = {Status.ADDED: "已添加", Status.UPDATED: "已更新", Status.UNCHANGED: "未变化",
+                 Status.REMOVED: "已删除", Status.REFUSED: "已拒绝"}
 
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
@@ -69,7 +72,7 @@ def upload() -> ResponseReturnValue:
         return _page(400, error="请先选择要上传的文件。")
     if len(files) > MAX_UPLOAD_FILES:
         return _page(400, error=f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
-    # The store applies the one file-name rule (indexer/corpus.py) and refuses
+    # The store applies the one file-name rule (indexer/names.py) and refuses
     # a bad name with its code, as it does for `zhsearch add`.
     items = [(storage.filename or "", storage.read()) for storage in files]
     outcomes = get_engine().add_uploads(items).outcomes
