@@ -48,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
                       lock_timeout=app.config["LOCK_TIMEOUT"])
     else:
         app.config["CORPUS_DIR"], app.config["INDEX_DIR"] = str(store.corpus_dir), str(store.index_dir)
-    app.extensions["zhsearch"] = Engine(store)
+    app.extensions["zhsearch"] = Engine(store, refresh_seconds=app.config["REFRESH_SECONDS"])
 
     csrf.init_app(app)
 

@@ -30,6 +30,7 @@ import threading
 import time
 from typing import Any
 
+from indexer import settings
 from indexer.store import Store
 
 
@@ -96,17 +97,14 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
 
         def load(self):
             # In each worker, after the fork: no searcher or file is shared.
-            from indexer import search
-
-            # Another worker may have committed an upload: look for a newer
-            # commit on every request (a directory listing, ~30 us), so that
-            # an added file is found on the very next request whichever
-            # worker answers it.
-            search.REFRESH_SECONDS = 0.0
-            app = make_app(store)
-            app.config["SECRET_KEY"] = secret
-            app.config["HOST"] = host
-            return app
+            config = {**settings.flask_config(settings.from_env()),
+                      "SECRET_KEY": secret, "HOST": host,
+                      # Another worker may have committed an upload: look for
+                      # a newer commit on every request (a directory listing,
+                      # ~30 us), so that an added file is found on the very
+                      # next request whichever worker answers it.
+                      "REFRESH_SECONDS": 0.0}
+            return make_app(store, config)
 
     Application().run()
 
