@@ -1,7 +1,9 @@
-"""Settings are passed, never patched into a module's globals.
+"""The layers of the code: what may import what, and settings passed, not patched.
 
-A gunicorn worker's app is told to look for a new commit on every request
-by its config (REFRESH_SECONDS), where it once set ``search.REFRESH_SECONDS``.
+The contracts are setup.cfg's ``[importlinter]`` sections, checked by
+import-linter: the web above the engine package, the engine importing no
+front door (the command line, the web), the server that runs the app above
+the app, and no import cycle between the modules of a package.
 """
 
 from __future__ import annotations
@@ -9,6 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import make_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_import_contracts_hold(capsys):
+    from importlinter.cli import lint_imports
+
+    status = lint_imports(config_filename=str(ROOT / "setup.cfg"), no_cache=True, no_logo=True)
+    assert status == 0, capsys.readouterr().out
+
+
+def test_zhsearch_serve_finds_the_webs_server_through_its_entry_point():
+    from importlib.metadata import entry_points
+
+    from web.launch import serve
+
+    (point,) = entry_points(group="zhsearch.servers", name="web")
+    assert point.load() is serve
 
 
 def test_each_server_process_looks_for_new_commits_as_often_as_its_setting_says(

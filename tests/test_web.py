@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from web import create_app
 from web.server import make_server
-from web.upload import is_loopback
+from web.security import is_loopback
 
 from .conftest import make_app
 
