@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import make_store
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,14 +30,13 @@ def test_zhsearch_serve_finds_the_webs_server_through_its_entry_point():
 
 
 def test_each_server_process_looks_for_new_commits_as_often_as_its_setting_says(
-        corpus_dir: Path, index_dir: Path, tmp_path: Path):
+        store, corpus_dir: Path, index_dir: Path, tmp_path: Path):
     """Two apps over one index, as two gunicorn workers: a report another
     process adds is found on the next request by the app set to look every
     time (REFRESH_SECONDS 0, what prefork gives its workers), and not by one
     set to keep its commit for an hour."""
     from web import create_app
 
-    make_store(corpus_dir, index_dir)
     config = {"TESTING": True, "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir),
               "SECRET_KEY": "test"}
     eager = create_app({**config, "REFRESH_SECONDS": 0.0}).test_client()
@@ -50,7 +47,7 @@ def test_each_server_process_looks_for_new_commits_as_often_as_its_setting_says(
 
     report = tmp_path / "新报告.txt"
     report.write_text("市总工会举办职工晨读会。", encoding="utf-8")
-    make_store(corpus_dir, index_dir).add_files([report])  # another process's commit
+    store.add_files([report])  # another process's commit: its own Store
 
     assert eager.get("/api/search?q=晨读会").get_json()["total"] == 1
     assert keeping.get("/api/search?q=晨读会").get_json()["total"] == 0
