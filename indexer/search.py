@@ -29,13 +29,15 @@ from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, Cor
                              Hit, SameStory, SearchResult)
 from indexer.relevance import TITLE_WEIGHT
 from indexer.samestory import fingerprint
+from indexer.settings import SETTINGS
 from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
-# How often a long-lived searcher looks for a newer commit of the index.
-REFRESH_SECONDS = 1.0
+# How often a long-lived searcher looks for a newer commit of the index, by
+# default (SearchService's ``refresh_seconds``; the web's REFRESH_SECONDS).
+REFRESH_SECONDS: float = SETTINGS["refresh_seconds"].default
 # A single character that fewer than one passage in this many holds answers
 # a question on its own (indexer.query: a question's shared words).
 RARE_CHARACTER = 1000
@@ -216,18 +218,23 @@ class SearchService:
     built once per commit and shared.
     """
 
-    def __init__(self, store: Store, *, long_lived: bool = True):
+    def __init__(self, store: Store, *, long_lived: bool = True,
+                 refresh_seconds: float = REFRESH_SECONDS):
         """``long_lived=False`` for a process that answers one search and
         exits: it then never merges the segments' arrays (see
-        :func:`indexer.evaluate.index_arrays`)."""
+        :func:`indexer.evaluate.index_arrays`). A thread's searcher looks
+        for a newer commit (a directory listing, ~30 us) and the synonyms
+        file for an edit at most every ``refresh_seconds``: 0 on every
+        search, as gunicorn's workers do (another worker may have written)."""
         self.store = store
         self.long_lived = long_lived
+        self.refresh_seconds = refresh_seconds
         self._index = None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._changed_at = 0.0
-        self._synonyms = Synonyms.watching(store.synonyms_file, REFRESH_SECONDS)
+        self._synonyms = Synonyms.watching(store.synonyms_file, refresh_seconds)
 
     def _open(self):
         with self._lock:
@@ -255,7 +262,7 @@ class SearchService:
         if current is None:
             current = _ThreadSearcher(self._fresh_searcher(), now)
             self._local.current = current
-        elif now - current.checked > REFRESH_SECONDS or current.checked < self._changed_at:
+        elif now - current.checked > self.refresh_seconds or current.checked < self._changed_at:
             current.checked = now
             try:
                 latest = self._open().latest_generation()

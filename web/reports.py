@@ -14,7 +14,7 @@ from indexer.archive import REPORT_SORTS, export_bytes
 from indexer.records import ReportSummary
 from web.engine import get_engine
 from web.params import Pager, lenient_page, parse_filters
-from web.upload import _token_ok, upload_state
+from web.security import token_ok, upload_state
 
 bp = Blueprint("reports", __name__)
 
@@ -87,7 +87,7 @@ def delete() -> ResponseReturnValue:
         abort(403, "删除已关闭：服务器对外开放时，需要先在配置中设置上传口令"
                    "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
     source = request.form.get("source", "")
-    if state == "token" and not _token_ok(request.form.get("token", "")):
+    if state == "token" and not token_ok(request.form.get("token", "")):
         abort(403, "口令不正确，报告没有删除。")
     passages = get_engine().remove(source)
     flash(f"已删除报告“{source}”（{passages:,} 个段落），搜索中不会再出现它。")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -12,7 +9,7 @@ from indexer.readers import supported_suffixes
 from indexer.records import FileOutcome, Status
 from web.engine import get_engine
 from web.messages import zh
-from web.security import MAX_UPLOAD_FILES
+from web.security import MAX_UPLOAD_FILES, token_ok, upload_state
 
 bp = Blueprint("upload", __name__)
 
@@ -20,22 +17,6 @@ bp = Blueprint("upload", __name__)
 # missing from this table fell back to the English word.
 STATUS_LABELS = {Status.ADDED: "已添加", Status.UPDATED: "已更新", Status.UNCHANGED: "未变化",
                  Status.REMOVED: "已删除", Status.REFUSED: "已拒绝"}
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name could resolve anywhere
-
-
-def upload_state() -> str:
-    """``token`` when an upload token is configured (then it is always asked for),
-    ``open`` on a loopback-only server, ``closed`` otherwise."""
-    if current_app.config.get("UPLOAD_TOKEN"):
-        return "token"
-    return "open" if is_loopback(current_app.config["HOST"]) else "closed"
 
 
 def template_globals() -> dict:
@@ -52,11 +33,6 @@ def _page(status: int = 200, **context) -> ResponseReturnValue:
     return render_template("upload.html", suffixes=supported_suffixes(), **context), status
 
 
-def _token_ok(given: str) -> bool:
-    expected = current_app.config["UPLOAD_TOKEN"]
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
 @bp.route("/upload", methods=["GET", "POST"])
 def upload() -> ResponseReturnValue:
     state = upload_state()
@@ -65,7 +41,7 @@ def upload() -> ResponseReturnValue:
                    "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
     if request.method == "GET":
         return _page()
-    if state == "token" and not _token_ok(request.form.get("token", "")):
+    if state == "token" and not token_ok(request.form.get("token", "")):
         return _page(403, error="上传口令不正确。")
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
