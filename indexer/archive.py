@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.document import TITLE
-from indexer.errors import NotInCorpus, QueryError, UnknownArticle
+from indexer.errors import NotInCorpus, QueryError
 from indexer.readers import is_supported
 from indexer.records import (EXPORT_FIELDS, FILE, ArticleSummary, ArticleView, ExportRow,
                              FileRecord, ReportList, ReportSummary, ReportView)
@@ -135,10 +135,7 @@ class Archive:
 
     def article(self, article_id: str, query: str = "") -> ArticleView:
         """An article's passages in order; :class:`UnknownArticle` when none has this id."""
-        article = self.service.article(article_id, query)
-        if article is None:
-            raise UnknownArticle(article_id)
-        return article
+        return self.service.article(article_id, query)
 
     # -- the original file -------------------------------------------------------
 
@@ -236,7 +233,17 @@ def jsonl_bytes(rows: Iterable[ExportRow]) -> bytes:
                    for row in rows).encode("utf-8")
 
 
-def export_bytes(rows: Iterable[ExportRow], fmt: str) -> bytes:
+def export_format(fmt: str) -> str:
+    """``fmt`` when it is a format :func:`export_bytes` writes; ``bad_format`` otherwise.
+
+    >>> export_format("xlsx")
+    Traceback (most recent call last):
+    indexer.errors.QueryError: format must be one of csv, jsonl
+    """
     if fmt not in EXPORT_FORMATS:
         raise QueryError(f"format must be one of {', '.join(EXPORT_FORMATS)}", code="bad_format")
-    return csv_bytes(rows) if fmt == "csv" else jsonl_bytes(rows)
+    return fmt
+
+
+def export_bytes(rows: Iterable[ExportRow], fmt: str) -> bytes:
+    return csv_bytes(rows) if export_format(fmt) == "csv" else jsonl_bytes(rows)

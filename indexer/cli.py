@@ -14,6 +14,7 @@ import click
 
 from indexer.adding import plan_add
 from indexer.errors import IndexCorrupt, NoCorpus, NotInCorpus, QueryError, ZhsearchError
+from indexer.messages import Catalogue
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
@@ -23,6 +24,9 @@ from indexer.highlight import Snippet
 from indexer.records import ArticleView, ReportList, SearchResult, SyncReport
 from indexer.store import Store
 
+
+# The messages of the user's language, chosen once at start (gettext's `_`).
+_ = Catalogue.for_user()
 
 
 def text_arg(arg: str) -> str:
@@ -135,7 +139,7 @@ def _fail_nicely(func):
             # A request that cannot run as given is a usage error (status 2),
             # and so is a --corpus that names no folder.
             kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else click.ClickException
-            raise kind(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
+            raise kind(_.refusal(error)) from None
         except Exception as error:  # noqa: BLE001
             from indexer.store import from_whoosh
 
@@ -144,7 +148,7 @@ def _fail_nicely(func):
             # Whoosh failed reading a damaged segment file.
             damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
                                    f"{type(error).__name__}: {error}")
-            raise click.ClickException(f"{damaged}. Hint: {damaged.hint}.") from None
+            raise click.ClickException(_.refusal(damaged)) from None
     return _corpus_options(wrapper)
 
 
@@ -458,9 +462,6 @@ def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
     explanation = SearchService(store, long_lived=False).explain(text_arg(" ".join(query)), passage_id)
-    if explanation is None:
-        raise click.ClickException(f"no passage with the id {passage_id}. "
-                                   "Hint: the ids are in `zhsearch search QUERY --json`.")
     if as_json:
         click.echo(json.dumps(explanation.to_json(), ensure_ascii=False))
         return
@@ -633,8 +634,7 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
             continue
         click.echo(f"removed {name} ({passages} passages)")
     if missing:
-        raise click.ClickException(
-            f"not in the corpus: {', '.join(missing)}. Hint: `zhsearch stats --files` lists the files.")
+        raise NotInCorpus(", ".join(missing))
 
 
 @cli.command()
@@ -685,8 +685,7 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
     """Show what the index holds."""
     store = obj.store()
     if not store.exists():
-        raise click.ClickException(
-            f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+        raise IndexCorrupt(f"no index in {obj.index}", code="no_index")
     data = integrity.stats(store)
     if list_files:
         data["sources"] = store.sources()
@@ -706,7 +705,7 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
     try:
         stale = store.is_stale()
     except NoCorpus as error:  # what the index holds is still worth showing
-        click.echo(f"{error}. Hint: {error.hint}.", err=True)
+        click.echo(_.refusal(error), err=True)
         return
     if stale:
         click.echo("The corpus changed since it was indexed: run `zhsearch index`.")
@@ -719,7 +718,7 @@ def check(obj: Context) -> None:
     """Verify that the index matches the corpus; exit 1 and say how to repair if not."""
     store = obj.store()
     if not store.exists():
-        raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+        raise IndexCorrupt(f"no index in {obj.index}", code="no_index")
     # Deep: every posting list and stored record read, so a damaged segment is found.
     problems = integrity.check(store, deep=True)
     for problem in problems:

@@ -20,7 +20,8 @@ from whoosh.searching import Searcher
 
 from indexer import analysis, evaluate
 from indexer.document import TITLE
-from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
+from indexer.errors import (IndexCorrupt, QueryError, UnknownArticle, UnknownPassage,
+                            ZhsearchError)
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.postings import SegmentGone
@@ -547,12 +548,13 @@ class SearchService:
         found = query is not None and (arrays.count(query) if arrays else len(_run(searcher, query, 1)))
         return corrected if found else None
 
-    def article(self, article_id: str, query: str = "") -> ArticleView | None:
-        """A whole article, its passages in order, every match of ``query`` marked."""
+    def article(self, article_id: str, query: str = "") -> ArticleView:
+        """A whole article, its passages in order, every match of ``query`` marked;
+        :class:`UnknownArticle` when no passage has this article id."""
         searcher = self.searcher()
         docs = [searcher.stored_fields(n) for n in searcher.document_numbers(article=article_id)]
         if not docs:
-            return None
+            raise UnknownArticle(article_id)
         docs.sort(key=lambda d: d["paragraph"])
         marker = Highlighter(self.compile(query).needles if query.strip() else [])
         first = docs[0]
@@ -563,11 +565,12 @@ class SearchService:
                             d["content"], tuple(marker.spans(d["content"])), d.get("page"))
              for d in docs])
 
-    def explain(self, query: str, passage_id: str) -> Explanation | None:
-        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""
+    def explain(self, query: str, passage_id: str) -> Explanation:
+        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term;
+        :class:`UnknownPassage` when the index holds no such passage."""
         doc = self.searcher().document(id=passage_id)
         if not doc or "content" not in doc:
-            return None
+            raise UnknownPassage(passage_id)
         with analysis.using(self.store.segmenter()):  # cut as the index was
             return explain_text(query, doc["content"], passage_id, self.synonyms)
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from indexer.errors import UnknownArticle, UnknownPassage
 from indexer.search import QueryError, SearchService
 from indexer.store import Store
 from indexer.synonyms import Synonyms
@@ -197,6 +198,16 @@ def test_hits_carry_source_article_and_date(service):
     assert "<mark>故宫</mark>" in article.passages[1].html
 
 
+def test_an_unknown_article_or_passage_is_a_named_error_not_none(service):
+    # The library words the refusal once; the web and the CLI only render it.
+    with pytest.raises(UnknownArticle) as article:
+        service.article("nope-1", "故宫")
+    assert (article.value.code, article.value.status) == ("unknown_article", 404)
+    with pytest.raises(UnknownPassage) as passage:
+        service.explain("故宫", "nope-1-1")
+    assert (passage.value.code, passage.value.status) == ("unknown_passage", 404)
+
+
 def test_filters_by_source_and_date(service):
     assert set(_sources(service.search("劳动模范", limit=0, source="20230515.md"))) == {"20230515.md"}
     dated = service.search("劳模", limit=0, date_from="2023-01-01", date_to="2023-12-31")
@@ -252,7 +263,9 @@ def test_explain_says_which_rule_matched_each_term(service):
         ("synonym", "劳动模范")]
     both = next(h for h in hits if "劳模" in h.text)
     assert [(t.rule, t.via) for t in service.explain("劳模", both.id).terms] == [("word", None)]
-    assert service.explain("劳模", "no-such-id") is None
+    with pytest.raises(UnknownPassage) as refused:
+        service.explain("劳模", "no-such-id")
+    assert refused.value.code == "unknown_passage" and refused.value.status == 404
 
 
 def test_facets_count_every_match_by_year_and_source(service):

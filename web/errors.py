@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ZhsearchError
-from web.messages import zh, zh_error
+from indexer.messages import ZH
 
 bp = Blueprint("errors", __name__)
 
@@ -46,9 +46,8 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
         if (request.content_length or 0) <= limit:
             # Within the size limit: Werkzeug counted more form parts than allowed.
             from web.security import MAX_UPLOAD_FILES
-            return error_response(413, f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
-        return error_response(413, f"一次最多上传 {limit / (1024 * 1024):g} MB，"
-                                   "请分几次上传，或上传较小的文件。")
+            return error_response(413, ZH.text("too_many_files", count=MAX_UPLOAD_FILES))
+        return error_response(413, ZH.text("upload_too_large", megabytes=limit / (1024 * 1024)))
     # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
     own = error.description and error.description != type(error).description
     message = error.description if own and error.description else DEFAULT_MESSAGES.get(
@@ -58,22 +57,15 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> ResponseReturnValue:
-    return error_response(400, "表单已失效（缺少或过期的安全令牌）。请刷新上传页面后重新提交。")
-
-
-# The HTTP status of a library error, by its code; any other code is a 400.
-_STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
-           "bad_synonyms": 503,
-           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404,
-           "no_corpus": 503, "too_many_removals": 503}
+    return error_response(400, ZH.text("form_expired"))
 
 
 @bp.app_errorhandler(ZhsearchError)
 def library_error(error: ZhsearchError) -> ResponseReturnValue:
-    status = _STATUS.get(error.code, 400)
-    if status >= 500:
+    # The status is the error class's own (indexer/errors.py).
+    if error.status >= 500:
         current_app.logger.error("%s: %s", error.code, error)
-    return error_response(status, zh_error(error))
+    return error_response(error.status, ZH.refusal(error))
 
 
 def _index_opens() -> bool:
@@ -105,5 +97,5 @@ def internal_error(error: InternalServerError) -> ResponseReturnValue:
             isinstance(original, TypeError) and "'NoneType'" in str(original))
         if raced and _index_opens():
             return error_response(503, DEFAULT_MESSAGES[503], {"Retry-After": "1"})
-        return error_response(503, zh("index_corrupt"))
+        return error_response(503, ZH.error("index_corrupt"))
     return error_response(500, DEFAULT_MESSAGES[500])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from web.engine import get_engine
+from web.params import required_q
 
 bp = Blueprint("explain", __name__)
 
@@ -22,13 +23,9 @@ RULES_ZH = {
 
 
 def _explanation(passage_id: str):
-    q = request.args.get("q", "")
-    if not q.strip():
-        abort(400, "参数 q（查询词）不能为空。")
-    explanation = get_engine().service.explain(q[:1000], passage_id)
-    if explanation is None:
-        abort(404, "没有这个段落：它所在的文件可能已被删除或改名。")
-    return q, explanation
+    q = required_q(request.args)
+    # An unknown id raises UnknownPassage: a 404 page (JSON under /api/) in errors.py.
+    return q, get_engine().service.explain(q[:1000], passage_id)
 
 
 @bp.get("/why/<passage_id>")

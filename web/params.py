@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from flask import abort
 from werkzeug.datastructures import MultiDict
 
+from indexer.messages import ZH
+
 @dataclass(frozen=True)
 class Filters:
     """The narrowing and ordering a search can have besides its words."""
@@ -78,10 +80,18 @@ def int_arg(args: MultiDict, name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError:  # also a string of thousands of digits
-        abort(400, f"参数 {name} 应为整数。")
+        abort(400, ZH.text("not_an_integer", name=name))
     if value < minimum:
-        abort(400, f"参数 {name} 不能小于 {minimum}。")
+        abort(400, ZH.text("below_minimum", name=name, minimum=minimum))
     return value
+
+
+def required_q(args: MultiDict) -> str:
+    """The ``q`` parameter of the API, the explanation and the export; 400 when empty."""
+    q = args.get("q", "")
+    if not q.strip():
+        abort(400, ZH.text("missing_q"))
+    return q
 
 
 def lenient_page(args: MultiDict) -> int:

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from indexer.readers import supported_suffixes
 from indexer.records import FileOutcome
 from web.engine import get_engine
-from web.messages import zh
+from indexer.messages import ZH
 from web.security import MAX_UPLOAD_FILES
 
 bp = Blueprint("upload", __name__)
@@ -42,7 +42,7 @@ def template_globals() -> dict:
 
 def reason_zh(outcome: FileOutcome) -> str:
     """A refused file's reason in Chinese: by its code, else as the store gave it."""
-    return zh(outcome.code) if outcome.code else outcome.reason
+    return ZH.error(outcome.code) if outcome.code else outcome.reason
 
 
 def _page(status: int = 200, **context) -> ResponseReturnValue:
@@ -58,17 +58,16 @@ def _token_ok(given: str) -> bool:
 def upload() -> ResponseReturnValue:
     state = upload_state()
     if state == "closed":
-        abort(403, "上传已关闭：服务器对外开放时，需要先在配置中设置上传口令"
-                   "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
+        abort(403, ZH.text("upload_closed"))
     if request.method == "GET":
         return _page()
     if state == "token" and not _token_ok(request.form.get("token", "")):
-        return _page(403, error="上传口令不正确。")
+        return _page(403, error=ZH.text("upload_bad_token"))
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
-        return _page(400, error="请先选择要上传的文件。")
+        return _page(400, error=ZH.text("upload_no_files"))
     if len(files) > MAX_UPLOAD_FILES:
-        return _page(400, error=f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
+        return _page(400, error=ZH.text("too_many_files", count=MAX_UPLOAD_FILES))
     # The store applies the one file-name rule (indexer/corpus.py) and refuses
     # a bad name with its code, as it does for `zhsearch add`.
     items = [(storage.filename or "", storage.read()) for storage in files]
