@@ -22,6 +22,7 @@ from indexer.archive import EXPORT_FORMATS, REPORT_SORTS, Archive, export_bytes
 from indexer.corpus import write_atomically
 from indexer.highlight import Snippet
 from indexer.records import ArticleView, ReportList, SearchResult, SyncReport
+from indexer.request import Fold, Group, Scope, SearchRequest, Sort
 from indexer.store import Store
 
 
@@ -122,6 +123,64 @@ class Context:
                      on_wait=lambda message: click.echo(message, err=True))
 
 
+def _refused(error: ZhsearchError) -> click.ClickException:
+    """A library error as one line: a request that cannot run as given is a
+    usage error (status 2), and so is a --corpus that names no folder."""
+    kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else click.ClickException
+    return kind(_.refusal(error))
+
+
+def request_options(*, arrange: bool, sort_help: str):
+    """The options of a :class:`SearchRequest`, declared once for ``search``
+    and ``export`` (sqlite-utils' ``output_options`` habit): ``--source``,
+    ``--from``, ``--to``, ``--sort``, and with ``arrange`` ``--group``,
+    ``--fold`` and ``--in``. The command receives ``request`` in their place
+    (with its QUERY words, and its ``--page`` and ``--limit`` when it has
+    them), checked before any index is opened."""
+    import functools
+
+    options = [
+        click.option("--source", help="Only passages from this corpus file."),
+        click.option("--from", "date_from", metavar="YYYY-MM-DD",
+                     help="Only reports dated on or after."),
+        click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before."),
+        click.option("--sort", type=click.Choice([s.value for s in Sort]), default=Sort.RELEVANCE.value,
+                     show_default=True, help=sort_help),
+    ]
+    if arrange:
+        options += [
+            click.option("--group", type=click.Choice([Group.ARTICLE.value]), default=None,
+                         help="One hit per article (its best passage); the total counts articles, "
+                              "and -word leaves out every article that holds the word anywhere."),
+            click.option("--fold", type=click.Choice([Fold.SAME.value]), default=None,
+                         help="The same story once: a passage that other reports carry too (a wire "
+                              "copy, differing only in spacing or punctuation) is one hit, its copies "
+                              "listed under it; the total counts stories."),
+            click.option("--in", "scope", type=click.Choice([s.value for s in Scope]),
+                         default=Scope.ALL.value, show_default=True,
+                         help="Match everywhere, or article titles only."),
+        ]
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, query: tuple[str, ...], source: str | None, date_from: str | None,
+                    date_to: str | None, sort: str, **kwargs):
+            fields = {name: kwargs.pop(name) for name in ("page", "limit", "group", "fold", "scope")
+                      if name in kwargs}
+            try:
+                request = SearchRequest.of(text_arg(" ".join(query)),
+                                           source=text_arg(source) if source else source,
+                                           date_from=date_from, date_to=date_to, sort=sort, **fields)
+            except ZhsearchError as error:
+                raise _refused(error) from None
+            return func(*args, request=request, **kwargs)
+
+        for option in reversed(options):  # click lists the last one applied first
+            wrapper = option(wrapper)
+        return wrapper
+    return decorator
+
+
 def _fail_nicely(func):
     """Turn the library's errors into one-line messages with a hint, in one
     place; also applies ``--corpus``/``--index`` given after the command name."""
@@ -136,10 +195,7 @@ def _fail_nicely(func):
         try:
             return func(*args, **kwargs)
         except ZhsearchError as error:
-            # A request that cannot run as given is a usage error (status 2),
-            # and so is a --corpus that names no folder.
-            kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else click.ClickException
-            raise kind(_.refusal(error)) from None
+            raise _refused(error) from None
         except Exception as error:  # noqa: BLE001
             from indexer.store import from_whoosh
 
@@ -371,27 +427,12 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bo
 @click.option("--page", "-p", type=click.IntRange(min=1), default=1, show_default=True,
               help="Which page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--source", help="Only passages from this corpus file.")
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order of the results.")
-@click.option("--group", type=click.Choice(["article"]), default=None,
-              help="One hit per article (its best passage); the total counts articles, "
-                   "and -word leaves out every article that holds the word anywhere.")
-@click.option("--fold", type=click.Choice(["same"]), default=None,
-              help="The same story once: a passage that other reports carry too (a wire "
-                   "copy, differing only in spacing or punctuation) is one hit, its copies "
-                   "listed under it; the total counts stories.")
-@click.option("--in", "scope", type=click.Choice(["all", "title"]), default="all",
-              show_default=True, help="Match everywhere, or article titles only.")
+@request_options(arrange=True, sort_help="Order of the results.")
 @click.option("--verbose", is_flag=True,
               help="When the index is brought up to date first, a line per file on stderr.")
 @click.pass_obj
 @_fail_nicely
-def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
-           source: str | None, date_from: str | None, date_to: str | None, sort: str,
-           group: str | None, fold: str | None, scope: str, verbose: bool) -> None:
+def search(obj: Context, request: SearchRequest, as_json: bool, verbose: bool) -> None:
     """Search the corpus: words must all occur, "quotes" for exact text,
     -word to exclude, OR for either.
 
@@ -404,11 +445,7 @@ def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json:
         update = store.ensure_current(**callbacks)
     if verbose and update is not None:
         _echo_outcomes(update, err=True)
-    service = SearchService(store, long_lived=False)
-    result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
-                            source=text_arg(source) if source else source,
-                            date_from=date_from, date_to=date_to, sort=sort, group=group,
-                            scope=scope, fold=fold)
+    result = SearchService(store, long_lived=False).search(request)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -542,22 +579,16 @@ def _echo_article(article: ArticleView) -> None:
               help="csv: UTF-8 with a BOM, for spreadsheets; jsonl: one JSON object a line.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (replaced in one step) instead of standard output.")
-@click.option("--source", help="Only passages from this corpus file.")
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order of the rows.")
+@request_options(arrange=False, sort_help="Order of the rows.")
 @click.pass_obj
 @_fail_nicely
-def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
-           source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
+def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) -> None:
     """Write every hit of a query (the words as `search` takes them) as rows:
     source, title, section, date, paragraph, page, text."""
     if output is not None and not output.parent.is_dir():
         # Refused, as cp and sort -o do, instead of making the folder.
         raise BadUsage(f"cannot write {output}: no folder {output.parent}")
-    rows = _archive(obj, quiet=output is None).export(
-        " ".join(query), source=source, date_from=date_from, date_to=date_to, sort=sort)
+    rows = _archive(obj, quiet=output is None).export(request)
     data = export_bytes(rows, fmt)
     if output is None:
         stdout = click.get_binary_stream("stdout")

@@ -297,6 +297,27 @@ def test_in_title_matches_article_titles_only(service):
     assert titles.total < service.search("工会", limit=0).total
 
 
+def test_a_search_request_is_typed_and_checked_when_made(service):
+    from dataclasses import FrozenInstanceError
+
+    from indexer.request import Fold, Group, Scope, SearchRequest, Sort
+
+    request = SearchRequest.of("职工", limit=0, sort="date", group="article", fold="same", scope="all")
+    assert (request.sort, request.group, request.fold, request.scope) == (
+        Sort.DATE, Group.ARTICLE, Fold.SAME, Scope.ALL)
+    with pytest.raises(FrozenInstanceError):
+        request.page = 2  # type: ignore[misc]
+    # The web's values for "none" are members too: no sentinel to translate.
+    assert SearchRequest.of("职工", group="passage", fold="none") == SearchRequest("职工")
+    for field, value, code in (("sort", "newest", "bad_sort"), ("group", "paragraph", "bad_group"),
+                               ("fold", "all", "bad_fold"), ("scope", "body", "bad_scope")):
+        with pytest.raises(QueryError) as raised:
+            SearchRequest.of("职工", **{field: value})
+        assert raised.value.code == code
+    assert service.search(request).to_json()["hits"] == service.search(
+        "职工", limit=0, sort="date", group="article", fold="same").to_json()["hits"]
+
+
 def test_unknown_group_or_scope_is_a_query_error(service):
     with pytest.raises(QueryError) as raised:
         service.search("工会", group="paragraph")

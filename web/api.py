@@ -22,8 +22,7 @@ def search() -> ResponseReturnValue:
     limit = cap if limit == 0 or limit > cap else limit
     filters = parse_filters(request.args)
     # A QueryError becomes a JSON 400 in errors.py.
-    result = get_engine().service.search(q, page=page, limit=limit, group=filters.engine_group,
-                                         fold=filters.engine_fold, **filters.engine_kwargs())
+    result = get_engine().service.search(filters.request(q, page, limit))
     return jsonify(result.to_json())
 
 

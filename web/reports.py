@@ -102,8 +102,8 @@ def export() -> ResponseReturnValue:
     fmt = export_format(request.args.get("format", "csv"))
     filters = parse_filters(request.args)
     # More than EXPORT_MAX_HITS raises too_many_hits before any hit is read: a 400 page.
-    rows = get_engine().archive.export(q, max_hits=current_app.config["EXPORT_MAX_HITS"],
-                                       **filters.engine_kwargs())
+    rows = get_engine().archive.export(filters.request(q),
+                                       max_hits=current_app.config["EXPORT_MAX_HITS"])
     name = f"zhsearch-{q.strip()[:40]}.{fmt}"
     response = Response(export_bytes(rows, fmt), mimetype=EXPORT_TYPES[fmt].split(";")[0])
     response.headers["Content-Type"] = EXPORT_TYPES[fmt]
