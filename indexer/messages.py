@@ -210,6 +210,245 @@ TEXTS: dict[str, Text] = {
     # The command line.
     "error": Text("Error: {message}", "错误：{message}"),
     "refused": Text("refused {name}: {reason}", "已拒绝 {name}：{reason}"),
+    "see_help": Text("{message} See `{command} --help`.", "{message}（见 `{command} --help`）"),
+    "status added": Text("added", "已添加"),
+    "status updated": Text("updated", "已更新"),
+    "status unchanged": Text("unchanged", "未变化"),
+    "status removed": Text("removed", "已删除"),
+    "status refused": Text("refused", "已拒绝"),
+    "env_help": Text("{help} (env {env})", "{help}（环境变量 {env}）"),
+    "file_line": Text("{status} {name}", "{status} {name}"),
+    "file_passages": Text("{status} {name} ({passages} passages)", "{status} {name}（{passages} 个段落）"),
+    "count_files": Text("{count:,} file{s}", "共 {count:,} 个文件"),
+    "count_status": Text("{count:,} {status}", "{status} {count:,} 个"),
+    "count_written": Text("; {count:,} passage{s} written.", "；写入 {count:,} 个段落。"),
+    "counts": Text("{files}: {statuses}{written}", "{files}：{statuses}{written}"),
+    "list_separator": Text(", ", "，"),
+    "sentence_end": Text(".", "。"),
+    "indexed": Text("{files} files, {passages} passages indexed.", "已索引 {files} 个文件，{passages} 个段落。"),
+    "moved_aside": Text("The damaged index was moved to {folder}.", "损坏的索引已移到 {folder}。"),
+    "repairing": Text("repairing {source}: {problem}", "正在修复 {source}：{problem}"),
+    "in_corpus_folder": Text("refused {folder}: it is the corpus folder or inside it; "
+                             "`zhsearch index` indexes what is there",
+                             "已拒绝 {folder}：它就是语料库文件夹或在其中；`zhsearch index` 会索引那里的文件"),
+    "empty_folder": Text("refused {folder}: no report files in it", "已拒绝 {folder}：里面没有报告文件"),
+    "skipped": Text("skipped {count} file{s} not in a report format: {shown}{more}",
+                    "已跳过 {count} 个不是报告格式的文件：{shown}{more}"),
+    "skipped_more": Text(" and {count} more", " 等另外 {count} 个"),
+    "kept_both": Text("kept both: {other} is {wanted}, so {path} goes in as {name}",
+                      "两个都保留：{other} 已是 {wanted}，所以 {path} 以 {name} 加入"),
+    "removed_file": Text("removed {name} ({passages} passages)", "已删除 {name}（{passages} 个段落）"),
+    "cannot_write_output": Text("cannot write {path}: {reason}", "无法写入 {path}：{reason}"),
+    "no_output_folder": Text("cannot write {path}: no folder {folder}", "无法写入 {path}：没有文件夹 {folder}"),
+    "rows_written": Text("{count:,} hit{s} written to {path}", "已将 {count:,} 条结果写入 {path}"),
+    "problems_found": Text("{count} problem{s} found. Hint: run `zhsearch index` to repair the index.",
+                           "发现 {count} 个问题。请运行 `zhsearch index` 修复索引。"),
+    "check_ok": Text("OK: {count} files, each indexed once with its current content.",
+                     "正常：{count} 个文件，每个都按当前内容索引了一次。"),
+    "serving": Text("zhsearch: serving {corpus} on http://{host}:{port}/ (Ctrl+C stops)",
+                    "zhsearch：正在 http://{host}:{port}/ 提供 {corpus} 的搜索（按 Ctrl+C 停止）"),
+    "corpus_changed": Text("The corpus changed since it was indexed: run `zhsearch index`.",
+                           "语料库在索引之后有变化：请运行 `zhsearch index`。"),
+    # What search, explain, show, reports, versions and stats print.
+    "query_truncated": Text("Note: the query is longer than {chars:,} characters or {terms} terms; "
+                            "only its beginning was searched.",
+                            "注意：查询超过 {chars:,} 个字符或 {terms} 个词项，只搜索了开头部分。"),
+    "no_match": Text("No passages match {query}.", "没有段落与 {query} 匹配。"),
+    "did_you_mean": Text("Did you mean: {suggestion}", "您是不是要找：{suggestion}"),
+    "counted articles": Text("articles", "篇文章"),
+    "counted stories": Text("stories", "篇报道"),
+    "counted passages": Text("passages", "个段落"),
+    "results": Text("{first}-{last} of {total} {counted} match {query} ({took} ms)",
+                    "与 {query} 匹配的共 {total} {counted}，这是第 {first}-{last} 条（{took} 毫秒）"),
+    "results_none": Text("none of {total} {counted} match {query} ({took} ms)",
+                         "与 {query} 匹配的共 {total} {counted}，这一页没有（{took} 毫秒）"),
+    "more_here": Text("{count} more in this article", "本文另有 {count} 处匹配"),
+    "same_story": Text("+{count} same story in other report{s}", "另有 {count} 篇相同报道"),
+    "query_words": Text("query words:   {words}", "查询的词：{words}"),
+    "passage_words": Text("passage words: {words}", "段落的词：{words}"),
+    "untitled": Text("(untitled)", "（无标题）"),
+    "undated": Text("undated", "无日期"),
+    "reports_header": Text("{date:<10}  {articles:>8}  {passages:>8}  {size:>11}  report",
+                           "{date:<10}  {articles:>8}  {passages:>8}  {size:>11}  报告"),
+    "header date": Text("date", "日期"),
+    "header articles": Text("articles", "文章"),
+    "header passages": Text("passages", "段落"),
+    "header bytes": Text("bytes", "字节"),
+    "reports_summary": Text("{count:,} report{s}, {articles:,} articles, {passages:,} passages.",
+                            "共 {count:,} 个报告，{articles:,} 篇文章，{passages:,} 个段落。"),
+    "by_year": Text(" By year: {years}.", "按年：{years}。"),
+    "no_versions": Text("No earlier versions of {name} are kept.", "没有保存 {name} 的旧版本。"),
+    "version_line": Text("{number}\t{saved}\t{size} bytes", "{number}\t{saved}\t{size} 字节"),
+    "restore_one": Text("Restore one with `zhsearch restore {name} --version N`.",
+                        "用 `zhsearch restore {name} --version N` 恢复其中一个。"),
+    "stats corpus": Text("corpus:   {value}", "语料库：{value}"),
+    "stats index": Text("index:    {value} ({mb:.1f} MB)", "索引：  {value}（{mb:.1f} MB）"),
+    "stats files": Text("files:    {value}", "文件：  {value}"),
+    "stats articles": Text("articles: {value}", "文章：  {value}"),
+    "stats passages": Text("passages: {value}", "段落：  {value}"),
+    "stats words": Text("words:    {value}", "词语：  {value}"),
+    "stats dates": Text("dates:    {first} to {last}", "日期：  {first} 至 {last}"),
+    # The progress bar (tqdm): the verb, the files done, the rest of the line.
+    "indexing": Text("Indexing", "正在索引"),
+    "adding": Text("Adding", "正在添加"),
+    "files_done": Text("{done}/{files} files", "{done}/{files} 个文件"),
+    "files_read": Text("{done}/{files} files read in {elapsed}", "已读完 {done}/{files} 个文件，用时 {elapsed}"),
+    "bar": Text("{{desc}} {{percentage:3.0f}}%|{{bar}}| {{files}}, {{n_fmt}}/{{total_fmt}}B, "
+                "{{rate_noinv_fmt}}, {{remaining}} left to read",
+                "{{desc}} {{percentage:3.0f}}%|{{bar}}| {{files}}，{{n_fmt}}/{{total_fmt}}B，"
+                "{{rate_noinv_fmt}}，还需 {{remaining}} 读完"),
+    "bar_writing": Text("{{desc}}: {{files}}; writing the index... {{elapsed}}",
+                        "{{desc}}：{{files}}；正在写入索引…… {{elapsed}}"),
+    # click's own headings, for --help.
+    "Usage: ": Text("Usage: ", "用法："),
+    "Options": Text("Options", "选项"),
+    "heading": Text("{heading}:", "{heading}："),
+    "Commands": Text("Commands", "命令"),
+}
+
+
+def _setting(name: str) -> str:
+    from indexer.settings import SETTINGS
+
+    return SETTINGS[name].help
+
+
+_JSON = Text("Print one JSON object instead of text.", "输出一个 JSON 对象，而不是文本。")
+_EACH_FILE = Text("A line per file even on a terminal, where a progress bar and a summary stand "
+                  "in for them.", "在终端上也逐个文件输出一行（否则显示进度条和汇总）。")
+_UPDATE_LINES = Text("When the index is brought up to date first, a line per file on stderr.",
+                     "先更新索引时，在标准错误上逐个文件输出一行。")
+_AFTER = Text(" Same as before the command.", "与写在命令之前相同。")
+
+# The --help of every command and option, by command name, and by "command
+# --option" or "--option" (any command). English is click's, as before.
+HELP: dict[str, Text] = {
+    "zhsearch": Text("Full-text search for Chinese report and news files.",
+                     "中文报告和新闻文件的全文搜索。"),
+    "--corpus": Text(_setting("corpus"), "报告文件所在的文件夹。"),
+    "--index": Text(_setting("index"), "搜索索引所在的文件夹。"),
+    "--host": Text(_setting("host"), "监听的地址；不是本机回环地址时，上传需要 ZHSEARCH_UPLOAD_TOKEN。"),
+    "--port": Text(_setting("port"), "监听的端口。"),
+    "--threads": Text(_setting("threads"), "WSGI 服务器的工作线程数。"),
+    "--version": Text("Show the version and exit.", "显示版本并退出。"),
+    "--help": Text("Show this message and exit.", "显示本帮助并退出。"),
+    "--json": _JSON,
+    "index": Text(
+        """Bring the index in line with the corpus folder (new, changed, deleted files).
+
+A missing corpus folder is an error, and a sync that would remove more
+than half of the indexed reports is refused unless --allow-removals.
+
+On a terminal, a progress bar on stderr shows the files read, the MB/s
+and the time left to read them, then that the index is being written;
+refused files are still named, each on a line, and a
+line of counts ends. With --verbose, or when the output is not a
+terminal (a pipe, a file, a CI log), a line per file instead.""",
+        """让索引与语料库文件夹一致（新增、修改、删除的文件）。
+
+语料库文件夹不存在是错误；一次同步若要删除一半以上已收录的报告，除非加 --allow-removals，否则拒绝。
+
+在终端上，标准错误上的进度条显示已读的文件、MB/s 和读完还需的时间，然后显示正在写入索引；被拒绝的文件仍逐行列出，最后一行是计数。加 --verbose，或输出不是终端（管道、文件、CI 日志）时，改为每个文件一行。"""),
+    "index --rebuild": Text("Throw the index away and build it anew.", "丢弃索引，重新建立。"),
+    "index --allow-removals": Text(
+        "Remove the reports gone from the corpus folder even when that is every indexed report or "
+        "more than half of them (refused without it, as an emptied, unmounted or mistyped folder "
+        "would do that).",
+        "即使要删除全部或一半以上已收录的报告，也从索引中删除语料库文件夹里已没有的报告（不加此选项时拒绝："
+        "清空、未挂载或写错的文件夹都会造成这种情况）。"),
+    "index --verbose": _EACH_FILE,
+    "search": Text(
+        """Search the corpus: words must all occur, "quotes" for exact text,
+-word to exclude, OR for either.
+
+The index is built or brought up to date first when the corpus changed,
+with a progress bar on stderr when that is a terminal (none with --json);
+--verbose names every file it read, on stderr.""",
+        """搜索语料库：每个词都要出现，"引号"内为原文，-词 表示排除，OR 表示任一。
+
+语料库有变化时先建立或更新索引，标准错误是终端时显示进度条（--json 时不显示）；--verbose 在标准错误上列出读过的每个文件。"""),
+    "search --limit": Text("Passages per page; 0 shows every hit.", "每页段落数；0 显示全部结果。"),
+    "search --page": Text("Which page of results.", "结果的第几页。"),
+    "--source": Text("Only passages from this corpus file.", "只看语料库中这个文件的段落。"),
+    "--from": Text("Only reports dated on or after.", "只看这一天及以后的报告。"),
+    "--to": Text("Only reports dated on or before.", "只看这一天及以前的报告。"),
+    "search --sort": Text("Order of the results.", "结果的排序方式。"),
+    "search --group": Text(
+        "One hit per article (its best passage); the total counts articles, and -word leaves out "
+        "every article that holds the word anywhere.",
+        "每篇文章一条结果（最相关的段落）；总数按文章计，-词 排除任何地方含有该词的文章。"),
+    "search --fold": Text(
+        "The same story once: a passage that other reports carry too (a wire copy, differing only "
+        "in spacing or punctuation) is one hit, its copies listed under it; the total counts stories.",
+        "相同报道只显示一次：其他报告也刊登的段落（通稿，只差空白或标点）算一条结果，副本列在其下；总数按报道计。"),
+    "search --in": Text("Match everywhere, or article titles only.", "在全文中匹配，或只在文章标题中匹配。"),
+    "search --verbose": _UPDATE_LINES,
+    "explain": Text(
+        """Why a passage matched a query: how both were cut into words, and which
+rule matched each term (PASSAGE_ID is a hit's "id" in `search --json`).""",
+        """为什么一个段落与查询匹配：两者各被切成哪些词，每个词项按哪条规则匹配（PASSAGE_ID 是 `search --json` 中结果的 "id"）。"""),
+    "reports": Text(
+        """List every report: its date, articles, passages, size and the units its
+article titles name; then how many reports each year has.""",
+        """列出每个报告：日期、文章数、段落数、大小和文章标题中的单位；然后是每年的报告数。"""),
+    "reports --sort": Text("date: newest first; name: by pinyin; passages: most first.",
+                           "date：最新的在前；name：按拼音；passages：段落最多的在前。"),
+    "show": Text("Print a whole article, its passages in order (ARTICLE_ID as `search --json` gives it).",
+                 "按顺序显示一整篇文章的段落（ARTICLE_ID 见 `search --json`）。"),
+    "export": Text(
+        """Write every hit of a query (the words as `search` takes them) as rows:
+source, title, section, date, paragraph, page, text.""",
+        """把一个查询（写法同 `search`）的每条结果写成行：source、title、section、date、paragraph、page、text。"""),
+    "export --format": Text("csv: UTF-8 with a BOM, for spreadsheets; jsonl: one JSON object a line.",
+                            "csv：带 BOM 的 UTF-8，供电子表格打开；jsonl：每行一个 JSON 对象。"),
+    "export --output": Text("Write to this file (replaced in one step) instead of standard output.",
+                            "写入这个文件（一步替换），而不是标准输出。"),
+    "export --sort": Text("Order of the rows.", "行的顺序。"),
+    "add": Text(
+        """Copy report files, or every report under folders, into the corpus and index them.
+
+A folder's reports keep their place under the folder's name (hidden
+files skipped); two files of one add with the same name are both kept,
+the later under a numbered name. Files that cannot be read are refused
+with the reason; the others still go in, and the exit status is 1 if
+any was refused.
+
+On a terminal, a progress bar on stderr shows the files read, the MB/s
+and the time left to read them, then that the index is being written;
+refused and skipped files are still named, and a line
+of counts ends. With --verbose, or when the output is not a terminal (a
+pipe, a file, a CI log), a line per file instead.""",
+        """把报告文件，或文件夹下的每个报告，复制到语料库并建立索引。
+
+文件夹里的报告放在以文件夹命名的位置下（跳过隐藏文件）；一次添加中同名的两个文件都保留，后一个使用编号的名字。无法读取的文件会被拒绝并说明原因；其他文件照常加入，只要有文件被拒绝，退出状态就是 1。
+
+在终端上，标准错误上的进度条显示已读的文件、MB/s 和读完还需的时间，然后显示正在写入索引；被拒绝和跳过的文件仍会列出，最后一行是计数。加 --verbose，或输出不是终端（管道、文件、CI 日志）时，改为每个文件一行。"""),
+    "add --verbose": _EACH_FILE,
+    "remove": Text("Remove report files (names relative to the corpus) and their passages.",
+                   "删除报告文件（相对于语料库的名字）及其段落。"),
+    "versions": Text("List the kept earlier versions of a report (an upload, add or remove keeps them).",
+                     "列出一个报告保存的旧版本（上传、添加或删除时会保存）。"),
+    "restore": Text(
+        """Bring back an earlier version of a report and index it; the content it
+replaces is kept as a version in turn.""",
+        """恢复报告的一个旧版本并建立索引；被替换的内容也会作为一个版本保存。"""),
+    "restore --version": Text("Which version (see `zhsearch versions NAME`); the latest by default.",
+                              "哪个版本（见 `zhsearch versions 名字`）；默认是最新的。"),
+    "stats": Text("Show what the index holds.", "显示索引中有什么。"),
+    "stats --files": Text("Also list the indexed files.", "同时列出已索引的文件。"),
+    "check": Text("Verify that the index matches the corpus; exit 1 and say how to repair if not.",
+                  "检查索引与语料库是否一致；不一致时退出状态为 1，并说明如何修复。"),
+    "serve": Text(
+        """Serve the web search page (a process per core), building the index first when needed.
+
+That build shows a progress bar on stderr when it is a terminal;
+--verbose names every file it read, on stderr.""",
+        """提供网页搜索（每个 CPU 核一个进程），需要时先建立索引。
+
+建立索引时，标准错误是终端则显示进度条；--verbose 在标准错误上列出读过的每个文件。"""),
+    "serve --verbose": _UPDATE_LINES,
+    # --corpus and --index after a command's name (the help of the settings, and this).
+    "after the command": _AFTER,
 }
 
 
@@ -286,6 +525,25 @@ class Catalogue:
     def text(self, key: str, **details: object) -> str:
         """The front-door text ``key`` with its details filled in."""
         return _fill(self._pick(TEXTS[key]), details)
+
+    def help(self, command: str, option: str | None = None) -> str:
+        """The ``--help`` text of ``command``, or of its ``option`` (``--limit``)."""
+        if option is None:
+            return self._pick(HELP[command])
+        return self._pick(HELP.get(f"{command} {option}") or HELP[option])
+
+    def short_help(self, command: str) -> str | None:
+        """The line ``zhsearch --help`` lists ``command`` with: click's own cut
+        of the English (None); the first sentence of the Chinese, which has no
+        spaces for click to cut at.
+
+        >>> Catalogue("zh").short_help("export")
+        '把一个查询（写法同 `search`）的每条结果写成行。'
+        """
+        if self.lang != "zh":
+            return None
+        first = HELP[command].zh.split("\n")[0]
+        return first.split("：")[0] + "。" if "：" in first else first.split("。")[0] + "。"
 
     def error(self, code: str, **details: object) -> str:
         """The text of an error code: its Chinese, or what it means in English."""

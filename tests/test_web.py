@@ -677,12 +677,15 @@ def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
 
 def test_every_error_code_has_its_chinese_text():
     from indexer.errors import CODES
-    from indexer.messages import ERRORS, TEXTS
+    from indexer.messages import ERRORS, HELP, TEXTS
+
+    def chinese(text: str) -> bool:
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
     assert set(ERRORS) == set(CODES)
-    texts = [*ERRORS.values(), *TEXTS.values()]
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text.zh) for text in texts)
-    assert all(text.en and not any("\u4e00" <= ch <= "\u9fff" for ch in text.en) for text in texts)
+    assert all(chinese(text.zh) for text in [*ERRORS.values(), *HELP.values()])
+    texts = [*ERRORS.values(), *TEXTS.values(), *HELP.values()]
+    assert all(text.en and text.zh and not chinese(text.en) for text in texts)
 
 
 def test_a_refused_upload_says_why_in_chinese(client):
