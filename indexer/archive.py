@@ -179,8 +179,7 @@ class Archive:
             total = self.service.search(request.replace(limit=1)).total
             if total > max_hits:
                 raise QueryError(f"{total:,} hits; an export holds at most {max_hits:,}",
-                                 code="too_many_hits", hint="narrow the search with filters",
-                                 total=f"{total:,}", limit=f"{max_hits:,}")
+                                 code="too_many_hits", total=f"{total:,}", limit=f"{max_hits:,}")
         result = self.service.search(request.replace(limit=0))
         return [ExportRow.of(hit) for hit in result.hits]
 

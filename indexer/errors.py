@@ -19,7 +19,7 @@ on the wording.
 
 from __future__ import annotations
 
-from indexer.messages import ERRORS
+from indexer.messages import ERRORS, HINTS
 
 # Every code the library can raise or report, with what it means: the keys
 # of the one message catalogue, which holds the English and the Chinese.
@@ -28,7 +28,8 @@ CODES: dict[str, str] = {code: text.en for code, text in ERRORS.items()}
 
 class ZhsearchError(Exception):
     """Base of every refusal: ``str()`` is a one-line English message,
-    :attr:`code` a key of :data:`CODES`, :attr:`hint` what the user can do,
+    :attr:`code` a key of :data:`CODES`, :attr:`hint` what the user can do
+    (the catalogue's for the code, unless given),
     :attr:`details` the values a translation may quote, :attr:`status` the
     HTTP status of a web request it refuses: 400, the request is wrong; 404,
     what it names is not there; 503, the server cannot answer it now."""
@@ -42,7 +43,8 @@ class ZhsearchError(Exception):
         self.code = code or self.default_code
         if self.code not in CODES:
             raise ValueError(f"unknown error code {self.code!r}")
-        self.hint = hint
+        # What to do, from the catalogue by code unless the raiser knows better.
+        self.hint = hint or (HINTS[self.code].en if self.code in HINTS else "")
         # Values a translated message may quote (``{value}``), never needed to act on.
         self.details = details
 
@@ -65,7 +67,7 @@ class IndexLocked(ZhsearchError, RuntimeError):
     status = 503
 
     def __init__(self, message: str):
-        super().__init__(message, hint="wait for the other zhsearch command to finish, then try again")
+        super().__init__(message)
 
 
 class IndexCorrupt(ZhsearchError, RuntimeError):
@@ -75,9 +77,7 @@ class IndexCorrupt(ZhsearchError, RuntimeError):
     status = 503
 
     def __init__(self, message: str, code: str | None = None):
-        hint = ("run `zhsearch index` to build it" if code == "no_index"
-                else "run `zhsearch index --rebuild` to rebuild it from the corpus")
-        super().__init__(message, code=code, hint=hint)
+        super().__init__(message, code=code)
 
 
 class IndexUnwritable(ZhsearchError, OSError):
@@ -88,9 +88,7 @@ class IndexUnwritable(ZhsearchError, OSError):
     status = 503
 
     def __init__(self, message: str, code: str | None = None):
-        hint = ("free some disk space, then try again" if code == "disk_full"
-                else "make the index folder writable, or point --index elsewhere")
-        super().__init__(message, code=code, hint=hint)
+        super().__init__(message, code=code)
 
 
 class NoCorpus(ZhsearchError, FileNotFoundError):
@@ -102,9 +100,7 @@ class NoCorpus(ZhsearchError, FileNotFoundError):
     status = 503
 
     def __init__(self, folder: object, reason: str = "no such folder"):
-        super().__init__(f"cannot read the corpus folder {folder}: {reason}",
-                         hint="check --corpus (env ZHSEARCH_CORPUS) or mount the folder",
-                         value=str(folder))
+        super().__init__(f"cannot read the corpus folder {folder}: {reason}", value=str(folder))
         self.folder = folder
 
 
@@ -120,8 +116,6 @@ class TooManyRemovals(ZhsearchError, RuntimeError):
         super().__init__(
             f"the corpus folder {folder} holds {held} of the {indexed} indexed reports; "
             f"syncing would remove {removed} of them from the index",
-            hint="if they were deleted on purpose, run `zhsearch index --allow-removals`; "
-                 "otherwise check --corpus",
             value=str(folder), removed=removed, indexed=indexed)
         self.removed = removed
         self.indexed = indexed
@@ -134,8 +128,7 @@ class NotInCorpus(ZhsearchError, FileNotFoundError):
     status = 404
 
     def __init__(self, name: str):
-        super().__init__(f"not in the corpus: {name}",
-                         hint="`zhsearch stats --files` lists the files", value=name)
+        super().__init__(f"not in the corpus: {name}", value=name)
         self.name = name
 
 
@@ -147,8 +140,7 @@ class NoSuchVersion(ZhsearchError, FileNotFoundError):
 
     def __init__(self, name: str, number: int | None = None):
         which = f"version {number} of {name}" if number is not None else f"any version of {name}"
-        super().__init__(f"no kept {which}", hint="`zhsearch versions NAME` lists them",
-                         value=name)
+        super().__init__(f"no kept {which}", value=name)
         self.name = name
 
 
@@ -165,8 +157,7 @@ class UnknownArticle(ZhsearchError, LookupError):
     status = 404
 
     def __init__(self, article_id: str):
-        super().__init__(f"no article {article_id!r} is indexed",
-                         hint="`zhsearch search --json` gives each hit's article id", value=article_id)
+        super().__init__(f"no article {article_id!r} is indexed", value=article_id)
         self.article_id = article_id
 
 
@@ -177,6 +168,5 @@ class UnknownPassage(ZhsearchError, LookupError):
     status = 404
 
     def __init__(self, passage_id: str):
-        super().__init__(f"no passage with the id {passage_id}",
-                         hint="the ids are in `zhsearch search QUERY --json`", value=passage_id)
+        super().__init__(f"no passage with the id {passage_id}", value=passage_id)
         self.passage_id = passage_id

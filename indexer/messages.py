@@ -170,6 +170,37 @@ ERRORS: dict[str, Text] = {
     "bad_format": Text("the export format is unknown", "导出格式只能是 csv 或 jsonl。"),
 }
 
+# What the user of the command line can do about an error, by its code: the
+# hint of ZhsearchError (English), and its Chinese, added to the code's
+# Chinese text on the command line (the web page says what its reader can do
+# in the text itself). Codes without an entry have no hint; an empty Chinese
+# hint means the code's Chinese text already says what to do.
+HINTS: dict[str, Text] = {
+    "index_locked": Text("wait for the other zhsearch command to finish, then try again",
+                         ""),
+    "index_corrupt": Text("run `zhsearch index --rebuild` to rebuild it from the corpus",
+                          ""),
+    "no_index": Text("run `zhsearch index` to build it",
+                     ""),
+    "disk_full": Text("free some disk space, then try again",
+                      ""),
+    "index_read_only": Text("make the index folder writable, or point --index elsewhere",
+                            "让索引文件夹可写，或用 --index 指定别的文件夹"),
+    "no_corpus": Text("check --corpus (env ZHSEARCH_CORPUS) or mount the folder",
+                      "检查 --corpus（环境变量 ZHSEARCH_CORPUS），或挂载该文件夹"),
+    "too_many_removals": Text("if they were deleted on purpose, run `zhsearch index --allow-removals`; "
+                              "otherwise check --corpus",
+                              "如果是有意删除的，运行 `zhsearch index --allow-removals`；否则检查 --corpus"),
+    "not_in_corpus": Text("`zhsearch stats --files` lists the files", "`zhsearch stats --files` 列出所有文件"),
+    "no_such_version": Text("`zhsearch versions NAME` lists them", "`zhsearch versions 名字` 列出保存的版本"),
+    "unknown_article": Text("`zhsearch search --json` gives each hit's article id",
+                            "`zhsearch search --json` 给出每条结果的文章 id（article）"),
+    "unknown_passage": Text("the ids are in `zhsearch search QUERY --json`",
+                            "段落 id 见 `zhsearch search 查询 --json`"),
+    "unknown_source": Text("`zhsearch stats --files` lists the reports", "`zhsearch stats --files` 列出所有报告"),
+    "too_many_hits": Text("narrow the search with filters", "用筛选条件缩小搜索范围"),
+}
+
 # What a front door says besides a library error. The web page speaks
 # Chinese; the command line either language.
 TEXTS: dict[str, Text] = {
@@ -554,7 +585,9 @@ class Catalogue:
         message and hint, or the Chinese of its code."""
         code = getattr(error, "code", "damaged_file")
         if self.lang == "zh":
-            return self.error(code, **getattr(error, "details", {}))
+            text = self.error(code, **getattr(error, "details", {}))
+            hint = HINTS[code].zh if code in HINTS else ""
+            return f"{text}提示：{hint}。" if hint else text
         # The English message names the file or the value; the hint says what to do.
         hint = getattr(error, "hint", "")
         return f"{error}. Hint: {hint}." if hint else str(error)

@@ -360,7 +360,7 @@ class SearchService:
         searcher = self.searcher()
         if source and searcher.document_number(kind=FILE, source=source) is None:
             raise QueryError(f"no report named {source!r} is indexed", code="unknown_source",
-                             hint="`zhsearch stats --files` lists the reports", value=source)
+                             value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
         result = SearchResult(text, page, limit, grouped=group, folded=fold,

@@ -51,7 +51,8 @@ def test_refusals_errors_and_help_speak_the_users_language(tmp_path, corpus, env
     if chinese:
         assert "已拒绝 x.txt：看起来是二进制文件，不是文本" in added.stderr.splitlines()
         assert indexed.stdout == "已添加 报告.txt（3 个段落）\n已索引 1 个文件，3 个段落。\n"
-        assert missing.stderr == "错误：没有这篇文章：它所在的文件可能已被删除或改名。\n"
+        assert missing.stderr == ("错误：没有这篇文章：它所在的文件可能已被删除或改名。"
+                                  "提示：`zhsearch search --json` 给出每条结果的文章 id（article）。\n")
         assert helped.stdout.startswith("用法：zhsearch search [OPTIONS] QUERY...\n\n  搜索语料库：")
         assert "每页段落数；0 显示全部结果。" in helped.stdout and "Passages per page" not in helped.stdout
     else:

@@ -677,12 +677,12 @@ def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
 
 def test_every_error_code_has_its_chinese_text():
     from indexer.errors import CODES
-    from indexer.messages import ERRORS, HELP, TEXTS
+    from indexer.messages import ERRORS, HELP, HINTS, TEXTS
 
     def chinese(text: str) -> bool:
         return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
-    assert set(ERRORS) == set(CODES)
+    assert set(ERRORS) == set(CODES) and set(HINTS) <= set(CODES)
     assert all(chinese(text.zh) for text in [*ERRORS.values(), *HELP.values()])
     texts = [*ERRORS.values(), *TEXTS.values(), *HELP.values()]
     assert all(text.en and text.zh and not chinese(text.en) for text in texts)

@@ -65,7 +65,7 @@ def library_error(error: ZhsearchError) -> ResponseReturnValue:
     # The status is the error class's own (indexer/errors.py).
     if error.status >= 500:
         current_app.logger.error("%s: %s", error.code, error)
-    return error_response(error.status, ZH.refusal(error))
+    return error_response(error.status, ZH.error(error.code, **error.details))
 
 
 def _index_opens() -> bool:
