@@ -8,23 +8,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ZhsearchError
-from indexer.messages import ZH
+from indexer.messages import TEXTS, ZH
 
 bp = Blueprint("errors", __name__)
-
-TITLES = {
-    400: "请求有误", 403: "无法访问", 404: "找不到页面", 405: "不支持的请求方式",
-    413: "上传的内容太大", 500: "服务器出错了", 503: "暂时无法服务",
-}
-DEFAULT_MESSAGES = {
-    400: "请求的参数不对，请检查后再试。",
-    403: "没有权限访问这个页面。",
-    404: "这个地址没有内容，请检查链接，或从首页重新搜索。",
-    405: "这个地址不接受这种请求方式。",
-    500: "处理请求时出了错，已记录在服务器日志里。请稍后再试。",
-    503: "服务暂时不可用，请稍后再试。",
-}
-
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
@@ -34,8 +20,15 @@ def error_response(code: int, message: str, headers: dict[str, str] | None = Non
                    ) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error=message, status=code), code, headers or {}
-    return render_template("error.html", code=code, title=TITLES.get(code, "出错了"),
+    return render_template("error.html", code=code, title=_by_status(code, "title"),
                            message=message), code, headers or {}
+
+
+def _by_status(code: int, what: str = "") -> str:
+    """The catalogue's text for HTTP status ``code`` (its ``title`` with
+    ``what="title"``), or the general one for a status it has none for."""
+    key = " ".join(filter(None, ("http", str(code), what)))
+    return ZH.text(key if key in TEXTS else " ".join(filter(None, ("http", what))))
 
 
 @bp.app_errorhandler(HTTPException)
@@ -50,8 +43,7 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
         return error_response(413, ZH.text("upload_too_large", megabytes=limit / (1024 * 1024)))
     # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
     own = error.description and error.description != type(error).description
-    message = error.description if own and error.description else DEFAULT_MESSAGES.get(
-        code, "请求无法完成。")
+    message = error.description if own and error.description else _by_status(code)
     return error_response(code, message)
 
 
@@ -96,6 +88,6 @@ def internal_error(error: InternalServerError) -> ResponseReturnValue:
         raced = isinstance(original, (SegmentGone, FileNotFoundError)) or (
             isinstance(original, TypeError) and "'NoneType'" in str(original))
         if raced and _index_opens():
-            return error_response(503, DEFAULT_MESSAGES[503], {"Retry-After": "1"})
+            return error_response(503, ZH.text("http 503"), {"Retry-After": "1"})
         return error_response(503, ZH.error("index_corrupt"))
-    return error_response(500, DEFAULT_MESSAGES[500])
+    return error_response(500, ZH.text("http 500"))
