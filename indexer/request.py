@@ -29,33 +29,14 @@ from typing import TypeVar
 from indexer.errors import QueryError
 
 
-class Sort(StrEnum):
-    """The order of the hits."""
-
-    RELEVANCE = "relevance"
-    DATE = "date"
-
-
-class Group(StrEnum):
-    """Every matching passage, or one per article (its best, the rest counted)."""
-
-    PASSAGE = "passage"
-    ARTICLE = "article"
-
-
-class Fold(StrEnum):
-    """Every copy of a story, or the same story once (``same``)."""
-
-    NONE = "none"
-    SAME = "same"
-
-
-class Scope(StrEnum):
-    """Where the words must stand: anywhere, or in article titles only (``in``)."""
-
-    ALL = "all"
-    TITLE = "title"
-
+# The order of the hits.
+Sort = StrEnum("Sort", [("RELEVANCE", "relevance"), ("DATE", "date")])
+# Every matching passage, or one per article (its best, the rest counted).
+Group = StrEnum("Group", [("PASSAGE", "passage"), ("ARTICLE", "article")])
+# Every copy of a story, or the same story once (``same``).
+Fold = StrEnum("Fold", [("NONE", "none"), ("SAME", "same")])
+# Where the words must stand: anywhere, or in article titles only (the ``in`` option).
+Scope = StrEnum("Scope", [("ALL", "all"), ("TITLE", "title")])
 
 # Each enum's refusal: its code and the English a person reads.
 _BAD = {Sort: ("bad_sort", "sort must be 'relevance' or 'date'"),
