@@ -93,6 +93,10 @@ class StrictCommand(click.Command):
     context_class = _Context
     get_help_option = _localised_help_option
 
+    def get_short_help_str(self, limit: int = 45) -> str:
+        # Chinese has no spaces for click to cut the help at.
+        return (self.name and _.short_help(self.name)) or super().get_short_help_str(limit)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
@@ -420,8 +424,7 @@ def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
     ctx.obj = Context(corpus, index_dir)
 
 
-@cli.command("index", help=_.help("index"),
-             short_help=_.short_help("index"))
+@cli.command("index", help=_.help("index"))
 @click.option("--rebuild", is_flag=True, help=_.help("index", "--rebuild"))
 @click.option("--allow-removals", is_flag=True,
               help=_.help("index", "--allow-removals"))
@@ -451,8 +454,7 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bo
         raise SystemExit(1)
 
 
-@cli.command(cls=QueryCommand, help=_.help("search"),
-             short_help=_.short_help("search"))
+@cli.command(cls=QueryCommand, help=_.help("search"))
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
               help=_.help("search", "--limit"))
@@ -511,8 +513,7 @@ def _echo_results(result: SearchResult) -> None:
         click.echo("    " + _terminal_text(hit.snippet))
 
 
-@cli.command(cls=QueryCommand, help=_.help("explain"),
-             short_help=_.short_help("explain"))
+@cli.command(cls=QueryCommand, help=_.help("explain"))
 @click.argument("passage_id")
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help=_.help("explain", "--json"))
@@ -542,8 +543,7 @@ def _archive(obj: Context, quiet: bool = False) -> Archive:
     return Archive(SearchService(store, long_lived=False))
 
 
-@cli.command(help=_.help("reports"),
-             short_help=_.short_help("reports"))
+@cli.command(help=_.help("reports"))
 @click.option("--json", "as_json", is_flag=True, help=_.help("reports", "--json"))
 @click.option("--sort", type=click.Choice(REPORT_SORTS), default="date", show_default=True,
               help=_.help("reports", "--sort"))
@@ -575,8 +575,7 @@ def _echo_reports(listing: ReportList) -> None:
                + (_.text("by_year", years=_.text("list_separator").join(years)) if years else ""))
 
 
-@cli.command(help=_.help("show"),
-             short_help=_.short_help("show"))
+@cli.command(help=_.help("show"))
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help=_.help("show", "--json"))
 @click.pass_obj
@@ -599,8 +598,7 @@ def _echo_article(article: ArticleView) -> None:
         click.echo(f"{where}{kind} {p.text}")
 
 
-@cli.command(cls=QueryCommand, help=_.help("export"),
-             short_help=_.short_help("export"))
+@cli.command(cls=QueryCommand, help=_.help("export"))
 @click.argument("query", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv",
               show_default=True,
@@ -629,8 +627,7 @@ def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) 
     click.echo(_.text("rows_written", count=len(rows), s=_plural(len(rows)), path=output))
 
 
-@cli.command(help=_.help("add"),
-             short_help=_.short_help("add"))
+@cli.command(help=_.help("add"))
 @click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_FOLDER...",
                 type=click.Path(path_type=Path))
 @_verbose_option("add")
@@ -661,8 +658,7 @@ def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
         raise SystemExit(1)
 
 
-@cli.command(help=_.help("remove"),
-             short_help=_.short_help("remove"))
+@cli.command(help=_.help("remove"))
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 @_fail_nicely
@@ -680,8 +676,7 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
         raise NotInCorpus(", ".join(missing))
 
 
-@cli.command(help=_.help("versions"),
-             short_help=_.short_help("versions"))
+@cli.command(help=_.help("versions"))
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help=_.help("versions", "--json"))
 @click.pass_obj
@@ -704,8 +699,7 @@ def versions(obj: Context, name: str, as_json: bool) -> None:
     click.echo(_.text("restore_one", name=name))
 
 
-@cli.command(help=_.help("restore"),
-             short_help=_.short_help("restore"))
+@cli.command(help=_.help("restore"))
 @click.argument("name")
 @click.option("--version", "number", type=click.IntRange(min=1), default=None,
               help=_.help("restore", "--version"))
@@ -718,8 +712,7 @@ def restore(obj: Context, name: str, number: int | None) -> None:
         raise SystemExit(1)
 
 
-@cli.command(help=_.help("stats"),
-             short_help=_.short_help("stats"))
+@cli.command(help=_.help("stats"))
 @click.option("--json", "as_json", is_flag=True, help=_.help("stats", "--json"))
 @click.option("--files", "list_files", is_flag=True, help=_.help("stats", "--files"))
 @click.pass_obj
@@ -752,8 +745,7 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
         click.echo(_.text("corpus_changed"))
 
 
-@cli.command(help=_.help("check"),
-             short_help=_.short_help("check"))
+@cli.command(help=_.help("check"))
 @click.pass_obj
 @_fail_nicely
 def check(obj: Context) -> None:
@@ -769,8 +761,7 @@ def check(obj: Context) -> None:
     click.echo(_.text("check_ok", count=len(store.sources())))
 
 
-@cli.command(help=_.help("serve"),
-             short_help=_.short_help("serve"))
+@cli.command(help=_.help("serve"))
 @click.option("--host", default=SETTINGS["host"].default, show_default=True,
               help=_.help("serve", "--host"))
 @click.option("--port", type=click.IntRange(1, 65535), default=SETTINGS["port"].default,
