@@ -24,7 +24,7 @@ from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.postings import SegmentGone
 from indexer.query import CompiledQuery, compile_query, query_truncated
-from indexer.request import SearchRequest, check_date  # noqa: F401 - check_date's old home
+from indexer.request import SearchRequest
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
 from indexer.relevance import TITLE_WEIGHT
