@@ -83,6 +83,16 @@ def test_mistakes_in_a_search_are_one_line_with_status_2(zhsearch, args, message
     assert (result.exit_code, result.output) == (2, message)
 
 
+@pytest.mark.parametrize("command", ["search", "export"])
+def test_a_bad_filter_is_refused_before_the_index_is_built(zhsearch, index_dir, command):
+    # The request is checked when the command line builds it, by the same
+    # options for search and export: a typo costs no index build.
+    assert not index_dir.exists()
+    result = zhsearch(command, "劳模", "--from", "2023-05-01", "--to", "2023-01-01")
+    assert (result.exit_code, result.output) == (2, "Error: --from 2023-05-01 is after --to 2023-01-01\n")
+    assert not index_dir.exists()
+
+
 def test_an_unknown_command_is_one_line_with_status_2():
     result = CliRunner().invoke(cli, ["serach", "劳模"])
     assert result.exit_code == 2

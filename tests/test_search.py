@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from indexer.errors import UnknownArticle, UnknownPassage
 from indexer.search import QueryError, SearchService
 from indexer.store import Store
 from indexer.synonyms import Synonyms
@@ -208,6 +209,16 @@ def test_hits_carry_source_article_and_date(service):
     assert "<mark>故宫</mark>" in article.passages[1].html
 
 
+def test_an_unknown_article_or_passage_is_a_named_error_not_none(service):
+    # The library words the refusal once; the web and the CLI only render it.
+    with pytest.raises(UnknownArticle) as article:
+        service.article("nope-1", "故宫")
+    assert (article.value.code, article.value.status) == ("unknown_article", 404)
+    with pytest.raises(UnknownPassage) as passage:
+        service.explain("故宫", "nope-1-1")
+    assert (passage.value.code, passage.value.status) == ("unknown_passage", 404)
+
+
 @pytest.mark.readonly
 def test_filters_by_source_and_date(service):
     assert set(_sources(service.search("劳动模范", limit=0, source="20230515.md"))) == {"20230515.md"}
@@ -269,7 +280,9 @@ def test_explain_says_which_rule_matched_each_term(service):
         ("synonym", "劳动模范")]
     both = next(h for h in hits if "劳模" in h.text)
     assert [(t.rule, t.via) for t in service.explain("劳模", both.id).terms] == [("word", None)]
-    assert service.explain("劳模", "no-such-id") is None
+    with pytest.raises(UnknownPassage) as refused:
+        service.explain("劳模", "no-such-id")
+    assert refused.value.code == "unknown_passage" and refused.value.status == 404
 
 
 @pytest.mark.readonly
@@ -302,6 +315,27 @@ def test_in_title_matches_article_titles_only(service):
     titles = service.search("工会", limit=0, scope="title")
     assert titles.total > 0 and {h.kind for h in titles.hits} == {"title"}
     assert titles.total < service.search("工会", limit=0).total
+
+
+def test_a_search_request_is_typed_and_checked_when_made(service):
+    from dataclasses import FrozenInstanceError
+
+    from indexer.request import Fold, Group, Scope, SearchRequest, Sort
+
+    request = SearchRequest.of("职工", limit=0, sort="date", group="article", fold="same", scope="all")
+    assert (request.sort, request.group, request.fold, request.scope) == (
+        Sort.DATE, Group.ARTICLE, Fold.SAME, Scope.ALL)
+    with pytest.raises(FrozenInstanceError):
+        request.page = 2  # type: ignore[misc]
+    # The web's values for "none" are members too: no sentinel to translate.
+    assert SearchRequest.of("职工", group="passage", fold="none") == SearchRequest("职工")
+    for field, value, code in (("sort", "newest", "bad_sort"), ("group", "paragraph", "bad_group"),
+                               ("fold", "all", "bad_fold"), ("scope", "body", "bad_scope")):
+        with pytest.raises(QueryError) as raised:
+            SearchRequest.of("职工", **{field: value})
+        assert raised.value.code == code
+    assert service.search(request).to_json()["hits"] == service.search(
+        "职工", limit=0, sort="date", group="article", fold="same").to_json()["hits"]
 
 
 @pytest.mark.readonly

@@ -704,10 +704,15 @@ def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
 
 def test_every_error_code_has_its_chinese_text():
     from indexer.errors import CODES
-    from web.messages import ZH
+    from indexer.messages import ERRORS, HELP, HINTS, TEXTS
 
-    assert set(ZH) == set(CODES)
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in ZH.values())
+    def chinese(text: str) -> bool:
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+    assert set(ERRORS) == set(CODES) and set(HINTS) <= set(CODES)
+    assert all(chinese(text.zh) for text in [*ERRORS.values(), *HELP.values()])
+    texts = [*ERRORS.values(), *TEXTS.values(), *HELP.values()]
+    assert all(text.en and text.zh and not chinese(text.en) for text in texts)
 
 
 def test_every_file_status_has_its_chinese_label():
@@ -833,6 +838,24 @@ def test_why_matched_page_explains_a_hit_in_chinese(client):
     api = client.get(link.group(1).replace("&amp;", "&").replace("/why/", "/api/explain/")).get_json()
     assert [(t["term"], t["rule"], t["matched"]) for t in api["terms"]] == [("托管", "inside", ["爱心托管"])]
     assert client.get("/why/nothing?q=托管").status_code == 404
+
+
+def test_every_library_error_carries_its_http_status():
+    import indexer.errors as errors
+    from indexer.segmenter import DictionaryError
+    from indexer.synonyms import SynonymsError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    status = {cls.__name__: cls.status for cls in subclasses(errors.ZhsearchError)}
+    assert status["QueryError"] == status["UnsupportedFile"] == 400
+    assert status["NotInCorpus"] == status["UnknownArticle"] == status["UnknownPassage"] == 404
+    assert {status[c.__name__] for c in (errors.IndexLocked, errors.IndexCorrupt, errors.NoCorpus,
+                                         errors.IndexUnwritable, errors.TooManyRemovals,
+                                         DictionaryError, SynonymsError)} == {503}
 
 
 @pytest.mark.readonly

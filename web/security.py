@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
 
+from indexer.messages import ZH
+
 # How many files one upload form may carry (Werkzeug's own limit of 1,000
 # form parts was answered "一次最多上传 20 MB").
 MAX_UPLOAD_FILES = 1000
@@ -132,13 +134,12 @@ def check_request() -> None:
     config = current_app.config
     allowed = config.get("ALLOWED_HOSTS") or ()
     if not host_allowed(request.host, config["HOST"], allowed):
-        abort(400, "请求的主机名不被允许。如需用这个名字访问，请在服务器的"
-                   "环境变量 ZHSEARCH_ALLOWED_HOSTS 中加入它。")
+        abort(400, ZH.text("host_not_allowed"))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         origin = request.headers.get("Origin")
         # Same origin only: another port of this host is another site too.
         if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
-            abort(403, "拒绝来自其他网站的提交。请直接在本站的页面上操作。")
+            abort(403, ZH.text("cross_site"))
 
 
 class MultipartHeaderFix:

@@ -8,15 +8,15 @@ from flask.typing import ResponseReturnValue
 from indexer.readers import supported_suffixes
 from indexer.records import FileOutcome, Status
 from web.engine import get_engine
-from web.messages import zh
+from indexer.messages import ZH
 from web.security import MAX_UPLOAD_FILES, token_ok, upload_state
 
 bp = Blueprint("upload", __name__)
 
-# Every status has its label: an upload never shows `removed`, but a label
-# missing from this table fell back to the English word.
-STATUS_LABELS = {Status.ADDED: "已添加", Status.UPDATED: "已更新", Status.UNCHANGED: "未变化",
-                 Status.REMOVED: "已删除", Status.REFUSED: "已拒绝"}
+# Every status has its label, the catalogue's (the Chinese CLI prints the
+# same words): an upload never shows `removed`, but a label missing from this
+# table fell back to the English word.
+STATUS_LABELS = {status: ZH.text(f"status {status}") for status in Status}
 
 
 def template_globals() -> dict:
@@ -26,7 +26,7 @@ def template_globals() -> dict:
 
 def reason_zh(outcome: FileOutcome) -> str:
     """A refused file's reason in Chinese: by its code, else as the store gave it."""
-    return zh(outcome.code) if outcome.code else outcome.reason
+    return ZH.error(outcome.code) if outcome.code else outcome.reason
 
 
 def _page(status: int = 200, **context) -> ResponseReturnValue:
@@ -37,17 +37,16 @@ def _page(status: int = 200, **context) -> ResponseReturnValue:
 def upload() -> ResponseReturnValue:
     state = upload_state()
     if state == "closed":
-        abort(403, "上传已关闭：服务器对外开放时，需要先在配置中设置上传口令"
-                   "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
+        abort(403, ZH.text("upload_closed"))
     if request.method == "GET":
         return _page()
     if state == "token" and not token_ok(request.form.get("token", "")):
-        return _page(403, error="上传口令不正确。")
+        return _page(403, error=ZH.text("upload_bad_token"))
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
-        return _page(400, error="请先选择要上传的文件。")
+        return _page(400, error=ZH.text("upload_no_files"))
     if len(files) > MAX_UPLOAD_FILES:
-        return _page(400, error=f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
+        return _page(400, error=ZH.text("too_many_files", count=MAX_UPLOAD_FILES))
     # The store applies the one file-name rule (indexer/names.py) and refuses
     # a bad name with its code, as it does for `zhsearch add`.
     items = [(storage.filename or "", storage.read()) for storage in files]
