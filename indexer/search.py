@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import bisect
-import datetime
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -21,51 +19,28 @@ from whoosh.searching import Searcher
 from indexer import analysis, arrange, evaluate
 from indexer.arrays_build import SegmentGone
 from indexer.document import TITLE
-from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
+from indexer.errors import (IndexCorrupt, QueryError, UnknownArticle, UnknownPassage,
+                            ZhsearchError)
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query, query_truncated
+from indexer.request import SearchRequest
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
 from indexer.relevance import TITLE_WEIGHT
 from indexer.samestory import fingerprint
+from indexer.settings import SETTINGS
 from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
-# How often a long-lived searcher looks for a newer commit of the index.
-REFRESH_SECONDS = 1.0
+# How often a long-lived searcher looks for a newer commit of the index, by
+# default (SearchService's ``refresh_seconds``; the web's REFRESH_SECONDS).
+REFRESH_SECONDS: float = SETTINGS["refresh_seconds"].default
 # A single character that fewer than one passage in this many holds answers
 # a question on its own (indexer.query: a question's shared words).
 RARE_CHARACTER = 1000
-SORTS = ("relevance", "date")
-GROUPS = (None, "article")
-FOLDS = (None, "same")
-SCOPES = ("all", "title")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def check_date(value: str | None, name: str) -> str | None:
-    """A ``YYYY-MM-DD`` date filter as given, or None when empty.
-
-    >>> check_date("2023-05-15", "--from")
-    '2023-05-15'
-    >>> check_date("2023-13-01", "--from")
-    Traceback (most recent call last):
-    indexer.errors.QueryError: --from 2023-13-01 is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15
-    """
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{name} {value} is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15",
-                         code="bad_date", value=value) from None
-    return value
 
 
 def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False):
@@ -216,18 +191,23 @@ class SearchService:
     built once per commit and shared.
     """
 
-    def __init__(self, store: Store, *, long_lived: bool = True):
+    def __init__(self, store: Store, *, long_lived: bool = True,
+                 refresh_seconds: float = REFRESH_SECONDS):
         """``long_lived=False`` for a process that answers one search and
         exits: it then never merges the segments' arrays (see
-        :func:`indexer.evaluate.index_arrays`)."""
+        :func:`indexer.evaluate.index_arrays`). A thread's searcher looks
+        for a newer commit (a directory listing, ~30 us) and the synonyms
+        file for an edit at most every ``refresh_seconds``: 0 on every
+        search, as gunicorn's workers do (another worker may have written)."""
         self.store = store
         self.long_lived = long_lived
+        self.refresh_seconds = refresh_seconds
         self._index = None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vocab: tuple[object, Vocabulary] | None = None
         self._changed_at = 0.0
-        self._synonyms = Synonyms.watching(store.synonyms_file, REFRESH_SECONDS)
+        self._synonyms = Synonyms.watching(store.synonyms_file, refresh_seconds)
 
     def _open(self):
         with self._lock:
@@ -255,7 +235,7 @@ class SearchService:
         if current is None:
             current = _ThreadSearcher(self._fresh_searcher(), now)
             self._local.current = current
-        elif now - current.checked > REFRESH_SECONDS or current.checked < self._changed_at:
+        elif now - current.checked > self.refresh_seconds or current.checked < self._changed_at:
             current.checked = now
             try:
                 latest = self._open().latest_generation()
@@ -321,12 +301,14 @@ class SearchService:
         with analysis.using(self.store.segmenter()):
             return compile_query(text, vocab, self.synonyms, relaxed=relaxed, rare=rare)
 
-    def search(self, text: str, page: int = 1, limit: int = 10, *,
+    def search(self, text: SearchRequest | str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
                date_to: str | None = None, sort: str = "relevance",
                group: str | None = None, scope: str = "all",
                fold: str | None = None) -> SearchResult:
-        """Run a query; ``limit=0`` returns every hit on one page.
+        """Run ``text``, a :class:`~indexer.request.SearchRequest`, or a query
+        text with the request's fields as keywords (read by :meth:`SearchRequest.of`).
+        ``limit=0`` returns every hit on one page.
 
         ``group="article"`` returns one hit per article (its best passage, with
         how many ``more`` of its passages match), and ``total`` counts articles;
@@ -339,9 +321,12 @@ class SearchService:
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
+        request = text if isinstance(text, SearchRequest) else SearchRequest.of(
+            text, page, limit, source=source, date_from=date_from,
+            date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+
         def attempt() -> SearchResult:
-            return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+            return self._search(request)
 
         try:
             return attempt()
@@ -371,31 +356,17 @@ class SearchService:
                 raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
                                    f"{type(again).__name__}: {again}") from again
 
-    def _search(self, text: str, page: int, limit: int, *, source: str | None,
-                date_from: str | None, date_to: str | None, sort: str, group: str | None,
-                scope: str, fold: str | None = None) -> SearchResult:
+    def _search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        if not text or not text.strip():
-            raise QueryError("the query is empty", code="empty_query")
-        if page < 1:
-            raise QueryError("page must be 1 or more", code="bad_page")
-        if limit < 0:
-            raise QueryError("limit must be 0 (all) or more", code="bad_limit")
-        if sort not in SORTS:
-            raise QueryError("sort must be 'relevance' or 'date'", code="bad_sort")
-        if group not in GROUPS:
-            raise QueryError("group must be 'article' or none", code="bad_group")
-        if fold not in FOLDS:
-            raise QueryError("fold must be 'same' or none", code="bad_fold")
-        if scope not in SCOPES:
-            raise QueryError("in must be 'all' or 'title'", code="bad_scope")
-        date_from, date_to = check_date(date_from, "--from"), check_date(date_to, "--to")
-        if date_from and date_to and date_from > date_to:
-            raise QueryError(f"--from {date_from} is after --to {date_to}", code="bad_date_range")
+        # Checked when it was made (indexer/request.py); only the source needs the index.
+        text, page, limit, source = request.text, request.page, request.limit, request.source
+        date_from, date_to, sort, scope = (request.date_from, request.date_to, request.sort,
+                                           request.scope)
+        group, fold = request.grouped, request.folded
         searcher = self.searcher()
         if source and searcher.document_number(kind=FILE, source=source) is None:
             raise QueryError(f"no report named {source!r} is indexed", code="unknown_source",
-                             hint="`zhsearch stats --files` lists the reports", value=source)
+                             value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
         result = SearchResult(text, page, limit, grouped=group, folded=fold,
@@ -527,12 +498,13 @@ class SearchService:
         found = query is not None and (arrays.count(query) if arrays else len(_run(searcher, query, 1)))
         return corrected if found else None
 
-    def article(self, article_id: str, query: str = "") -> ArticleView | None:
-        """A whole article, its passages in order, every match of ``query`` marked."""
+    def article(self, article_id: str, query: str = "") -> ArticleView:
+        """A whole article, its passages in order, every match of ``query`` marked;
+        :class:`UnknownArticle` when no passage has this article id."""
         searcher = self.searcher()
         docs = [searcher.stored_fields(n) for n in searcher.document_numbers(article=article_id)]
         if not docs:
-            return None
+            raise UnknownArticle(article_id)
         docs.sort(key=lambda d: d["paragraph"])
         marker = Highlighter(self.compile(query).needles if query.strip() else [])
         first = docs[0]
@@ -541,11 +513,12 @@ class SearchService:
             first.get("byline", ""),
             [ArticlePassage.from_stored(d, tuple(marker.spans(d["content"]))) for d in docs])
 
-    def explain(self, query: str, passage_id: str) -> Explanation | None:
-        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""
+    def explain(self, query: str, passage_id: str) -> Explanation:
+        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term;
+        :class:`UnknownPassage` when the index holds no such passage."""
         doc = self.searcher().document(id=passage_id)
         if not doc or "content" not in doc:
-            return None
+            raise UnknownPassage(passage_id)
         with analysis.using(self.store.segmenter()):  # cut as the index was
             return explain_text(query, doc["content"], passage_id, self.synonyms)
 

@@ -296,6 +296,7 @@ def test_a_sync_that_would_remove_most_reports_is_refused_unless_allowed(store, 
     assert _sources(store) == ["000_37542822596f49c6.txt"]
 
 
+@pytest.mark.readonly
 def test_export_refuses_a_missing_folder(zhsearch, tmp_path):
     """Before: ``export -o /no/such/dir/x.csv`` made the folder."""
     run = zhsearch("export", "劳模", "-o", str(tmp_path / "no" / "x.csv"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 from indexer.document import HEADER_KINDS, Kind
 from indexer.records import ArticlePassage
@@ -31,9 +31,8 @@ def is_kicker(passage: ArticlePassage) -> bool:
 @bp.get("/doc/<article_id>")
 def show(article_id: str) -> str:
     q = request.args.get("q", "")
+    # An unknown id raises UnknownArticle: a 404 page in errors.py.
     article = get_engine().service.article(article_id, q)
-    if article is None:
-        abort(404, "没有这篇文章：它所在的文件可能已被删除或改名。")
     titles, bylines, body = split_header(article.passages)
     return render_template("article.html", q=q, article=article, titles=titles,
                            bylines=bylines, body=body, is_kicker=is_kicker)
