@@ -195,9 +195,6 @@ def build_after_commit(ix, folder: str | Path, procs: int = 1) -> None:
     try:
         build_missing(ix, folder, procs)
         remove_stale_temporaries(folder)
-        from indexer import snapshot  # it builds on this module
-
-        snapshot.remove_stale(ix, folder)
     except Exception as error:  # noqa: BLE001 - the commit is durable whatever this raises
         _log.warning("search arrays not built after the commit (the first search builds them): "
                      "%s: %s", type(error).__name__, error)

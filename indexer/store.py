@@ -27,7 +27,7 @@ from whoosh.query import Every
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from indexer import analysis, names, postings
+from indexer import analysis, names, postings, snapshot
 from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
 from indexer.segmenter import Segmenter, segmenter_for
@@ -286,6 +286,7 @@ class Store:
         # The arrays searches read (indexer.postings), built now so that no
         # search waits for them: 2-3 s per 25,000 passages.
         postings.build_after_commit(ix, self.index_dir, procs)
+        snapshot.after_commit(ix, self.index_dir)
 
     def _lock(self, ix: whoosh_index.Index, kwargs: dict) -> IndexWriter:
         deadline = time.monotonic() + self.lock_timeout

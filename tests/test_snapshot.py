@@ -141,7 +141,7 @@ def test_a_new_commit_removes_the_snapshot_of_the_old_generation(two_segments, m
     monkeypatch.undo()  # commits merge again
     ix = store.open_index(create=False)
     ix.optimize()
-    postings.build_after_commit(ix, store.index_dir)
+    snapshot.after_commit(ix, store.index_dir)
     assert _snapshots(store) == []
 
 
