@@ -180,11 +180,8 @@ class Store:
         """The record of every file the index holds, by source."""
         records = {}
         for docnum in searcher.document_numbers(kind=FILE):
-            doc = searcher.stored_fields(docnum)
-            info = json.loads(doc.get("info") or "{}")
-            records[doc["source"]] = FileRecord(
-                doc["source"], doc["file_hash"], doc["size"], doc["mtime"], doc.get("date"),
-                info.get("articles", 0), info.get("passages", 0))
+            record = FileRecord.from_stored(searcher.stored_fields(docnum))
+            records[record.source] = record
         return records
 
     @staticmethod
