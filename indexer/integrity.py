@@ -10,7 +10,7 @@ from __future__ import annotations
 from indexer import analysis, evaluate, postings
 from indexer import stamp as stamps
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
-from indexer.segmenter import RECIPE_FILE, verify_recipe
+from indexer.segmenter import LEXICON_FILE, RECIPE_FILE, verify_lexicon, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
 from indexer.store import Progress, Store, from_whoosh
 
@@ -84,6 +84,10 @@ def _check(store: Store, deep: bool) -> list[Problem]:
     recipe = verify_recipe([analysis.BUNDLED_DICTIONARY, store.user_dictionary], store.index_dir)
     if recipe:
         problems.append(Problem(RECIPE_FILE, recipe))
+    lexicon = verify_lexicon([analysis.BUNDLED_DICTIONARY, store.user_dictionary],
+                             store.index_dir)
+    if lexicon:
+        problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
     for found in postings.check(store.open_index(create=False), store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
     return problems
@@ -117,7 +121,7 @@ def repair(store: Store, problems: list[Problem], progress: Progress | None = No
     if any(map(_is_arrays, problems)):
         postings.check(store.open_index(create=False), store.index_dir, repair=True)
     sources = sorted({p.source for p in problems
-                      if not _is_arrays(p) and p.source != stamps.STAMP_FILE})
+                      if not _is_arrays(p) and p.source not in (stamps.STAMP_FILE, LEXICON_FILE)})
     report = store.reindex(sources, progress) if sources else SyncReport()
     if any(p.source == stamps.STAMP_FILE for p in problems):
         store.write_stamp()  # derived from the records: written anew

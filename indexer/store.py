@@ -32,7 +32,7 @@ from indexer import stamp as stamps
 from indexer.adding import numbered_name
 from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
-from indexer.segmenter import Segmenter, segmenter_for
+from indexer.segmenter import Segmenter, keep_lexicon, lexicon_segmenter, segmenter_for
 from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, nfc,
                             refuse_if_too_large, source_name, write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
@@ -86,13 +86,18 @@ class Store:
 
     def __init__(self, corpus_dir: str | Path, index_dir: str | Path,
                  lock_timeout: float = 60.0,
-                 on_wait: Callable[[str], None] | None = None):
+                 on_wait: Callable[[str], None] | None = None,
+                 one_command: bool = False):
+        """``one_command``: a process that answers one command (the CLI); it cuts
+        queries with the lexicon kept beside the index (:func:`lexicon_segmenter`)
+        rather than build the whole dictionary for a few words."""
         self.corpus = Corpus(corpus_dir)
         self.corpus_dir = self.corpus.folder
         self.versions = Versions(self.corpus_dir)
         self.index_dir = Path(index_dir)
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
+        self.one_command = one_command
 
     # -- the corpus ------------------------------------------------------------
 
@@ -110,10 +115,26 @@ class Store:
 
     def segmenter(self) -> Segmenter:
         """How this corpus cuts words: the bundled dictionary and its ``userdict.dic``."""
+        if self.one_command and self.index_dir.is_dir():
+            # The same words, from the lexicon: 0.1 s less for a cold search.
+            quick = lexicon_segmenter(self._dictionaries(), self.index_dir)
+            if quick is not None:
+                return quick
+        return self._whole_segmenter()
+
+    def _dictionaries(self) -> list[Path]:
+        return [analysis.BUNDLED_DICTIONARY, self.user_dictionary]
+
+    def _whole_segmenter(self) -> Segmenter:
         # The numbers rjieba needs from jieba are kept beside the index: a
         # cold search then never waits for jieba's 0.5 s start-up.
-        return segmenter_for([analysis.BUNDLED_DICTIONARY, self.user_dictionary],
+        return segmenter_for(self._dictionaries(),
                              cache_dir=self.index_dir if self.index_dir.is_dir() else None)
+
+    def keep_lexicon(self) -> None:
+        """Keep the lexicon of this corpus's dictionaries beside the index."""
+        if self.index_dir.is_dir():
+            keep_lexicon(self._dictionaries(), self.index_dir)
 
     def analysis_fingerprint(self, segmenter: Segmenter | None = None) -> str:
         """What decides how text is cut into words; a change needs a rebuild."""
@@ -264,7 +285,7 @@ class Store:
             ix = self.open_index()
         except OSError as error:  # creating an index in a read-only folder
             raise _unwritable(self.index_dir, error) from None
-        segmenter = self.segmenter()
+        segmenter = self._whole_segmenter()  # it cuts whole files
         fingerprint = self.analysis_fingerprint(segmenter)
         kwargs = ({"procs": procs, "multisegment": True, "limitmb": PARALLEL_POOL_MB}
                   if procs > 1 else {"limitmb": POOL_MB})
@@ -311,9 +332,11 @@ class Store:
         # search waits for them: 2-3 s per 25,000 passages.
         postings.build_after_commit(ix, self.index_dir, procs)
         # And the stamp the next search's is_stale reads instead of every
-        # record (0.03 s at 365 reports); a failure only costs that search.
+        # record (0.03 s at 365 reports), and the lexicon its query is cut
+        # with; a failure only costs that search.
         try:
             self.write_stamp()
+            self.keep_lexicon()
         except (ZhsearchError, OSError):
             pass
 
@@ -410,6 +433,7 @@ class Store:
             raise TooManyRemovals(self.corpus_dir, gone, len(indexed))
         deleted = [s for s in records if s not in files]
         if not to_read and not deleted and not rebuild:
+            self.keep_lexicon()  # an index made before lexicons were kept
             return report
         total = sum(stat.st_size for _, _, stat in to_read)
         if on_plan:
