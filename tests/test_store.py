@@ -239,3 +239,27 @@ def test_a_damaged_or_wrong_stamp_is_found_by_check_and_written_anew(store):
     assert integrity.check(store) == [] and stamp.read(store.index_dir) == store.stamp()
     file.write_bytes(b"not a stamp")
     assert [p.source for p in integrity.check(store)] == [stamp.STAMP_FILE]
+
+
+def test_the_corpus_listing_skips_hidden_folders_and_links_in_path_order(tmp_path):
+    import os
+
+    from indexer.corpus import Corpus
+
+    folder = tmp_path / "corpus"
+    for name in ("b/2.txt", "b/10.md", "a.txt", "b.txt", "a/z/1.txt", ".git/x.txt",
+                 "a/.hidden/y.txt", "b/notes.xyz"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("职工。", encoding="utf-8")
+    (folder / "link.txt").symlink_to(folder / "a.txt")
+    (folder / "linked").symlink_to(folder / "b", target_is_directory=True)
+    os.mkdir(os.fsencode(folder) + b"/\xff\xfe")
+    (Path(os.fsdecode(os.fsencode(folder) + b"/\xff\xfe")) / "c.txt").write_text("职工。")
+    corpus = Corpus(folder)
+    files = corpus.files()
+    # Path order: "a" < "a.txt" (a folder's reports before the file named after it).
+    assert list(files) == ["a/z/1.txt", "a.txt", "b/10.md", "b/2.txt", "b.txt"]
+    assert files["a/z/1.txt"] == folder / "a" / "z" / "1.txt"
+    assert [(s.name, s.code) for s in corpus.skipped] == [
+        ("link.txt", "symlink"), ("??", "name_encoding"),
+        ("??/c.txt", "name_encoding")]
