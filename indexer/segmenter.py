@@ -652,7 +652,7 @@ class Lexicon:
                 return None
             count, size, total = int(header["words"]), int(header["blob"]), int(header["total"])
             crc = int(header["crc32"])
-        except (AttributeError, KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError):
             return None
         payload = memoryview(data)[end + 1:]
         if count < 0 or len(payload) != 16 * count + 8 + size or zlib.crc32(payload) != crc \
@@ -723,8 +723,8 @@ class LexiconSegmenter(Segmenter):
         for match in _HAN_RUN.finditer(run):
             words.update(self.lexicon.words_in(match.group()))
         rest = self.lexicon.total - sum(words.values())
-        if rest <= 0:
-            return self._whole().cut(run)
+        if rest <= 0 or any(not 0 < freq < MAX_EXACT for freq in words.values()):
+            return self._whole().cut(run)  # numbers no jieba gives: never handed to rjieba
         jieba_rs = _rjieba_class().empty()
         for word, freq in words.items():
             jieba_rs.add_word(word, freq, None)

@@ -69,8 +69,8 @@ class Stamp:
                 return None
             files = {str(s): (int(size), float(mtime)) for s, (size, mtime) in
                      raw["files"].items()}
-        except (AttributeError, KeyError, TypeError, ValueError):
-            return None
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError):
+            return None  # RecursionError: "[[[[…" nested past the parser's depth
         return cls(raw["commit"], analysis, files)
 
 

@@ -328,3 +328,27 @@ def test_a_damaged_lexicon_is_never_read_and_check_writes_it_anew(tmp_path, monk
     assert [p.source for p in problems] == [segmenter_module.LEXICON_FILE]
     assert path.read_bytes() == right
     assert integrity.check(store) == []
+
+
+def test_a_lexicon_with_numbers_no_jieba_gives_never_reaches_rjieba(tmp_path, monkeypatch):
+    """Whole by its CRC but made by hand: a frequency of -5 for 劳模 would make
+    rjieba raise (or cut wrongly); the query is cut by the whole dictionary."""
+    import array
+
+    store = _store(tmp_path, "plain")
+    store.sync()
+    whole = store.segmenter()
+    path = store.index_dir / segmenter_module.LEXICON_FILE
+    recipe = segmenter_module._load_recipe(whole.key, store.index_dir)
+    kept = segmenter_module.Lexicon.from_bytes(path.read_bytes(), whole.key, recipe)
+    assert kept is not None and kept.words_in("劳模")["劳模"] > 0
+    freqs = array.array("q", kept.freqs)
+    index = next(i for i in range(len(freqs)) if kept._word(i) == "劳模".encode())
+    freqs[index] = -5
+    forged = segmenter_module.Lexicon(kept.key, kept.recipe, kept.total, kept.offsets, freqs,
+                                      kept.blob)
+    path.write_bytes(forged.to_bytes())
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
+    quick = _one_command(store).segmenter()
+    assert isinstance(quick, segmenter_module.LexiconSegmenter)
+    assert quick.cut("弘扬劳模精神") == whole.cut("弘扬劳模精神")
