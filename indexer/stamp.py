@@ -14,7 +14,7 @@ the current table of contents, or whose checksum fails, is ignored and
 written anew from the index's records; ``sync`` reads the records
 themselves; ``check`` compares the stamp with them (:func:`differs`).
 
->>> stamp = Stamp("1:2:3:4", "abc", {"报告.txt": (120, 1.5)})
+>>> stamp = Stamp("1:2:3:4", "abc", {"报告.txt": (120, 1.5)}, {"MAIN_x.pst": (10, 7)})
 >>> Stamp.from_bytes(stamp.to_bytes()) == stamp
 True
 >>> Stamp.from_bytes(stamp.to_bytes().replace(b"120", b"121")) is None
@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STAMP_FILE = "corpus-stamp.json"
@@ -44,13 +44,19 @@ class Stamp:
     commit: str  # toc_identity() of the table of contents read
     analysis: str | None  # the ``meta`` record's analysis fingerprint
     files: dict[str, tuple[int, float]]
+    # The size and mtime_ns of each file of the commit's segments: one
+    # truncated, overwritten or deleted since (damage) sends is_stale back
+    # to reading the records, which finds it, as it did before the stamp.
+    segments: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         """A checksum line, then the JSON body it covers."""
         body = json.dumps({"format": STAMP_FORMAT, "commit": self.commit,
                            "analysis": self.analysis,
                            "files": {s: [size, mtime] for s, (size, mtime) in
-                                     sorted(self.files.items())}},
+                                     sorted(self.files.items())},
+                           "segments": {n: [size, mtime] for n, (size, mtime) in
+                                        sorted(self.segments.items())}},
                           ensure_ascii=False, separators=(",", ":")).encode()
         return _checksum(body).encode() + b"\n" + body
 
@@ -69,9 +75,11 @@ class Stamp:
                 return None
             files = {str(s): (int(size), float(mtime)) for s, (size, mtime) in
                      raw["files"].items()}
+            segments = {str(n): (int(size), int(mtime)) for n, (size, mtime) in
+                        raw["segments"].items()}
         except (AttributeError, KeyError, TypeError, ValueError, RecursionError):
             return None  # RecursionError: "[[[[…" nested past the parser's depth
-        return cls(raw["commit"], analysis, files)
+        return cls(raw["commit"], analysis, files, segments)
 
 
 def _checksum(body: bytes) -> str:
@@ -87,6 +95,31 @@ def toc_identity(index_dir: Path, generation: int) -> str | None:
     except OSError:
         return None
     return f"{generation}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def segment_files(index_dir: Path, prefixes: list[str], derived: str) -> dict[str, tuple[int, int]]:
+    """Size and mtime_ns of every file whose name starts with one of ``prefixes``
+    (a segment's ``MAIN_<id>.``), but for ``derived`` ones (the search arrays,
+    checked by their own CRC)."""
+    found = {}
+    with os.scandir(index_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith(tuple(prefixes)) and not entry.name.endswith(derived):
+                stat = entry.stat(follow_symlinks=False)
+                found[entry.name] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def segments_unchanged(index_dir: Path, stamp: Stamp) -> bool:
+    """Whether every segment file of the stamp's commit is as it was written."""
+    for name, (size, mtime) in stamp.segments.items():
+        try:
+            stat = os.stat(Path(index_dir) / name, follow_symlinks=False)
+        except OSError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
+            return False
+    return True
 
 
 def read(index_dir: Path) -> Stamp | None:

@@ -249,7 +249,8 @@ class Store:
         names that commit, else from the records (and the stamp is written)."""
         commit = stamps.toc_identity(self.index_dir, _generation(_index_files(self.index_dir)))
         kept = stamps.read(self.index_dir)
-        if kept is not None and commit is not None and kept.commit == commit:
+        if kept is not None and commit is not None and kept.commit == commit and \
+                stamps.segments_unchanged(self.index_dir, kept):
             return kept
         return self.write_stamp()
 
@@ -265,8 +266,11 @@ class Store:
     def stamp_of(self, searcher: Searcher) -> Stamp:
         """The stamp of the commit ``searcher`` reads, from its records."""
         commit = stamps.toc_identity(self.index_dir, searcher.reader().generation())
+        prefixes = [leaf.segment().make_filename(".")
+                    for leaf, _ in searcher.reader().leaf_readers() if hasattr(leaf, "segment")]
         return Stamp(commit or "", self.meta(searcher).get("analysis"),
-                     {s: (r.size, r.mtime) for s, r in self.file_records(searcher).items()})
+                     {s: (r.size, r.mtime) for s, r in self.file_records(searcher).items()},
+                     stamps.segment_files(self.index_dir, prefixes, postings.SUFFIX))
 
     # -- writing -----------------------------------------------------------------
 
