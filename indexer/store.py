@@ -337,9 +337,17 @@ class Store:
         postings.build_after_commit(ix, self.index_dir, procs)
         # And the stamp the next search's is_stale reads instead of every
         # record (0.03 s at 365 reports), and the lexicon its query is cut
-        # with; a failure only costs that search.
+        # with. Both are best effort: the commit is made, and a failure only
+        # costs the next search the records' reading. The stamp is read after
+        # the lock went, so another writer's merge can delete a segment under
+        # it (Whoosh then raises TypeError: 'NoneType'…; a soak's upload was
+        # answered 503 after its commit).
         try:
             self.write_stamp()
+        except Exception as error:  # noqa: BLE001 - what a raced Whoosh reader raises
+            if not isinstance(error, (ZhsearchError, OSError)) and not from_whoosh(error):
+                raise
+        try:
             self.keep_lexicon()
         except (ZhsearchError, OSError):
             pass

@@ -263,3 +263,23 @@ def test_the_corpus_listing_skips_hidden_folders_and_links_in_path_order(tmp_pat
     assert [(s.name, s.code) for s in corpus.skipped] == [
         ("link.txt", "symlink"), ("??", "name_encoding"),
         ("??/c.txt", "name_encoding")]
+
+
+def test_an_upload_is_committed_even_when_its_stamp_cannot_be_read_after(store, monkeypatch):
+    """The stamp is read after the writer lock went: another writer's merge can
+    delete a segment under it and Whoosh raises (TypeError: 'NoneType'…). The
+    upload is in all the same, and the next search reads the records."""
+    from whoosh.util.varints import varint
+
+    from indexer import stamp
+
+    def raced(self, searcher):
+        return varint(None)  # a TypeError raised inside Whoosh
+
+    monkeypatch.setattr(Store, "stamp_of", raced)
+    report = store.add_uploads([("新.txt", "职工疗休养活动。".encode())])
+    assert [o.status for o in report.outcomes] == ["added"]
+    monkeypatch.undo()
+    assert stamp.read(store.index_dir).commit != stamp.toc_identity(
+        store.index_dir, max(int(p.stem.split("_")[-1]) for p in store.index_dir.glob("_MAIN_*.toc")))
+    assert not store.is_stale() and _total(store, "疗休养") == 1
