@@ -654,6 +654,8 @@ def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
         return  # the segments' own arrays go on answering
     finally:
         _merged_before = True
+    if one is per_segment:
+        return  # no snapshot this time: the segments' arrays stay in use
     with _INDEXES_LOCK:
         if _INDEXES.get(key) is not per_segment:
             return
