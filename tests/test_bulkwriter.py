@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.qparser import QueryParser
 
-from indexer import bulkwriter, integrity, postings
+from indexer import blocks, bulkwriter, integrity, postings
 from indexer import store as store_module
 from indexer.bulkwriter import BulkWriteError, write_segment
 from indexer.codec import ZhCodec
@@ -198,7 +198,7 @@ def segment_files(folder: Path) -> dict[str, bytes]:
 def test_positions_are_encoded_as_whooshs_positions_format_encodes_them():
     from whoosh.formats import Positions
 
-    from indexer.bulkwriter import encode_positions
+    from indexer.blocks import encode_positions
 
     rng = np.random.default_rng(7)
     # One position, a few, gaps of 256 and more (other pickle opcodes), and
@@ -366,7 +366,7 @@ def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_
     (tmp_path / "chunks").mkdir()
     _, whole = bulk_index_of(tmp_path / "whole", documents)
     assert len(whole[1]["docs"]) > 20 * 100
-    monkeypatch.setattr(bulkwriter, "ENCODE_CHUNK", 100)
+    monkeypatch.setattr(blocks, "ENCODE_CHUNK", 100)
     _, chunks = bulk_index_of(tmp_path / "chunks", documents)
     assert segment_files(tmp_path / "chunks") == segment_files(tmp_path / "whole")
     assert_arrays_equal(chunks, whole)
