@@ -1,0 +1,134 @@
+"""Segment merges through the bulk path (indexer.bulkmerge) against Whoosh's own merge.
+
+The segment :func:`merge_segments` makes of segments with deleted documents
+holds what Whoosh's ``add_reader`` merge of the same segments holds: terms,
+postings, stored fields, lengths, the same answers through stock
+``QueryParser``, and the same arrays (its ``.zharrays``, derived without
+reading back).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.index import TOC
+
+from indexer import bulkmerge, postings
+from indexer.bulkwriter import write_segment
+from indexer.codec import ZhCodec
+from indexer.records import build_schema
+from tests.test_bulkwriter import (BUNDLED_CORPUS, assert_arrays_equal, corpus_documents,
+                                   generated_news, lengths_of, postings_of, results_of,
+                                   segment_files)
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory) -> list[dict]:
+    folder = tmp_path_factory.mktemp("news")
+    for path in BUNDLED_CORPUS.iterdir():
+        shutil.copy(path, folder / path.name)
+    generated_news(folder)
+    return corpus_documents(folder)
+
+
+def three_segments(folder: Path, docs: list[dict]) -> whoosh_index.Index:
+    """An index of ``docs`` in three segments written by the bulk writer, with their arrays."""
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    n = len(docs)
+    segments = []
+    for a, b in [(0, n // 3), (n // 3, 2 * n // 3), (2 * n // 3, n)]:
+        segment, derived = write_segment(ix.storage, ix.indexname, ix.schema, ZhCodec(),
+                                         docs[a:b], arrays=True)
+        postings.write_file(folder / postings.file_name(segment.segment_id()),
+                            postings.encode(*derived))
+        segments.append(segment)
+    TOC(ix.schema, segments, 1).write(ix.storage, ix.indexname)
+    return whoosh_index.open_dir(str(folder))
+
+
+def merged_with(ix: whoosh_index.Index, policy, deleted: list[str]) -> whoosh_index.Index:
+    writer = ix.writer(codec=ZhCodec(), compound=False)
+    for doc_id in deleted:
+        writer.delete_by_term("id", doc_id)
+    writer.commit(mergetype=policy)
+    return whoosh_index.open_dir(ix.storage.folder)
+
+
+@pytest.mark.slow
+def test_the_bulk_merged_segment_holds_what_whooshs_merge_writes(documents, tmp_path):
+    # Every 7th passage deleted (file records among them): the merge drops
+    # them and renumbers the rest, as Whoosh's does.
+    deleted = [d["id"] for d in documents[::7]]
+    before = three_segments(tmp_path / "whoosh", documents)
+    with before.reader() as reader:
+        exact_total = reader.field_length("content")
+        deleted_lengths = sum(reader.doc_field_length(n, "content") or 0
+                              for n in range(len(documents)) if documents[n]["id"] in deleted)
+    whoosh_ix = merged_with(before, writing.OPTIMIZE, deleted)
+    bulk_ix = merged_with(three_segments(tmp_path / "bulk", documents), bulkmerge.OPTIMIZE,
+                          deleted)
+    with whoosh_ix.reader() as expected, bulk_ix.reader() as got:
+        assert got.is_atomic() and expected.is_atomic()
+        assert got.doc_count_all() == expected.doc_count_all() == len(documents) - len(deleted)
+        assert list(got.all_terms()) == list(expected.all_terms())
+        expected_postings = postings_of(expected)
+        assert max(len(p) for p in expected_postings.values()) > 128  # terms of several blocks
+        assert postings_of(got) == expected_postings
+        assert [got.stored_fields(n) for n in range(got.doc_count_all())] == \
+            [expected.stored_fields(n) for n in range(expected.doc_count_all())]
+        got_lengths, expected_lengths = lengths_of(got), lengths_of(expected)
+        # Whoosh's merge totals the lengths' one-byte approximations; the
+        # bulk merge keeps the exact total, less the deleted passages'.
+        names = got.schema.names()
+        at = names.index("content")
+        assert got_lengths.pop("total")[at] == exact_total - deleted_lengths
+        assert expected_lengths.pop("total")[at] != exact_total - deleted_lengths
+        assert got_lengths == expected_lengths
+        built, expected_built = postings.build_arrays(got), postings.build_arrays(expected)
+        assert built[0]["field_length"] == exact_total - deleted_lengths
+        expected_built[0]["field_length"] = built[0]["field_length"]
+        assert_arrays_equal(built, expected_built)
+        # The merged segment's arrays file, derived from the merged arrays.
+        written = postings.load_file(tmp_path / "bulk" / postings.file_name(
+            got.segment().segment_id()), postings.expected(got))
+        assert_arrays_equal(_as_built(written), built)
+    # The same passages found, in the same order, with scores that differ
+    # only by the average length.
+    got_results, expected_results = results_of(bulk_ix), results_of(whoosh_ix)
+    assert any(expected_results.values())
+    for query, hits in expected_results.items():
+        assert sorted(h for h, _ in got_results[query]) == sorted(h for h, _ in hits), query
+        assert dict(got_results[query]) == pytest.approx(dict(hits), rel=0.05), query
+    # The codec wrote both from the same blocks: the postings, terms and
+    # columns are the same bytes. (Stored fields differ in the order of a
+    # record's keys only: Whoosh's merge takes the field names from a set.)
+    bulk_files, whoosh_files = segment_files(tmp_path / "bulk"), segment_files(tmp_path / "whoosh")
+    for ext in ("pst", "trm", "_content_len.col", "date.col", "source.col"):
+        assert bulk_files[ext] == whoosh_files[ext], ext
+    # The merged segments' files are gone with them, their arrays too.
+    assert sorted(p.name for p in (tmp_path / "bulk").glob("*.zharrays")) == \
+        [postings.file_name(bulk_ix.reader().segment().segment_id())]
+
+
+def _as_built(loaded: postings.SegmentArrays) -> tuple[dict, dict]:
+    """An arrays file's header and arrays, as :func:`postings.build_arrays` returns them."""
+    header = {k: v for k, v in loaded.header.items() if k not in ("version", "arrays", "body_size")}
+    arrays = {"term_ptr": loaded.term_ptr, "docs": loaded.docs, "freqs": loaded.freqs,
+              "pos_ptr": loaded.pos_ptr, "positions": loaded.positions, "lengths": loaded.lengths,
+              "fingerprints": loaded.fingerprints, "terms": loaded._terms_blob}
+    for name in postings.CODED_FIELDS:
+        arrays[f"{name}_codes"] = loaded.codes[name]
+        arrays[f"{name}_names"] = loaded._names_blobs[name]
+    return header, arrays
+
+
+def test_a_merge_of_only_deleted_documents_leaves_no_segment(documents, tmp_path):
+    ix = three_segments(tmp_path / "index", documents[:30])
+    ix = merged_with(ix, bulkmerge.OPTIMIZE, [d["id"] for d in documents[:30]])
+    assert ix.doc_count_all() == 0 and ix._segments() == []
+    assert [p.name for p in (tmp_path / "index").glob("MAIN_*.*") if p.suffix != ".toc"] == []
