@@ -65,9 +65,11 @@ from indexer.blocks import encode_field, write_term
 __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "merge_policy", "merge_segments", "tiers"]
 
 # The most words (positions of the content field, a bound on its postings)
-# one merge takes. A merge holds its output arrays (~11 bytes a posting) and
-# maps its inputs' (~12 bytes a posting); the 1M-passage news corpus has
-# 32.0M words in 27.4M postings, so it merges into one segment.
+# one merge takes. A merge holds its output arrays and maps its inputs'
+# (~11 bytes a posting each), with Whoosh's writers: merging the 28 parts of
+# a 1M-passage rebuild (32.0M words, 27.4M postings) into one peaked at
+# 1,153 MB RSS, ~250 MB + 28 bytes a word; at this bound ~1.4 GB, under
+# issue 20's 1.5 GB. A larger corpus is left in segments of this size.
 MERGE_WORDS = 40_000_000
 
 # Postings re-encoded at a time (a run of whole terms): the encoding's
