@@ -26,7 +26,7 @@ import psutil
 from whoosh import index as whoosh_index
 from whoosh import writing
 
-from indexer import bulkmerge, bulkwriter, cli, postings
+from indexer import arrays_format, bulkmerge, bulkwriter, cli, postings
 
 phase = ["start"]
 peaks: dict[str, list[int]] = {}
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> None:
     if argv[0] == "--arrays":
         folder = argv[1]
         for name in os.listdir(folder):
-            if name.endswith(postings.SUFFIX):
+            if name.endswith(arrays_format.SUFFIX):
                 os.unlink(os.path.join(folder, name))
         phase[0] = "arrays"
         built = postings.build_missing(whoosh_index.open_dir(folder), folder, procs=2)

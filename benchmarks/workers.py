@@ -134,24 +134,14 @@ class Engine:
 
 
 def reference_service(service):
-    """A SearchService on the same store evaluating with Whoosh, or None when there is one evaluation.
+    """A SearchService on the same store evaluating with Whoosh, the
+    reference the array evaluation is compared with (tests/reference.py)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.reference import WhooshService
 
-    The hook for branch ``speed``: SearchService evaluates with the new
-    vectorised evaluator and keeps Whoosh's as the reference, chosen by its
-    ``evaluator`` (``"arrays"`` or ``"whoosh"``), a class attribute in the
-    branch's work in progress; a constructor argument of that name works too.
-    """
-    import inspect
-
-    from indexer.search import SearchService
-
-    if "evaluator" in inspect.signature(SearchService).parameters:
-        return SearchService(service.store, evaluator="whoosh")
-    if not isinstance(getattr(SearchService, "evaluator", None), str):
-        return None
-    reference = SearchService(service.store)
-    reference.evaluator = "whoosh"  # the hook: how the engine selects Whoosh's evaluation
-    return reference
+    return WhooshService(service.store)
 
 
 # Scores are rounded to 3 decimals in the JSON; two evaluations summing BM25 in

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from indexer.corpus import Corpus, nfc
+from indexer import names
+from indexer.corpus import Corpus
 from indexer.readers import is_supported
 
 
@@ -46,23 +47,13 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
     others: list[Path] = []
     # os.walk does not follow links to folders: a link loop cannot make it run forever.
     for top, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not names.is_hidden(d))
         for name in sorted(files):
-            if name.startswith("."):
+            if names.is_hidden(name):
                 continue
             path = Path(top) / name
             (reports if is_supported(path) else others).append(path)
     return reports, others
-
-
-def numbered_name(name: str, n: int) -> str:
-    """The ``n``-th name for a file called ``name``.
-
-    >>> numbered_name("简报/报告.txt", 2)
-    '简报/报告 (2).txt'
-    """
-    path = PurePosixPath(name)
-    return str(path.with_name(f"{path.stem} ({n}){path.suffix}"))
 
 
 def _same_content(a: Path, b: Path) -> bool:
@@ -94,9 +85,9 @@ def plan_add(paths: list[Path], corpus: Corpus) -> AddPlan:
             base = given.resolve().name
             for path in reports:
                 relative = path.relative_to(given).as_posix()
-                wanted.append((nfc(f"{base}/{relative}" if base else relative), path))
+                wanted.append((names.nfc(f"{base}/{relative}" if base else relative), path))
         else:
-            wanted.append((nfc(given.name), given))
+            wanted.append((names.nfc(given.name), given))
     taken: dict[str, Path] = {}
     for name, path in wanted:
         key = path.resolve() if path.exists() else path.absolute()
@@ -109,7 +100,7 @@ def plan_add(paths: list[Path], corpus: Corpus) -> AddPlan:
             continue
         n = 2
         while True:
-            candidate = numbered_name(name, n)
+            candidate = names.numbered_name(name, n)
             existing = corpus.folder / candidate
             if candidate not in taken and (not existing.exists() or _same_content(existing, path)):
                 break

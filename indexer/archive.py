@@ -20,13 +20,14 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from indexer import names
 from indexer.document import TITLE
-from indexer.errors import NotInCorpus, QueryError, UnknownArticle
+from indexer.errors import NotInCorpus, QueryError
 from indexer.readers import is_supported
 from indexer.records import (EXPORT_FIELDS, FILE, ArticleSummary, ArticleView, ExportRow,
                              FileRecord, ReportList, ReportSummary, ReportView)
+from indexer.request import Fold, Group, SearchRequest
 from indexer.search import SearchService
 from indexer.store import Store
 
@@ -135,10 +136,7 @@ class Archive:
 
     def article(self, article_id: str, query: str = "") -> ArticleView:
         """An article's passages in order; :class:`UnknownArticle` when none has this id."""
-        article = self.service.article(article_id, query)
-        if article is None:
-            raise UnknownArticle(article_id)
-        return article
+        return self.service.article(article_id, query)
 
     # -- the original file -------------------------------------------------------
 
@@ -151,8 +149,7 @@ class Archive:
         """
         searcher = self.service.searcher()
         path = self.store.corpus.path_of(source)
-        hidden = any(part.startswith(".") for part in Path(source).parts)
-        if path is None or hidden or searcher.document_number(kind=FILE, source=source) is None \
+        if path is None or names.is_hidden(source) or searcher.document_number(kind=FILE, source=source) is None \
                 or not path.is_file() or not is_supported(path):
             raise NotInCorpus(source)
         # Absolute: a web server resolves a relative path against its own folder.
@@ -166,23 +163,24 @@ class Archive:
 
     # -- export ------------------------------------------------------------------
 
-    def export(self, query: str, *, source: str | None = None, date_from: str | None = None,
-               date_to: str | None = None, sort: str = "relevance", scope: str = "all",
-               max_hits: int | None = None) -> list[ExportRow]:
-        """Every hit of ``query`` under the same filters as ``search``, in its order.
+    def export(self, query: SearchRequest | str, *, source: str | None = None,
+               date_from: str | None = None, date_to: str | None = None, sort: str = "relevance",
+               scope: str = "all", max_hits: int | None = None) -> list[ExportRow]:
+        """Every hit of ``query`` (a :class:`SearchRequest`, or a text with the
+        same filters as ``search``), in its order, never grouped nor folded.
 
         With ``max_hits``, a query with more hits raises :class:`QueryError`
         (``too_many_hits``) before any hit is read.
         """
-        filters: dict[str, Any] = dict(source=source, date_from=date_from, date_to=date_to,
-                                       sort=sort, scope=scope)
+        request = query if isinstance(query, SearchRequest) else SearchRequest.of(
+            query, source=source, date_from=date_from, date_to=date_to, sort=sort, scope=scope)
+        request = request.replace(page=1, group=Group.PASSAGE, fold=Fold.NONE)
         if max_hits is not None:
-            total = self.service.search(query, limit=1, **filters).total
+            total = self.service.search(request.replace(limit=1)).total
             if total > max_hits:
                 raise QueryError(f"{total:,} hits; an export holds at most {max_hits:,}",
-                                 code="too_many_hits", hint="narrow the search with filters",
-                                 total=f"{total:,}", limit=f"{max_hits:,}")
-        result = self.service.search(query, limit=0, **filters)
+                                 code="too_many_hits", total=f"{total:,}", limit=f"{max_hits:,}")
+        result = self.service.search(request.replace(limit=0))
         return [ExportRow.of(hit) for hit in result.hits]
 
 
@@ -236,7 +234,17 @@ def jsonl_bytes(rows: Iterable[ExportRow]) -> bytes:
                    for row in rows).encode("utf-8")
 
 
-def export_bytes(rows: Iterable[ExportRow], fmt: str) -> bytes:
+def export_format(fmt: str) -> str:
+    """``fmt`` when it is a format :func:`export_bytes` writes; ``bad_format`` otherwise.
+
+    >>> export_format("xlsx")
+    Traceback (most recent call last):
+    indexer.errors.QueryError: format must be one of csv, jsonl
+    """
     if fmt not in EXPORT_FORMATS:
         raise QueryError(f"format must be one of {', '.join(EXPORT_FORMATS)}", code="bad_format")
-    return csv_bytes(rows) if fmt == "csv" else jsonl_bytes(rows)
+    return fmt
+
+
+def export_bytes(rows: Iterable[ExportRow], fmt: str) -> bytes:
+    return csv_bytes(rows) if export_format(fmt) == "csv" else jsonl_bytes(rows)

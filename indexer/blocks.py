@@ -16,7 +16,7 @@ from bisect import bisect_left
 import numpy as np
 from whoosh.formats import Positions
 
-from indexer import postings
+from indexer import arrays_format
 
 __all__ = ["ENCODE_CHUNK", "EncodedPositions", "encode_field", "encode_positions", "write_term"]
 
@@ -68,9 +68,9 @@ def encode_positions(counts: np.ndarray, deltas: np.ndarray) -> EncodedPositions
     m_at = offsets[:-1][multi]
     m_counts = counts[multi]
     buf[m_at + 9] = ord("(")
-    item = postings._ranges(m_at + 10, m_counts * 2)[::2]  # where each 'K' goes
+    item = arrays_format._ranges(m_at + 10, m_counts * 2)[::2]  # where each 'K' goes
     buf[item] = ord("K")
-    buf[item + 1] = deltas[postings._ranges(starts[multi], m_counts)]
+    buf[item + 1] = deltas[arrays_format._ranges(starts[multi], m_counts)]
     buf[m_at + 10 + 2 * m_counts] = ord("e")
     buf[m_at + 11 + 2 * m_counts] = ord(".")
     blob = buf.tobytes()

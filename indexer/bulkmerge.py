@@ -8,7 +8,7 @@ merges segments the way :mod:`indexer.bulkwriter` writes one:
 - the per-document data (stored fields, columns, lengths) document by
   document, as Whoosh's ``write_per_doc`` does, deleted documents dropped;
 - the ``content`` field's postings from the segments' ``.zharrays``
-  (:mod:`indexer.postings`), merged with numpy: terms in byte order,
+  (:mod:`indexer.arrays_format`), merged with numpy: terms in byte order,
   documents renumbered, positions re-encoded as Whoosh's pickles
   (:func:`indexer.blocks.encode_positions`) and handed to Whoosh's
   ``W3FieldWriter`` a block at a time;
@@ -59,7 +59,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util import fib
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from indexer import postings
+from indexer import arrays_build, arrays_format, postings
 from indexer.blocks import encode_field, write_term
 
 __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "merge_policy", "merge_segments", "tiers"]
@@ -83,7 +83,7 @@ _COPY_SLICE = 1 << 18
 
 
 def _words(segment: Any) -> int:
-    return int(getattr(segment, "_fieldlengths", {}).get(postings.FIELD, 0))
+    return int(getattr(segment, "_fieldlengths", {}).get(arrays_format.FIELD, 0))
 
 
 def _all_deleted(segment: Any) -> bool:
@@ -196,8 +196,8 @@ def merge_segments(storage: Any, indexname: str, schema: Schema, codec: Any,
         postings.forget([s.segment_id() for s in segments], folder)
     if folder is not None:
         try:
-            postings.write_file(folder / postings.file_name(segment.segment_id()),
-                                postings.encode(*result))
+            arrays_format.write_file(folder / arrays_format.file_name(segment.segment_id()),
+                                arrays_format.encode(*result))
         except OSError:
             pass  # derived data: built after the commit instead
     return segment, result
@@ -229,13 +229,13 @@ def _merge(storage: Any, schema: Schema, codec: Any, readers: list, segment: Any
             field = schema[name]
             if not field.indexed:
                 continue
-            if name == postings.FIELD:
+            if name == arrays_format.FIELD:
                 if len(content["words"]):
                     _write_content(fieldwriter, name, field, content, lengths.get(name))
             else:
                 found = _merge_other(fieldwriter, name, field, readers, docmaps,
                                      lengths.get(name), doc_count)
-                if name in postings.CODED_FIELDS:
+                if name in arrays_format.CODED_FIELDS:
                     codes[name] = found
     finally:
         fieldwriter.close()
@@ -313,11 +313,11 @@ def _merge_documents(storage: Any, schema: Schema, codec: Any, readers: list, se
     return docmaps, {n: np.array(v, dtype=np.int64) for n, v in lengths.items()}
 
 
-def _merge_content(parts: list[postings.SegmentArrays], docmaps: list[np.ndarray]) -> dict:
+def _merge_content(parts: list[arrays_format.SegmentArrays], docmaps: list[np.ndarray]) -> dict:
     """The content field's postings of every segment's arrays as one list per
     term: terms in UTF-8 byte order (Whoosh's), deleted documents dropped,
     documents renumbered, a term left with no posting dropped."""
-    words_of = [postings._split(p._terms_blob, p.header["terms"]) for p in parts]
+    words_of = [arrays_format._split(p._terms_blob, p.header["terms"]) for p in parts]
     union = sorted({w for words in words_of for w in words}, key=lambda w: w.encode("utf-8"))
     rank = {w: i for i, w in enumerate(union)}
     local = []  # per segment: global term of each term, kept postings, their counts per term
@@ -341,7 +341,7 @@ def _merge_content(parts: list[postings.SegmentArrays], docmaps: list[np.ndarray
     dests = []
     filled = term_ptr[:-1].copy()
     for p, docmap, (g, keep, kept) in zip(parts, docmaps, local):
-        dest = postings._ranges(filled[g], kept)
+        dest = arrays_format._ranges(filled[g], kept)
         docs[dest] = docmap[p.docs[keep]]
         freqs[dest] = p.freqs[keep]
         filled[g] += kept
@@ -358,8 +358,8 @@ def _merge_content(parts: list[postings.SegmentArrays], docmaps: list[np.ndarray
             chunk = src[a:a + _COPY_SLICE]
             to = dest[a:a + _COPY_SLICE]
             counts = (p.pos_ptr[chunk + 1].astype(np.int64) - p.pos_ptr[chunk].astype(np.int64))
-            positions[postings._ranges(pos_ptr[to].astype(np.int64), counts)] = p.positions[
-                postings._ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
+            positions[arrays_format._ranges(pos_ptr[to].astype(np.int64), counts)] = p.positions[
+                arrays_format._ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
     del dests, local
     return {"words": words, "term_ptr": np.concatenate(([0], term_ptr[1:][present])).astype(np.int64),
             "docs": docs, "freqs": freqs, "pos_ptr": pos_ptr, "positions": positions}
@@ -402,8 +402,8 @@ def _field_terms(readers: list, name: str, fmt: Any, plain: bool
     only). Read as each term is reached: Whoosh's terms reader changes a
     term's info in place when it moves on."""
     def run(i: int, terms: Any) -> Iterator[tuple[bytes, int, np.ndarray | None]]:
-        for btext, info in postings._field_items(terms, name):
-            yield btext, i, postings._term_ids(terms, info, fmt) if plain else None
+        for btext, info in arrays_build._field_items(terms, name):
+            yield btext, i, arrays_build._term_ids(terms, info, fmt) if plain else None
 
     runs = [run(i, reader._terms) for i, reader in enumerate(readers)
             if name in reader._terms.indexed_field_names()]
@@ -461,8 +461,8 @@ def _merge_other(fieldwriter: Any, name: str, field: Any, readers: list,
 
 
 def _derive(segment: Any, doc_count: int, content: dict, codes: dict,
-            parts: list[postings.SegmentArrays], docmaps: list[np.ndarray]) -> tuple:
-    """The header and arrays :func:`indexer.postings.build_arrays` would read
+            parts: list[arrays_format.SegmentArrays], docmaps: list[np.ndarray]) -> tuple:
+    """The header and arrays :func:`indexer.arrays_build.build_arrays` would read
     back from the merged segment, from the merged arrays."""
     keep = [docmap >= 0 for docmap in docmaps]
     freqs = content["freqs"]
@@ -471,25 +471,25 @@ def _derive(segment: Any, doc_count: int, content: dict, codes: dict,
     arrays: dict[str, np.ndarray] = {
         "term_ptr": content["term_ptr"],
         "docs": content["docs"],
-        "freqs": freqs.astype(postings._smallest_uint(int(freqs.max()) if len(freqs) else 0),
+        "freqs": freqs.astype(arrays_format._smallest_uint(int(freqs.max()) if len(freqs) else 0),
                               copy=False),
         "pos_ptr": pos_ptr.astype(np.uint32 if int(pos_ptr[-1]) < 2**32 else np.int64, copy=False),
         "positions": positions.astype(
-            postings._smallest_uint(int(positions.max()) if len(positions) else 0), copy=False),
+            arrays_format._smallest_uint(int(positions.max()) if len(positions) else 0), copy=False),
         "lengths": np.concatenate([p.lengths[k] for p, k in zip(parts, keep)]).astype(
             np.uint32, copy=False),
         "fingerprints": np.concatenate([p.fingerprints[k] for p, k in zip(parts, keep)]).astype(
             np.int64, copy=False),
-        "terms": postings._blob(content["words"]),
+        "terms": arrays_format._blob(content["words"]),
     }
     header: dict[str, Any] = {
         "segment": segment.segment_id(), "doc_count": doc_count,
-        "field_length": int(segment._fieldlengths.get(postings.FIELD, 0)),
+        "field_length": int(segment._fieldlengths.get(arrays_format.FIELD, 0)),
         "terms": len(content["words"]), "vocabularies": {}}
-    for name in postings.CODED_FIELDS:
+    for name in arrays_format.CODED_FIELDS:
         names, field_codes = codes.get(name, ([], np.full(doc_count, -1, dtype=np.int32)))
         arrays[f"{name}_codes"] = field_codes
-        arrays[f"{name}_names"] = postings._blob([b.decode("utf-8") for b in names])
+        arrays[f"{name}_names"] = arrays_format._blob([b.decode("utf-8") for b in names])
         header["vocabularies"][name] = len(names)
     return header, arrays
 

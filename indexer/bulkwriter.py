@@ -13,7 +13,7 @@ them, and ``tests/test_bulkwriter.py`` checks that the segment holds the
 same terms, postings, stored fields and lengths as Whoosh's writer makes of
 the same documents.
 
-The ``.zharrays`` of the segment (:mod:`indexer.postings`) are derived from
+The ``.zharrays`` of the segment (:mod:`indexer.arrays_format`) are derived from
 the same numpy arrays, with no read-back.
 
 :class:`BulkWriter` is the writer a large commit takes (:func:`open_writer`):
@@ -54,7 +54,7 @@ from whoosh.formats import Existence, Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import IndexWriter, SegmentWriter
 
-from indexer import bulkmerge, postings
+from indexer import arrays_format, bulkmerge
 from indexer.analysis import ChineseTextField, iter_words
 from indexer.blocks import encode_field, encode_positions, write_term
 from indexer.normalize import normalize_text
@@ -91,7 +91,7 @@ def write_segment(storage, indexname: str, schema: Schema, codec: W3Codec,
                   segment: Any = None) -> tuple[Any, tuple | None]:
     """Write ``docs`` as one new segment of the index ``indexname``; returns
     the segment (not yet in any table of contents) and, with ``arrays``, the
-    header and arrays of its ``.zharrays`` (:func:`indexer.postings.build_arrays`'s).
+    header and arrays of its ``.zharrays`` (:func:`indexer.arrays_build.build_arrays`'s).
 
     Each document is a dict of field values, as for ``add_document``, with
     the same stored values, columns and lengths; ``ChineseTextField`` values
@@ -263,9 +263,9 @@ def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None
 
 
 def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) -> tuple:
-    """The header and arrays :func:`indexer.postings.build_arrays` reads back
+    """The header and arrays :func:`indexer.arrays_build.build_arrays` reads back
     from this segment, from the arrays that wrote it."""
-    field = postings.FIELD
+    field = arrays_format.FIELD
     doc_count = len(docs)
     content = derived.get(field)
     if content is not None and "words" in content:
@@ -282,20 +282,20 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
     arrays: dict[str, np.ndarray] = {
         "term_ptr": term_ptr,
         "docs": post_docs.astype(np.int32),
-        "freqs": freqs.astype(postings._smallest_uint(int(freqs.max()) if len(freqs) else 0)),
+        "freqs": freqs.astype(arrays_format._smallest_uint(int(freqs.max()) if len(freqs) else 0)),
         "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
         "positions": positions.astype(
-            postings._smallest_uint(int(positions.max()) if len(positions) else 0)),
+            arrays_format._smallest_uint(int(positions.max()) if len(positions) else 0)),
         "lengths": coded.get(field, np.zeros(doc_count, dtype=np.int64)).astype(np.uint32),
         "fingerprints": np.array([fingerprint(d.get(field), d.get("kind")) for d in docs],
                                  dtype=np.int64).reshape(doc_count),
-        "terms": postings._blob(words),
+        "terms": arrays_format._blob(words),
     }
     header: dict[str, Any] = {
         "segment": segment.segment_id(), "doc_count": doc_count,
         "field_length": int(segment._fieldlengths.get(field, 0)), "terms": len(words),
         "vocabularies": {}}
-    for name in postings.CODED_FIELDS:
+    for name in arrays_format.CODED_FIELDS:
         codes = np.full(doc_count, -1, dtype=np.int32)
         found = derived.get(name)
         names: list[bytes] = found["terms"] if found and "terms" in found else []
@@ -303,7 +303,7 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
             for code, term_docs in enumerate(found["docs"]):
                 codes[term_docs] = code
         arrays[f"{name}_codes"] = codes
-        arrays[f"{name}_names"] = postings._blob([b.decode("utf-8") for b in names])
+        arrays[f"{name}_names"] = arrays_format._blob([b.decode("utf-8") for b in names])
         header["vocabularies"][name] = len(names)
     return header, arrays
 
@@ -344,7 +344,7 @@ def open_writer(ix, procs: int = 1, **kwargs) -> IndexWriter:
 
 
 def _text_bytes(fields: dict) -> int:
-    value = fields.get(postings.FIELD)
+    value = fields.get(arrays_format.FIELD)
     return 3 * len(value) if isinstance(value, str) else 0  # UTF-8 of Chinese text
 
 
@@ -429,8 +429,8 @@ class BulkWriter(SegmentWriter):
                                          segment=self._parts[part])
         if derived is not None and self._arrays_folder is not None:
             try:
-                postings.write_file(self._arrays_folder / postings.file_name(segment.segment_id()),
-                                    postings.encode(*derived))
+                arrays_format.write_file(self._arrays_folder / arrays_format.file_name(segment.segment_id()),
+                                    arrays_format.encode(*derived))
             except OSError:
                 pass  # derived data: built after the commit instead
         return segment

@@ -14,15 +14,21 @@ import click
 
 from indexer.adding import plan_add
 from indexer.errors import IndexCorrupt, NoCorpus, NotInCorpus, QueryError, ZhsearchError
+from indexer.messages import Catalogue
 from indexer.search import SearchService
 from indexer.settings import SETTINGS
 from indexer import integrity
 from indexer.archive import EXPORT_FORMATS, REPORT_SORTS, Archive, export_bytes
 from indexer.corpus import write_atomically
+from indexer.document import Kind
 from indexer.highlight import Snippet
-from indexer.records import ArticleView, ReportList, SearchResult, SyncReport
+from indexer.records import ArticleView, ReportList, SearchResult, Status, SyncReport
+from indexer.request import Fold, Group, Scope, SearchRequest, Sort
 from indexer.store import Store
 
+
+# The messages of the user's language, chosen once at start (gettext's `_`).
+_ = Catalogue.for_user()
 
 
 def text_arg(arg: str) -> str:
@@ -40,22 +46,63 @@ def text_arg(arg: str) -> str:
         return arg.encode("utf-8", "surrogateescape").decode("gb18030", "replace")
 
 
-class BadUsage(click.ClickException):
+class Refusal(click.ClickException):
+    """One line on stderr, ``Error: …`` in the user's language, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(_.text("error", message=self.format_message()), file=file, err=True)
+
+
+class BadUsage(Refusal):
     """A mistake in the command line itself: one line, exit status 2 (as click's usage errors)."""
 
     exit_code = 2
+
+
+class _HelpFormatter(click.HelpFormatter):
+    """click's --help with its headings (Usage, Options, Commands) in the user's language."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _.text("Usage: ") if prefix is None else prefix)
+
+    def section(self, name: str):
+        return super().section(_.text(name) if name in ("Options", "Commands") else name)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_.text('heading', heading=heading)}\n")
+
+
+class _Context(click.Context):
+    formatter_class = _HelpFormatter
+
+
+def _usage_error(error: click.UsageError, command: str) -> BadUsage:
+    return BadUsage(_.text("see_help", message=error.format_message(), command=command))
+
+
+def _localised_help_option(command: click.Command, ctx: click.Context) -> click.Option | None:
+    option = click.Command.get_help_option(command, ctx)
+    if option is not None:
+        option.help = _.help("--help")
+    return option
 
 
 class StrictCommand(click.Command):
     """A command whose usage errors are one line with exit status 2, and
     whose ``--corpus``/``--index`` may also follow the command name."""
 
+    context_class = _Context
+    get_help_option = _localised_help_option
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        # Chinese has no spaces for click to cut the help at.
+        return (self.name and _.short_help(self.name)) or super().get_short_help_str(limit)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            raise BadUsage(f"{error.format_message()} See `zhsearch {ctx.info_name} --help`."
-                           ) from None
+            raise _usage_error(error, f"zhsearch {ctx.info_name}") from None
 
 
 class QueryCommand(StrictCommand):
@@ -104,7 +151,7 @@ def _corpus_options(func):
         setting = SETTINGS[name]
         func = click.option(f"--{name}", f"{name}_dir", default=None, expose_value=True,
                             type=click.Path(file_okay=False, path_type=Path),
-                            help=f"{setting.help} Same as before the command.")(func)
+                            help=_.help(f"--{name}") + _.help("after the command"))(func)
     return func
 
 
@@ -116,6 +163,59 @@ class Context:
     def store(self) -> Store:
         return Store(self.corpus, self.index,
                      on_wait=lambda message: click.echo(message, err=True))
+
+
+def _refused(error: ZhsearchError) -> click.ClickException:
+    """A library error as one line: a request that cannot run as given is a
+    usage error (status 2), and so is a --corpus that names no folder."""
+    kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else Refusal
+    return kind(_.refusal(error))
+
+
+def request_options(command: str, *, arrange: bool):
+    """The options of a :class:`SearchRequest`, declared once for ``search``
+    and ``export`` (sqlite-utils' ``output_options`` habit): ``--source``,
+    ``--from``, ``--to``, ``--sort``, and with ``arrange`` ``--group``,
+    ``--fold`` and ``--in``. The command receives ``request`` in their place
+    (with its QUERY words, and its ``--page`` and ``--limit`` when it has
+    them), checked before any index is opened."""
+    import functools
+
+    options = [
+        click.option("--source", help=_.help(command, "--source")),
+        click.option("--from", "date_from", metavar="YYYY-MM-DD", help=_.help(command, "--from")),
+        click.option("--to", "date_to", metavar="YYYY-MM-DD", help=_.help(command, "--to")),
+        click.option("--sort", type=click.Choice([s.value for s in Sort]), default=Sort.RELEVANCE.value,
+                     show_default=True, help=_.help(command, "--sort")),
+    ]
+    if arrange:
+        options += [
+            click.option("--group", type=click.Choice([Group.ARTICLE.value]), default=None,
+                         help=_.help(command, "--group")),
+            click.option("--fold", type=click.Choice([Fold.SAME.value]), default=None,
+                         help=_.help(command, "--fold")),
+            click.option("--in", "scope", type=click.Choice([s.value for s in Scope]),
+                         default=Scope.ALL.value, show_default=True, help=_.help(command, "--in")),
+        ]
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, query: tuple[str, ...], source: str | None, date_from: str | None,
+                    date_to: str | None, sort: str, **kwargs):
+            fields = {name: kwargs.pop(name) for name in ("page", "limit", "group", "fold", "scope")
+                      if name in kwargs}
+            try:
+                request = SearchRequest.of(text_arg(" ".join(query)),
+                                           source=text_arg(source) if source else source,
+                                           date_from=date_from, date_to=date_to, sort=sort, **fields)
+            except ZhsearchError as error:
+                raise _refused(error) from None
+            return func(*args, request=request, **kwargs)
+
+        for option in reversed(options):  # click lists the last one applied first
+            wrapper = option(wrapper)
+        return wrapper
+    return decorator
 
 
 def _fail_nicely(func):
@@ -132,10 +232,7 @@ def _fail_nicely(func):
         try:
             return func(*args, **kwargs)
         except ZhsearchError as error:
-            # A request that cannot run as given is a usage error (status 2),
-            # and so is a --corpus that names no folder.
-            kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else click.ClickException
-            raise kind(str(error) + (f". Hint: {error.hint}." if error.hint else "")) from None
+            raise _refused(error) from None
         except Exception as error:  # noqa: BLE001
             from indexer.store import from_whoosh
 
@@ -144,23 +241,22 @@ def _fail_nicely(func):
             # Whoosh failed reading a damaged segment file.
             damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
                                    f"{type(error).__name__}: {error}")
-            raise click.ClickException(f"{damaged}. Hint: {damaged.hint}.") from None
+            raise Refusal(_.refusal(damaged)) from None
     return _corpus_options(wrapper)
 
 
 # Per file: the files read, the bytes, the rate and the time left to read
 # them, as "Indexing  31%|███▏      | 112/365 files, 2.80M/8.90MB, 556kB/s,
 # 00:11 left to read".
-_BAR_FORMAT = ("{desc} {percentage:3.0f}%|{bar}| {files}, {n_fmt}/{total_fmt}B, "
-               "{rate_noinv_fmt}, {remaining} left to read")
+_BAR_FORMAT = _.text("bar")
 # Once every file is read the commit writes what the bulk writer still holds,
 # which no callback reports: 14 of `index`'s 17 s on the 2022 subset, 24 of
 # `add`'s 29 s, 160 of 182 s at the whole folder (1,693 files, 43 MB, on a
 # loaded machine). Said, with a clock, and no time left the bar cannot know.
-_WRITING_FORMAT = "{desc}: {files}; writing the index... {elapsed}"
+_WRITING_FORMAT = _.text("bar_writing")
 
 
-def _progress_bar(total_bytes: int, files: int, verb: str = "Indexing"):
+def _progress_bar(total_bytes: int, files: int, verb: str):
     """A tqdm bar on stderr over ``total_bytes``; its postfix is the files done.
 
     Drawn only on a terminal (``disable=None``); plain characters when
@@ -172,7 +268,7 @@ def _progress_bar(total_bytes: int, files: int, verb: str = "Indexing"):
         @property
         def format_dict(self) -> dict:
             fields = super().format_dict
-            fields["files"] = fields.pop("postfix", None) or f"0/{files} files"
+            fields["files"] = fields.pop("postfix", None) or _.text("files_done", done=0, files=files)
             return fields
 
     return FilesBar(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
@@ -196,7 +292,7 @@ def _is_terminal(stream) -> bool:
 
 
 @contextmanager
-def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
+def _progress(quiet: bool = False, verb: str = "indexing") -> Iterator[dict]:
     """The progress and on_plan callbacks of a library call that reads files:
     a bar on stderr over the bytes, with the files done beside it; once the
     last file is read, a line that says the index is being written, its
@@ -218,17 +314,17 @@ def _progress(quiet: bool = False, verb: str = "Indexing") -> Iterator[dict]:
             if bar is not None:  # a rebuild that starts again after a damaged segment
                 bar.close()
             files, done = count, 0
-            bar = _progress_bar(total, count, verb)
+            bar = _progress_bar(total, count, _.text(verb))
 
     def progress(name: str, size: int) -> None:
         nonlocal done
         if bar is not None:
             done += 1
-            bar.set_postfix_str(f"{done}/{files} files", refresh=False)
+            bar.set_postfix_str(_.text("files_done", done=done, files=files), refresh=False)
             bar.update(size)
             if done == files and not bar.disable:
-                bar.set_postfix_str(f"{done}/{files} files read in "
-                                    f"{bar.format_interval(bar.format_dict['elapsed'])}",
+                elapsed = bar.format_interval(bar.format_dict["elapsed"])
+                bar.set_postfix_str(_.text("files_read", done=done, files=files, elapsed=elapsed),
                                     refresh=False)
                 bar.bar_format = _WRITING_FORMAT
                 bar.refresh()
@@ -250,14 +346,17 @@ def _echo_outcomes(report: SyncReport, each: bool = True, err: bool = False) -> 
     ``err``); with ``each`` False only the refused ones, then one line of
     counts."""
     for outcome in report.outcomes:
-        if outcome.status == "refused":
-            click.echo(f"refused {outcome.name}: {outcome.reason}", err=True)
+        if outcome.status == Status.REFUSED:
+            reason = _.error(outcome.code) if _.lang == "zh" and outcome.code else outcome.reason
+            click.echo(_.text("refused", name=outcome.name, reason=reason), err=True)
         elif not each:
             continue
         elif outcome.passages:
-            click.echo(f"{outcome.status} {outcome.name} ({outcome.passages} passages)", err=err)
+            click.echo(_.text("file_passages", status=_.text(f"status {outcome.status}"),
+                              name=outcome.name, passages=outcome.passages), err=err)
         else:
-            click.echo(f"{outcome.status} {outcome.name}", err=err)
+            click.echo(_.text("file_line", status=_.text(f"status {outcome.status}"),
+                              name=outcome.name), err=err)
     if not each and report.outcomes:
         click.echo(outcome_counts(report))
 
@@ -266,38 +365,46 @@ def outcome_counts(report: SyncReport) -> str:
     """One line for what happened to the files of ``report``.
 
     >>> from indexer.records import FileOutcome
-    >>> outcome_counts(SyncReport([FileOutcome("a", "added", 3), FileOutcome("b", "added", 2),
-    ...                            FileOutcome("c", "refused")]))
+    >>> outcome_counts(SyncReport([FileOutcome("a", Status.ADDED, 3),
+    ...                            FileOutcome("b", Status.ADDED, 2),
+    ...                            FileOutcome("c", Status.REFUSED)]))
     '3 files: 2 added, 1 refused; 5 passages written.'
     """
-    statuses = ("added", "updated", "unchanged", "removed", "refused")
-    counts = [f"{report.count(s):,} {s}" for s in statuses if report.count(s)]
+    counts = [_.text("count_status", count=report.count(s), status=_.text(f"status {s}"))
+              for s in Status if report.count(s)]
     files = len(report.outcomes)
-    written = sum(o.passages for o in report.outcomes if o.status in ("added", "updated"))
-    return (f"{files:,} file{'s' if files != 1 else ''}: {', '.join(counts)}"
-            + (f"; {written:,} passage{'s' if written != 1 else ''} written." if written else "."))
+    written = sum(o.passages for o in report.outcomes if o.status in (Status.ADDED, Status.UPDATED))
+    return _.text("counts", files=_.text("count_files", count=files, s=_plural(files)),
+                  statuses=_.text("list_separator").join(counts),
+                  written=_.text("count_written", count=written, s=_plural(written)) if written
+                  else _.text("sentence_end"))
+
+
+def _plural(count: int) -> str:
+    """English's plural ending for ``count`` things (Chinese has none)."""
+    return "" if count == 1 else "s"
 
 
 class StrictGroup(click.Group):
     command_class = StrictCommand
+    context_class = _Context
+    get_help_option = _localised_help_option
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            raise BadUsage(f"{error.format_message()} See `zhsearch --help`.") from None
+            raise _usage_error(error, "zhsearch") from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
-            raise BadUsage(f"{error.format_message()} See `zhsearch --help`.") from None
+            raise _usage_error(error, "zhsearch") from None
 
 
-def _verbose_option(func):
-    return click.option("--verbose", is_flag=True,
-                        help="A line per file even on a terminal, where a progress bar and a "
-                             "summary stand in for them.")(func)
+def _verbose_option(command: str):
+    return click.option("--verbose", is_flag=True, help=_.help(command, "--verbose"))
 
 
 def _setting_option(name: str, dest: str | None = None):
@@ -305,106 +412,67 @@ def _setting_option(name: str, dest: str | None = None):
     return click.option(
         f"--{name}", *([dest] if dest else []),
         type=click.Path(file_okay=False, path_type=Path), default=setting.default,
-        show_default=True, envvar=setting.env, help=f"{setting.help} (env {setting.env})")
+        show_default=True, envvar=setting.env, help=_.text("env_help", help=_.help(f"--{name}"), env=setting.env))
 
 
-@click.group(cls=StrictGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StrictGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help=_.help("zhsearch"))
 @_setting_option("corpus")
 @_setting_option("index", "index_dir")
-@click.version_option(package_name="zhsearch")
+@click.version_option(package_name="zhsearch", help=_.help("--version"))
 @click.pass_context
 def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
-    """Full-text search for Chinese report and news files."""
     ctx.obj = Context(corpus, index_dir)
 
 
-@cli.command("index")
-@click.option("--rebuild", is_flag=True, help="Throw the index away and build it anew.")
+@cli.command("index", help=_.help("index"))
+@click.option("--rebuild", is_flag=True, help=_.help("index", "--rebuild"))
 @click.option("--allow-removals", is_flag=True,
-              help="Remove the reports gone from the corpus folder even when that is "
-                   "every indexed report or more than half of them (refused without it, "
-                   "as an emptied, unmounted or mistyped folder would do that).")
-@_verbose_option
+              help=_.help("index", "--allow-removals"))
+@_verbose_option("index")
 @click.pass_obj
 @_fail_nicely
 def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bool) -> None:
-    """Bring the index in line with the corpus folder (new, changed, deleted files).
-
-    A missing corpus folder is an error, and a sync that would remove more
-    than half of the indexed reports is refused unless --allow-removals.
-
-    On a terminal, a progress bar on stderr shows the files read, the MB/s
-    and the time left to read them, then that the index is being written;
-    refused files are still named, each on a line, and a
-    line of counts ends. With --verbose, or when the output is not a
-    terminal (a pipe, a file, a CI log), a line per file instead.
-    """
     each = per_file_lines(verbose)
     store = obj.store()
     with _progress() as callbacks:
         if rebuild:
             report, aside = store.rebuild(**callbacks, allow_removals=allow_removals)
             if aside:
-                click.echo(f"The damaged index was moved to {aside}.", err=True)
+                click.echo(_.text("moved_aside", folder=aside), err=True)
         else:
             report = store.sync(**callbacks, allow_removals=allow_removals)
     _echo_outcomes(report, each)
     problems = integrity.check(store)
     if problems:
         for problem in problems:
-            click.echo(f"repairing {problem.source}: {problem.description}", err=True)
+            click.echo(_.text("repairing", source=problem.source, problem=problem.description),
+                       err=True)
         _echo_outcomes(integrity.repair(store, problems), each)
     stats = integrity.stats(store)
-    click.echo(f"{stats['files']} files, {stats['passages']} passages indexed.")
+    click.echo(_.text("indexed", files=stats["files"], passages=stats["passages"]))
     if report.refused:
         raise SystemExit(1)
 
 
-@cli.command(cls=QueryCommand)
+@cli.command(cls=QueryCommand, help=_.help("search"))
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Passages per page; 0 shows every hit.")
+              help=_.help("search", "--limit"))
 @click.option("--page", "-p", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Which page of results.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--source", help="Only passages from this corpus file.")
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order of the results.")
-@click.option("--group", type=click.Choice(["article"]), default=None,
-              help="One hit per article (its best passage); the total counts articles, "
-                   "and -word leaves out every article that holds the word anywhere.")
-@click.option("--fold", type=click.Choice(["same"]), default=None,
-              help="The same story once: a passage that other reports carry too (a wire "
-                   "copy, differing only in spacing or punctuation) is one hit, its copies "
-                   "listed under it; the total counts stories.")
-@click.option("--in", "scope", type=click.Choice(["all", "title"]), default="all",
-              show_default=True, help="Match everywhere, or article titles only.")
-@click.option("--verbose", is_flag=True,
-              help="When the index is brought up to date first, a line per file on stderr.")
+              help=_.help("search", "--page"))
+@click.option("--json", "as_json", is_flag=True, help=_.help("search", "--json"))
+@request_options("search", arrange=True)
+@click.option("--verbose", is_flag=True, help=_.help("search", "--verbose"))
 @click.pass_obj
 @_fail_nicely
-def search(obj: Context, query: tuple[str, ...], limit: int, page: int, as_json: bool,
-           source: str | None, date_from: str | None, date_to: str | None, sort: str,
-           group: str | None, fold: str | None, scope: str, verbose: bool) -> None:
-    """Search the corpus: words must all occur, "quotes" for exact text,
-    -word to exclude, OR for either.
-
-    The index is built or brought up to date first when the corpus changed,
-    with a progress bar on stderr when that is a terminal (none with --json);
-    --verbose names every file it read, on stderr.
-    """
+def search(obj: Context, request: SearchRequest, as_json: bool, verbose: bool) -> None:
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
         update = store.ensure_current(**callbacks)
     if verbose and update is not None:
         _echo_outcomes(update, err=True)
-    service = SearchService(store, long_lived=False)
-    result = service.search(text_arg(" ".join(query)), page=page, limit=limit,
-                            source=text_arg(source) if source else source,
-                            date_from=date_from, date_to=date_to, sort=sort, group=group,
-                            scope=scope, fold=fold)
+    result = SearchService(store, long_lived=False).search(request)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -421,55 +489,51 @@ def _echo_results(result: SearchResult) -> None:
     if result.query_truncated:
         from indexer.query import MAX_QUERY_CHARS, MAX_TERMS
 
-        click.echo(f"Note: the query is longer than {MAX_QUERY_CHARS:,} characters or "
-                   f"{MAX_TERMS} terms; only its beginning was searched.", err=True)
+        click.echo(_.text("query_truncated", chars=MAX_QUERY_CHARS, terms=MAX_TERMS), err=True)
     if not result.total:
-        click.echo(f"No passages match {result.query}.")
+        click.echo(_.text("no_match", query=result.query))
         if result.suggestion:
-            click.echo(f"Did you mean: {result.suggestion}")
+            click.echo(_.text("did_you_mean", suggestion=result.suggestion))
         return
     hits, first = result.hits, result.first
-    shown = f"{first}-{first + len(hits) - 1} of " if hits else "none of "
-    counted = "articles" if result.grouped else "stories" if result.folded else "passages"
-    click.echo(f"{shown}{result.total} {counted} match {result.query} ({result.took_ms} ms)")
+    counted = _.text("counted articles" if result.grouped else "counted stories" if result.folded
+                     else "counted passages")
+    click.echo(_.text("results" if hits else "results_none", first=first,
+                      last=first + len(hits) - 1, total=result.total, counted=counted,
+                      query=result.query, took=result.took_ms))
     for number, hit in enumerate(hits, start=first):
         heading = hit.title + (f" · {hit.section}" if hit.section else "")
         click.echo("")
         click.echo(click.style(f"[{number}] {heading}", bold=True))
         where = [hit.source, f"¶{hit.paragraph}"] + ([hit.date] if hit.date else [])
         if hit.more:
-            where.append(f"{hit.more} more in this article")
+            where.append(_.text("more_here", count=hit.more))
         if hit.same:
-            where.append(f"+{hit.same} same story in other report{'s' if hit.same > 1 else ''}")
+            where.append(_.text("same_story", count=hit.same, s=_plural(hit.same)))
         click.echo("    " + " · ".join(where))
         click.echo("    " + _terminal_text(hit.snippet))
 
 
-@cli.command(cls=QueryCommand)
+@cli.command(cls=QueryCommand, help=_.help("explain"))
 @click.argument("passage_id")
 @click.argument("query", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=_.help("explain", "--json"))
 @click.pass_obj
 @_fail_nicely
 def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool) -> None:
-    """Why a passage matched a query: how both were cut into words, and which
-    rule matched each term (PASSAGE_ID is a hit's "id" in `search --json`)."""
     store = obj.store()
     with _progress(quiet=as_json) as callbacks:
         store.ensure_current(**callbacks)
     explanation = SearchService(store, long_lived=False).explain(text_arg(" ".join(query)), passage_id)
-    if explanation is None:
-        raise click.ClickException(f"no passage with the id {passage_id}. "
-                                   "Hint: the ids are in `zhsearch search QUERY --json`.")
     if as_json:
         click.echo(json.dumps(explanation.to_json(), ensure_ascii=False))
         return
-    click.echo("query words:   " + " | ".join(explanation.query_words))
+    click.echo(_.text("query_words", words=" | ".join(explanation.query_words)))
     for term in explanation.terms:
         via = f" ({term.via})" if term.via else ""
         held = f": {' | '.join(term.matched)}" if term.matched else ""
         click.echo(f"{term.term}: {term.rule}{via}{held}")
-    click.echo("passage words: " + " | ".join(explanation.passage_words))
+    click.echo(_.text("passage_words", words=" | ".join(explanation.passage_words)))
 
 
 def _archive(obj: Context, quiet: bool = False) -> Archive:
@@ -480,15 +544,13 @@ def _archive(obj: Context, quiet: bool = False) -> Archive:
     return Archive(SearchService(store, long_lived=False))
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@cli.command(help=_.help("reports"))
+@click.option("--json", "as_json", is_flag=True, help=_.help("reports", "--json"))
 @click.option("--sort", type=click.Choice(REPORT_SORTS), default="date", show_default=True,
-              help="date: newest first; name: by pinyin; passages: most first.")
+              help=_.help("reports", "--sort"))
 @click.pass_obj
 @_fail_nicely
 def reports(obj: Context, as_json: bool, sort: str) -> None:
-    """List every report: its date, articles, passages, size and the units its
-    article titles name; then how many reports each year has."""
     listing = _archive(obj, quiet=as_json).reports(sort)
     if as_json:
         click.echo(json.dumps(listing.to_json(), ensure_ascii=False))
@@ -497,26 +559,29 @@ def reports(obj: Context, as_json: bool, sort: str) -> None:
 
 
 def _echo_reports(listing: ReportList) -> None:
-    click.echo(f"{'date':<10}  {'articles':>8}  {'passages':>8}  {'bytes':>11}  report")
+    click.echo(_.text("reports_header", date=_.text("header date"),
+                      articles=_.text("header articles"), passages=_.text("header passages"),
+                      size=_.text("header bytes")))
+    undated = _.text("undated")
     for r in listing.reports:
         units = f"  ({', '.join(r.units)})" if r.units else ""
-        click.echo(f"{r.date or 'undated':<10}  {r.articles:>8,}  {r.passages:>8,}  "
+        click.echo(f"{r.date or undated:<10}  {r.articles:>8,}  {r.passages:>8,}  "
                    f"{r.size:>11,}  {r.source}{units}")
     count = len(listing.reports)
     years = [f"{year} {n}" for year, n in listing.years.items()]
     if listing.undated:
-        years.append(f"undated {listing.undated}")
-    click.echo(f"{count:,} report{'s' if count != 1 else ''}, {listing.articles:,} articles, "
-               f"{listing.passages:,} passages." + (f" By year: {', '.join(years)}." if years else ""))
+        years.append(f"{undated} {listing.undated}")
+    click.echo(_.text("reports_summary", count=count, s=_plural(count), articles=listing.articles,
+                      passages=listing.passages)
+               + (_.text("by_year", years=_.text("list_separator").join(years)) if years else ""))
 
 
-@cli.command()
+@cli.command(help=_.help("show"))
 @click.argument("article_id")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=_.help("show", "--json"))
 @click.pass_obj
 @_fail_nicely
 def show(obj: Context, article_id: str, as_json: bool) -> None:
-    """Print a whole article, its passages in order (ARTICLE_ID as `search --json` gives it)."""
     article = _archive(obj, quiet=as_json).article(article_id)
     if as_json:
         click.echo(json.dumps(article.to_json(), ensure_ascii=False))
@@ -525,38 +590,30 @@ def show(obj: Context, article_id: str, as_json: bool) -> None:
 
 
 def _echo_article(article: ArticleView) -> None:
-    click.echo(click.style(article.title or "(untitled)", bold=True))
+    click.echo(click.style(article.title or _.text("untitled"), bold=True))
     click.echo(" · ".join(x for x in (article.source, article.date, article.byline) if x))
     for p in article.passages:
         where = f"¶{p.paragraph}" + (f" p.{p.page}" if p.page is not None else "")
-        kind = f" [{p.kind}]" if p.kind != "body" else ""
+        kind = f" [{p.kind}]" if p.kind != Kind.BODY else ""
         click.echo("")
         click.echo(f"{where}{kind} {p.text}")
 
 
-@cli.command(cls=QueryCommand)
+@cli.command(cls=QueryCommand, help=_.help("export"))
 @click.argument("query", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv",
               show_default=True,
-              help="csv: UTF-8 with a BOM, for spreadsheets; jsonl: one JSON object a line.")
+              help=_.help("export", "--format"))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (replaced in one step) instead of standard output.")
-@click.option("--source", help="Only passages from this corpus file.")
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only reports dated on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only reports dated on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order of the rows.")
+              help=_.help("export", "--output"))
+@request_options("export", arrange=False)
 @click.pass_obj
 @_fail_nicely
-def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
-           source: str | None, date_from: str | None, date_to: str | None, sort: str) -> None:
-    """Write every hit of a query (the words as `search` takes them) as rows:
-    source, title, section, date, paragraph, page, text."""
+def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) -> None:
     if output is not None and not output.parent.is_dir():
         # Refused, as cp and sort -o do, instead of making the folder.
-        raise BadUsage(f"cannot write {output}: no folder {output.parent}")
-    rows = _archive(obj, quiet=output is None).export(
-        " ".join(query), source=source, date_from=date_from, date_to=date_to, sort=sort)
+        raise BadUsage(_.text("no_output_folder", path=output, folder=output.parent))
+    rows = _archive(obj, quiet=output is None).export(request)
     data = export_bytes(rows, fmt)
     if output is None:
         stdout = click.get_binary_stream("stdout")
@@ -566,63 +623,47 @@ def export(obj: Context, query: tuple[str, ...], fmt: str, output: Path | None,
     try:
         write_atomically(output, data, make_folders=False)
     except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
-    click.echo(f"{len(rows):,} hit{'s' if len(rows) != 1 else ''} written to {output}")
+        raise Refusal(_.text("cannot_write_output", path=output,
+                             reason=error.strerror or error)) from None
+    click.echo(_.text("rows_written", count=len(rows), s=_plural(len(rows)), path=output))
 
 
-@cli.command()
+@cli.command(help=_.help("add"))
 @click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_FOLDER...",
                 type=click.Path(path_type=Path))
-@_verbose_option
+@_verbose_option("add")
 @click.pass_obj
 @_fail_nicely
 def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
-    """Copy report files, or every report under folders, into the corpus and index them.
-
-    A folder's reports keep their place under the folder's name (hidden
-    files skipped); two files of one add with the same name are both kept,
-    the later under a numbered name. Files that cannot be read are refused
-    with the reason; the others still go in, and the exit status is 1 if
-    any was refused.
-
-    On a terminal, a progress bar on stderr shows the files read, the MB/s
-    and the time left to read them, then that the index is being written;
-    refused and skipped files are still named, and a line
-    of counts ends. With --verbose, or when the output is not a terminal (a
-    pipe, a file, a CI log), a line per file instead.
-    """
     each = per_file_lines(verbose)
     store = obj.store()
     with _progress() as callbacks:
         store.ensure_current(**callbacks)
     plan = plan_add(list(paths), store.corpus)
     for folder in plan.in_corpus:
-        click.echo(f"refused {folder}: it is the corpus folder or inside it; "
-                   "`zhsearch index` indexes what is there", err=True)
+        click.echo(_.text("in_corpus_folder", folder=folder), err=True)
     for folder in plan.empty_folders:
-        click.echo(f"refused {folder}: no report files in it", err=True)
+        click.echo(_.text("empty_folder", folder=folder), err=True)
     if plan.not_reports:
         shown = ", ".join(str(p) for p in plan.not_reports[:3])
-        more = f" and {len(plan.not_reports) - 3} more" if len(plan.not_reports) > 3 else ""
         count = len(plan.not_reports)
-        click.echo(f"skipped {count} file{'s' if count != 1 else ''} not in a report format: "
-                   f"{shown}{more}", err=True)
+        more = _.text("skipped_more", count=count - 3) if count > 3 else ""
+        click.echo(_.text("skipped", count=count, s=_plural(count), shown=shown, more=more), err=True)
     for addition in plan.renamed:
-        click.echo(f"kept both: {addition.other} is {addition.wanted}, "
-                   f"so {addition.path} goes in as {addition.name}")
-    with _progress(verb="Adding") as callbacks:
+        click.echo(_.text("kept_both", other=addition.other, wanted=addition.wanted,
+                          path=addition.path, name=addition.name))
+    with _progress(verb="adding") as callbacks:
         report = store.add_files([(a.name, a.path) for a in plan.additions], **callbacks)
     _echo_outcomes(report, each)
     if report.refused or plan.in_corpus or plan.empty_folders:
         raise SystemExit(1)
 
 
-@cli.command()
+@cli.command(help=_.help("remove"))
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 @_fail_nicely
 def remove(obj: Context, names: tuple[str, ...]) -> None:
-    """Remove report files (names relative to the corpus) and their passages."""
     store = obj.store()
     missing = []
     for name in map(text_arg, names):
@@ -631,19 +672,17 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
         except NotInCorpus:
             missing.append(name)
             continue
-        click.echo(f"removed {name} ({passages} passages)")
+        click.echo(_.text("removed_file", name=name, passages=passages))
     if missing:
-        raise click.ClickException(
-            f"not in the corpus: {', '.join(missing)}. Hint: `zhsearch stats --files` lists the files.")
+        raise NotInCorpus(", ".join(missing))
 
 
-@cli.command()
+@cli.command(help=_.help("versions"))
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=_.help("versions", "--json"))
 @click.pass_obj
 @_fail_nicely
 def versions(obj: Context, name: str, as_json: bool) -> None:
-    """List the kept earlier versions of a report (an upload, add or remove keeps them)."""
     import datetime
 
     name = text_arg(name)
@@ -653,93 +692,84 @@ def versions(obj: Context, name: str, as_json: bool) -> None:
                                for v in kept]))
         return
     if not kept:
-        click.echo(f"No earlier versions of {name} are kept.")
+        click.echo(_.text("no_versions", name=name))
         return
     for version in kept:
         saved = datetime.datetime.fromtimestamp(version.saved).strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{version.number}\t{saved}\t{version.size} bytes")
-    click.echo(f"Restore one with `zhsearch restore {name} --version N`.")
+        click.echo(_.text("version_line", number=version.number, saved=saved, size=version.size))
+    click.echo(_.text("restore_one", name=name))
 
 
-@cli.command()
+@cli.command(help=_.help("restore"))
 @click.argument("name")
 @click.option("--version", "number", type=click.IntRange(min=1), default=None,
-              help="Which version (see `zhsearch versions NAME`); the latest by default.")
+              help=_.help("restore", "--version"))
 @click.pass_obj
 @_fail_nicely
 def restore(obj: Context, name: str, number: int | None) -> None:
-    """Bring back an earlier version of a report and index it; the content it
-    replaces is kept as a version in turn."""
     report = obj.store().restore(text_arg(name), number)
     _echo_outcomes(report)
     if report.refused:
         raise SystemExit(1)
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--files", "list_files", is_flag=True, help="Also list the indexed files.")
+@cli.command(help=_.help("stats"))
+@click.option("--json", "as_json", is_flag=True, help=_.help("stats", "--json"))
+@click.option("--files", "list_files", is_flag=True, help=_.help("stats", "--files"))
 @click.pass_obj
 @_fail_nicely
 def stats(obj: Context, as_json: bool, list_files: bool) -> None:
-    """Show what the index holds."""
     store = obj.store()
     if not store.exists():
-        raise click.ClickException(
-            f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+        raise IndexCorrupt(f"no index in {obj.index}", code="no_index")
     data = integrity.stats(store)
     if list_files:
         data["sources"] = store.sources()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"corpus:   {data['corpus']}")
-    click.echo(f"index:    {data['index']} ({data['index_bytes'] / 1e6:.1f} MB)")
-    click.echo(f"files:    {data['files']}")
-    click.echo(f"articles: {data['articles']}")
-    click.echo(f"passages: {data['passages']}")
-    click.echo(f"words:    {data['terms']}")
+    click.echo(_.text("stats corpus", value=data["corpus"]))
+    click.echo(_.text("stats index", value=data["index"], mb=data["index_bytes"] / 1e6))
+    for name, key in (("files", "files"), ("articles", "articles"), ("passages", "passages"),
+                      ("words", "terms")):
+        click.echo(_.text(f"stats {name}", value=data[key]))
     if data["first_date"]:
-        click.echo(f"dates:    {data['first_date']} to {data['last_date']}")
+        click.echo(_.text("stats dates", first=data["first_date"], last=data["last_date"]))
     for source in data.get("sources", []):
         click.echo(f"  {source}")
     try:
         stale = store.is_stale()
     except NoCorpus as error:  # what the index holds is still worth showing
-        click.echo(f"{error}. Hint: {error.hint}.", err=True)
+        click.echo(_.refusal(error), err=True)
         return
     if stale:
-        click.echo("The corpus changed since it was indexed: run `zhsearch index`.")
+        click.echo(_.text("corpus_changed"))
 
 
-@cli.command()
+@cli.command(help=_.help("check"))
 @click.pass_obj
 @_fail_nicely
 def check(obj: Context) -> None:
-    """Verify that the index matches the corpus; exit 1 and say how to repair if not."""
     store = obj.store()
     if not store.exists():
-        raise click.ClickException(f"no index in {obj.index}. Hint: run `zhsearch index` to build it.")
+        raise IndexCorrupt(f"no index in {obj.index}", code="no_index")
     # Deep: every posting list and stored record read, so a damaged segment is found.
     problems = integrity.check(store, deep=True)
     for problem in problems:
         click.echo(f"{problem.source}: {problem.description}")
     if problems:
-        raise click.ClickException(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found. "
-            "Hint: run `zhsearch index` to repair the index.")
-    click.echo(f"OK: {len(store.sources())} files, each indexed once with its current content.")
+        raise Refusal(_.text("problems_found", count=len(problems), s=_plural(len(problems))))
+    click.echo(_.text("check_ok", count=len(store.sources())))
 
 
-@cli.command()
+@cli.command(help=_.help("serve"))
 @click.option("--host", default=SETTINGS["host"].default, show_default=True,
-              help=SETTINGS["host"].help)
+              help=_.help("serve", "--host"))
 @click.option("--port", type=click.IntRange(1, 65535), default=SETTINGS["port"].default,
-              show_default=True, help=SETTINGS["port"].help)
+              show_default=True, help=_.help("serve", "--port"))
 @click.option("--threads", type=click.IntRange(1, 64), default=SETTINGS["threads"].default,
-              show_default=True, help=SETTINGS["threads"].help)
-@click.option("--verbose", is_flag=True,
-              help="When the index is brought up to date first, a line per file on stderr.")
+              show_default=True, help=_.help("serve", "--threads"))
+@click.option("--verbose", is_flag=True, help=_.help("serve", "--verbose"))
 @click.pass_obj
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> None:
@@ -748,14 +778,24 @@ def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> No
     That build shows a progress bar on stderr when it is a terminal;
     --verbose names every file it read, on stderr.
     """
-    from web.server import serve as serve_web
+    from importlib.metadata import entry_points
+
+    # The web registers its server under an entry point (setup.cfg), the
+    # plugin habit of Datasette and sqlite-utils: the engine package imports
+    # no module of the web, and only `serve` reads the entry points (60 ms
+    # on a loaded machine, once, before the index update).
+    servers = entry_points(group="zhsearch.servers", name="web")
+    if not servers:
+        raise click.ClickException(
+            "the web server is not installed. Hint: run `pip install -e .` again.")
+    serve_web = next(iter(servers)).load()
 
     store = obj.store()
     with _progress() as callbacks:
         update = store.ensure_current(**callbacks)
     if verbose and update is not None:
         _echo_outcomes(update, err=True)
-    click.echo(f"zhsearch: serving {obj.corpus} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+    click.echo(_.text("serving", corpus=obj.corpus, host=host, port=port), err=True)
     serve_web(store, host=host, port=port, threads=threads)
 
 

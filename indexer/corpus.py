@@ -1,18 +1,17 @@
-"""The corpus folder: which files are reports, what a report may be called, how it is written.
+"""The corpus folder: which files are reports and how one is written.
 
-One rule for a report's name serves the CLI and the web; the size limit and
-the atomic write are here too, with the paths of the user's dictionary and
-synonyms, which live beside the reports.
+What a report may be called is :mod:`indexer.names`; the size limit and the
+atomic write are here, with the paths of the user's dictionary and synonyms,
+which live beside the reports.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
 import tempfile
-import unicodedata
 from pathlib import Path
 
+from indexer import names
 from indexer.errors import NoCorpus, UnsupportedFile
 from indexer.readers import is_supported
 
@@ -22,70 +21,8 @@ USER_SYNONYMS = "synonyms.dic"
 # Larger files are refused before they are read: a report this size is
 # almost certainly not one report, and reading it would hold it all in memory.
 MAX_FILE_BYTES = 100 * 1024 * 1024
-MAX_NAME_BYTES = 255  # what Linux file systems allow for one name
 
 TOO_LARGE = f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller reports"
-
-
-def nfc(name: str) -> str:
-    """A report's name in one spelling, Unicode's NFC: a Mac (its file system,
-    Safari's uploads) writes ``é`` as ``e`` and a combining accent (NFD), and
-    the two spellings of one name would be two reports that look the same.
-
-    >>> nfc("cafe\u0301.txt") == "caf\u00e9.txt"
-    True
-    """
-    return unicodedata.normalize("NFC", name)
-
-
-def base_name(filename: str) -> str:
-    """The last part of a client's file name, as the corpus keeps it: never a
-    path, in NFC (:func:`nfc`).
-
-    >>> base_name("C:\\\\Users\\\\a\\\\报告.txt"), base_name("../../etc/passwd")
-    ('报告.txt', 'passwd')
-    """
-    return nfc(Path(filename.replace("\\", "/")).name)
-
-
-def source_name(name: str) -> str | None:
-    """A report's name as ``add`` stored it, however it is written; None when it
-    leads out of the corpus.
-
-    >>> source_name("./报告.txt"), source_name("sub/../报告.txt"), source_name("报告.txt/.")
-    ('报告.txt', '报告.txt', '报告.txt')
-    >>> source_name("../x.txt"), source_name("sub/x.md"), source_name("/x.md")
-    (None, 'sub/x.md', 'x.md')
-    """
-    normal = posixpath.normpath(name.replace("\\", "/")).lstrip("/")
-    if normal in ("", ".", "..") or normal.startswith("../"):
-        return None
-    return normal
-
-
-def name_problem(name: str) -> UnsupportedFile | None:
-    """Why ``name`` cannot be a report's file name, or None; one rule for the CLI and the web.
-
-    >>> name_problem("报告.txt") is None, name_problem(".hidden.txt").code
-    (True, 'name_hidden')
-    """
-    if not name:
-        return UnsupportedFile("(no name)", "the file has no name", code="bad_name")
-    if name.startswith("."):
-        return UnsupportedFile(name, "not a valid file name: it starts with a dot",
-                               code="name_hidden")
-    if any("\ud800" <= ch <= "\udfff" for ch in name):
-        # Bytes that are not UTF-8 (a GBK file name): no page or JSON could show it.
-        return UnsupportedFile(name.encode("utf-8", "replace").decode("utf-8"),
-                               "not a valid file name: it is not UTF-8; rename the file",
-                               code="name_encoding")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return UnsupportedFile(name, "not a valid file name: it holds control characters",
-                               code="name_control")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        return UnsupportedFile(name, f"not a valid file name: longer than {MAX_NAME_BYTES} bytes",
-                               code="name_too_long")
-    return None
 
 
 def refuse_if_too_large(name: str, size: int) -> None:
@@ -164,32 +101,21 @@ class Corpus:
         skipped: list[UnsupportedFile] = []
         self.skipped = skipped
         for path in sorted(self.folder.rglob("*")):  # rglob follows no directory links
-            rel = path.relative_to(self.folder)
-            if any(part.startswith(".") for part in rel.parts):
+            name = path.relative_to(self.folder).as_posix()
+            if names.is_hidden(name):
                 continue
-            name = rel.as_posix()
-            shown = name.encode("utf-8", "replace").decode("utf-8")
             if path.is_symlink():
                 if is_supported(path):
-                    skipped.append(UnsupportedFile(
-                        shown, "a symbolic link; zhsearch indexes only files in the corpus "
-                               "folder itself", code="symlink"))
+                    skipped.append(names.symlink_refused(name))
                 continue
-            if shown != name:
-                skipped.append(UnsupportedFile(
-                    shown, "not a valid file name: it is not UTF-8; rename the file",
-                    code="name_encoding"))
+            problem = names.encoding_problem(name)
+            if problem:
+                skipped.append(problem)
                 continue
             if path.is_file() and is_supported(path):
                 found[name] = path
         return found
 
     def path_of(self, source: str) -> Path | None:
-        """The path of the report called ``source``, or None when that name
-        leads out of the folder (``../``) or to the folder itself."""
-        path = self.folder / source.replace("\\", "/").strip("/")
-        folder = self.folder.resolve()
-        resolved = path.resolve()
-        if not resolved.is_relative_to(folder) or resolved == folder:
-            return None
-        return path
+        """The path of the report called ``source`` (:func:`indexer.names.path_in`)."""
+        return names.path_in(self.folder, source)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 from whoosh import matching
 from whoosh import query as wq
+
+from indexer.phrase import adjacent, position_keys
 
 
 # A word's documents in one segment, read once and shared by every thread:
@@ -117,25 +120,30 @@ class AdjacentWords(AnyTerm):
         candidates = set.intersection(*step_docs) if step_docs else set()
         if not candidates:
             return matching.NullMatcher()
-        # Positions of each step in each candidate, read only where needed.
-        positions: list[dict[int, set[int]]] = []
-        for words in by_word:
-            at: dict[int, set[int]] = {}
-            for word, docs in words.items():
-                wanted = sorted(docs & candidates)
-                if not wanted:
-                    continue
-                postings = reader.postings(field, word)
-                for doc in wanted:
-                    postings.skip_to(doc)
-                    if postings.is_active() and postings.id() == doc:
-                        at.setdefault(doc, set()).update(postings.value_as("positions"))
-            positions.append(at)
-        matched = [
-            doc for doc in sorted(candidates)
-            if any(all(p + j in positions[j].get(doc, ()) for j in range(1, len(positions)))
-                   for p in positions[0].get(doc, ()))
-        ]
+        # Positions of each step in each candidate, read only where needed;
+        # the rule itself is indexer.phrase's, as for the arrays.
+
+        def step_keys():
+            for j, words in enumerate(by_word):
+                docs: list[int] = []
+                positions: list[int] = []
+                for word, word_docs in words.items():
+                    wanted = sorted(word_docs & candidates)
+                    if not wanted:
+                        continue
+                    postings = reader.postings(field, word)
+                    for doc in wanted:
+                        postings.skip_to(doc)
+                        if postings.is_active() and postings.id() == doc:
+                            found = postings.value_as("positions")
+                            docs.extend([doc] * len(found))
+                            positions.extend(found)
+                keys = position_keys(np.array(docs, dtype=np.int64),
+                                     np.array(positions, dtype=np.int64), j)
+                keys.sort()
+                yield keys
+
+        matched = adjacent(step_keys()).tolist()
         if not matched:
             return matching.NullMatcher()
         return matching.ListMatcher(matched, all_weights=self.boost)

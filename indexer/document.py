@@ -4,18 +4,43 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# The kinds of passage; all are indexed, only "body" is plain article text.
-TITLE, HEADING, BODY, CAPTION, BYLINE = "title", "heading", "body", "caption", "byline"
-# A line of a digest that repeats another article's headline
-# (indexer/readers/articles.py): it points at that story.
-DIGEST = "digest"
+
+class Kind(StrEnum):
+    """The kind of a passage; all are indexed, only ``body`` is plain article text.
+
+    The values are what the index stores and the JSON's ``kind`` says: a
+    member is its string (``Kind.TITLE == "title"``), so an index built
+    before reads the same and the JSON is unchanged.
+
+    >>> Kind("heading") is Kind.HEADING, f"{Kind.BODY}", Kind.TITLE == "title"
+    (True, 'body', True)
+    """
+
+    TITLE = "title"
+    HEADING = "heading"
+    BODY = "body"
+    CAPTION = "caption"
+    BYLINE = "byline"
+    # A line of a digest that repeats another article's headline
+    # (indexer/readers/articles.py): it points at that story.
+    DIGEST = "digest"
+
+
+# The passages that may head an article, above its text: the article page
+# shows its first titles and bylines as its header.
+HEADER_KINDS = frozenset({Kind.TITLE, Kind.BYLINE})
+
+# The short names the readers import: the same members.
+TITLE, HEADING, BODY, CAPTION, BYLINE, DIGEST = (
+    Kind.TITLE, Kind.HEADING, Kind.BODY, Kind.CAPTION, Kind.BYLINE, Kind.DIGEST)
 
 
 @dataclass
 class Passage:
     text: str
-    kind: str = BODY
+    kind: Kind = Kind.BODY
     section: str = ""
     page: int | None = None
 

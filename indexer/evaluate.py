@@ -3,18 +3,21 @@
 The queries :func:`indexer.query.compile_query` builds (Whoosh ``And``,
 ``Or``, ``AndNot``, ``Not``, ``Term``, ``Phrase``, ``ConstantScoreQuery``,
 ``TermRange`` and the ``AnyTerm`` / ``AdjacentWords`` of
-:mod:`indexer.docsets`) are answered from :mod:`indexer.postings` with numpy:
-a term is a slice of a segment's postings, AND / OR / NOT are merges of
-sorted document numbers, BM25 is a few vector operations, phrases compare
-word positions of candidate documents only, and the top results are an
-``argpartition``. No Python step runs per matching document.
+:mod:`indexer.docsets`) are answered from each segment's arrays
+(:mod:`indexer.postings`) with numpy: a term is a slice of a segment's
+postings, AND / OR / NOT are merges of sorted document numbers
+(:mod:`indexer.sortedsets`), BM25 is a few vector operations
+(:mod:`indexer.bm25`), phrases compare word positions of candidate
+documents only (:mod:`indexer.phrase`), and the matches are then ranked,
+grouped and counted by :mod:`indexer.arrange`. No Python step runs per
+matching document. This module is the walk over the query tree.
 
 Whoosh's own evaluation stays the reference (the tests compare both), so
 this module reproduces what Whoosh 2.7.4 computes, quirks included:
 
-- BM25F with Whoosh's idf ``log(N / (df + 1)) + 1`` over every document
-  (deleted ones too), its average length, and each document's length as the
-  one-byte approximation Whoosh stores;
+- BM25F as :func:`indexer.bm25.bm25` computes it, with Whoosh's idf over
+  every document (deleted ones too), its average length, and each
+  document's length as the one-byte approximation Whoosh stores;
 - a compound query's score is the sum of its matching children's, times its
   boost — except a compound of one child, which Whoosh scores as the child;
 - a ``ConstantScoreQuery`` of score 0 scores 1.0 (Whoosh's ``ListMatcher``
@@ -29,9 +32,7 @@ Whoosh.
 from __future__ import annotations
 
 import bisect
-import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +41,15 @@ from whoosh.query import qcore
 from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.scoring import BM25F
 
+from indexer import bm25
+from indexer.arrange import LEAD_KINDS, UNDATED, Arranger, year_of
+from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
+from indexer.arrays_merge import merged
 from indexer.docsets import AdjacentWords, AnyTerm
-from indexer.document import BYLINE, DIGEST, HEADING, TITLE
-from indexer.postings import (CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges, forget,
-                              merged, segment_arrays)
-from indexer.relevance import TITLE_WEIGHT, relevance
+from indexer.document import TITLE
+from indexer.phrase import adjacent, position_keys
+from indexer.postings import forget, segment_arrays
+from indexer.sortedsets import _contains, _distinct
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -61,160 +66,6 @@ _COMPOUNDS = (wq.And, wq.Or, DefaultOr, PreloadedOr)
 
 class Unsupported(TypeError):
     """A query this evaluator does not handle; Whoosh must run it."""
-
-
-@dataclass
-class Ranked:
-    """The outcome of a search: how many documents match, and the first of them."""
-
-    total: int
-    docnums: list[int]            # global document numbers, best first
-    scores: list[float] | None    # None when sorted by date (Whoosh scores nothing then)
-    facets: dict[str, dict[str, int]] | None = None  # counts over every match, by year and source
-    more: list[int] | None = None  # grouped by article: the other matches of each hit's article
-
-
-# Passages that open an article or a section, and digest lines: a few words
-# each, their own scores weigh less (indexer/relevance.py).
-LEAD_KINDS = frozenset({TITLE, HEADING, BYLINE, DIGEST})
-UNDATED = "undated"  # the year facet of passages without a date
-
-
-def year_of(date: str | None) -> str:
-    return date[:4] if date else UNDATED
-
-
-class Arranger:
-    """Ranking, grouping by article, folding copies of one story and facet
-    counts over every match, one implementation for both evaluations. Each
-    match has its document number, key (score, or date rank), whether it is
-    a lead passage and whether an article title, numbers for its article,
-    year and source (``years``/``sources`` name them) and its story
-    fingerprint (0: none).
-
-    >>> a = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
-    ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
-    ...              years=["2023"], sources=["a.txt", "b.txt"])
-    >>> a.order(scored=True).tolist()         # the heading's 5.0 weighs 1.5: after the body
-    [2, 3, 1, 0]
-    >>> a.grouped(a.order(scored=True))       # best passage per article, others counted
-    ([2, 3, 1], [0, 0, 1])
-
-    Match 1 as the title of article 7 lifts every passage of the article by
-    twice its score (``TITLE_WEIGHT``):
-
-    >>> t = Arranger([0, 1, 2, 3], [1.0, 5.0, 3.0, 2.0], lead=[False, True, False, False],
-    ...              article=[7, 7, 8, 9], year=[0, 0, 0, 0], source=[0, 0, 0, 1],
-    ...              years=["2023"], sources=["a.txt", "b.txt"], title=[False, True, False, False])
-    >>> t.order(scored=True).tolist(), t.relevance().tolist()
-    ([1, 0, 2, 3], [11.0, 15.0, 3.0, 2.0])
-    >>> a.facets()
-    {'year': {'2023': 4}, 'source': {'a.txt': 3, 'b.txt': 1}}
-
-    Matches 2 and 3 carry one story (fingerprint 5) in two reports: 3 folds into 2.
-
-    >>> a.fingerprint = np.array([0, 0, 5, 5])
-    >>> kept, copies = a.folded(a.order(scored=True))
-    >>> kept.tolist(), copies
-    ([0, 2, 3], {2: [3]})
-    """
-
-    def __init__(self, docnums, keys, *, lead, article, year, source,
-                 years: list[str], sources: list[str], fingerprint=None, title=None):
-        self.docnums = np.asarray(docnums, dtype=np.int64)
-        self.keys = np.asarray(keys, dtype=np.float64)
-        self.lead = np.asarray(lead, dtype=bool)
-        self.title = (np.zeros(len(self.docnums), dtype=bool) if title is None
-                      else np.asarray(title, dtype=bool))
-        self._relevance: tuple[float, np.ndarray] | None = None
-        self.article = np.asarray(article, dtype=np.int64)
-        self.year = np.asarray(year, dtype=np.int64)
-        self.source = np.asarray(source, dtype=np.int64)
-        self.fingerprint = (np.zeros(len(self.docnums), dtype=np.int64) if fingerprint is None
-                            else np.asarray(fingerprint, dtype=np.int64))
-        self.years, self.sources = years, sources
-
-    def __len__(self) -> int:
-        return len(self.docnums)
-
-    def without_articles(self, other: Arranger) -> Arranger | None:
-        """These matches less every one whose article has a match in
-        ``other`` (numbered the same way); None when none is left."""
-        keep = ~np.isin(self.article, other.article[other.article >= 0])
-        if keep.all():
-            return self
-        if not keep.any():
-            return None
-        return Arranger(self.docnums[keep], self.keys[keep], lead=self.lead[keep],
-                        title=self.title[keep], article=self.article[keep], year=self.year[keep],
-                        source=self.source[keep], years=self.years, sources=self.sources,
-                        fingerprint=self.fingerprint[keep])
-
-    def relevance(self, title_weight: float = TITLE_WEIGHT) -> np.ndarray:
-        """Each match's rank key when scored: its BM25 key with its
-        article's title as evidence (:func:`indexer.relevance.relevance`)."""
-        if self._relevance is None or self._relevance[0] != title_weight:
-            self._relevance = (title_weight, relevance(
-                self.keys, lead=self.lead, title=self.title, article=self.article,
-                title_weight=title_weight))
-        return self._relevance[1]
-
-    def order(self, scored: bool, limit: int | None = None,
-              title_weight: float = TITLE_WEIGHT) -> np.ndarray:
-        """Indices of the ``limit`` best matches (all when None), best first;
-        ties in document order. ``scored``: by relevance, else by the keys
-        as given (date ranks)."""
-        keys = self.relevance(title_weight) if scored else self.keys
-        if limit is not None and limit < len(keys):
-            return _top(keys, self.docnums, limit)
-        return np.lexsort((self.docnums, -keys))
-
-    def grouped(self, order: np.ndarray) -> tuple[list[int], list[int]]:
-        """The first (best) match of each article in ``order``, and how many
-        other matches each of those articles has."""
-        _, first, counts = np.unique(self.article[order], return_index=True, return_counts=True)
-        by_rank = np.argsort(first, kind="stable")
-        return order[first[by_rank]].tolist(), (counts[by_rank] - 1).tolist()
-
-    def folded(self, picks: np.ndarray | list[int]) -> tuple[np.ndarray, dict[int, list[int]]]:
-        """The same story once: among ``picks`` (matches, best first), a match
-        carrying the story (non-zero fingerprint) of a better one from another
-        source folds into the best one. Returns the positions in ``picks``
-        that stay, and the matches folded into each staying match that has
-        any, best first. Copies within the best one's own source stay: the
-        same text twice in one report is that report's own business."""
-        picks = np.asarray(picks, dtype=np.int64)
-        if not len(picks):
-            return picks, {}
-        story = self.fingerprint[picks]
-        _, first, inverse = np.unique(story, return_index=True, return_inverse=True)
-        best = first[inverse.reshape(-1)]  # the position of each one's best copy
-        source = self.source[picks]
-        gone = (story != 0) & (source != source[best])
-        at = np.flatnonzero(gone)
-        copies: dict[int, list[int]] = {}
-        if len(at):
-            owners = best[at]
-            by_owner = np.argsort(owners, kind="stable")  # each owner's copies stay best first
-            owners, at = owners[by_owner], at[by_owner]
-            cuts = np.flatnonzero(owners[1:] != owners[:-1]) + 1
-            for owner, chunk in zip(owners[np.r_[0, cuts]].tolist(), np.split(picks[at], cuts)):
-                copies[int(picks[owner])] = chunk.tolist()
-        return np.flatnonzero(~gone), copies
-
-    def facets(self, chosen: np.ndarray | list[int] | None = None) -> dict[str, dict[str, int]]:
-        """Counts by year and by source over every match (or the ``chosen`` ones)."""
-        picked = slice(None) if chosen is None else np.asarray(chosen, dtype=np.int64)
-        return {"year": _counts(self.year[picked], self.years),
-                "source": _counts(self.source[picked], self.sources)}
-
-
-def _counts(ids: np.ndarray, names: list[str]) -> dict[str, int]:
-    counts = np.bincount(ids, minlength=len(names)) if len(ids) else np.zeros(len(names), int)
-    # Only the values that occur are sorted: np.argsort(names) made an array
-    # of all 365 source names for every query (0.1 ms of a 2.5 ms search).
-    found = np.flatnonzero(counts).tolist()
-    return {names[i]: int(counts[i]) for i in sorted(found, key=names.__getitem__)}
 
 
 class _Leaf:
@@ -303,7 +154,7 @@ class IndexArrays:
             for leaf in self.leaves:
                 start, end = leaf.arrays.postings(word)
                 df += end - start
-            found = math.log(self.doc_count_all / (df + 1)) + 1
+            found = bm25.idf(self.doc_count_all, df)
             self._idf[word] = found
         return found
 
@@ -375,22 +226,6 @@ class IndexArrays:
                         years=self.years, sources=self.sources,
                         fingerprint=np.concatenate(stories))
 
-    def search(self, query: wq.Query, limit: int, by_date: bool = False) -> Ranked:
-        """The ``limit`` best documents (and the exact total), as Whoosh ranks them."""
-        parts = self._matches(query, scored=not by_date)
-        total = sum(len(docs) for _, docs, _ in parts)
-        if total == 0 or limit <= 0:
-            return Ranked(total, [], None if by_date else [])
-        docnums = np.concatenate([leaf.offset + docs.astype(np.int64) for leaf, docs, _ in parts])
-        if by_date:
-            self._date_ranks()
-            key = np.concatenate([leaf.date_rank[docs] for leaf, docs, _ in parts]).astype(np.float64)
-        else:
-            key = np.concatenate([scores for _, _, scores in parts])
-        chosen = _top(key, docnums, limit)
-        return Ranked(total, docnums[chosen].tolist(),
-                      None if by_date else key[chosen].tolist())
-
     def _matches(self, query: wq.Query, scored: bool):
         parts = []
         for leaf in self.leaves:
@@ -403,47 +238,6 @@ class IndexArrays:
             if len(docs):
                 parts.append((leaf, docs, scores))
         return parts
-
-
-def _top(key: np.ndarray, docnums: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest keys, ties in ascending document order."""
-    n = len(key)
-    if k < n:
-        kth = np.partition(-key, k - 1)[k - 1]
-        candidates = np.flatnonzero(-key <= kth)
-    else:
-        candidates = np.arange(n)
-    order = np.lexsort((docnums[candidates], -key[candidates]))
-    return candidates[order[:k]]
-
-
-def _distinct_sorted(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array.
-
-    >>> _distinct_sorted(np.array([1, 1, 2, 5, 5])).tolist()
-    [1, 2, 5]
-    """
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values: numpy 2.4's np.unique takes 160 us for 2,000
-    integers (it hashes), sorting and comparing neighbours 20 us."""
-    return _distinct_sorted(np.sort(values))
-
-
-def _contains(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``x``: whether it is in ``sorted_values``, and where."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(x), dtype=bool), np.zeros(len(x), dtype=np.int64)
-    at = np.searchsorted(sorted_values, x)
-    at[at == len(sorted_values)] = len(sorted_values) - 1
-    return sorted_values[at] == x, at
 
 
 class _Step:
@@ -564,8 +358,7 @@ class _SegmentRun:
             fl = self.a.lengths[self.a.docs[start:end]].astype(np.float64)
             idf = self.index.idf(word)
             K1, B, avgfl = self.index.K1, self.index.B, self.index.avgfl
-            # whoosh.scoring.bm25, operation for operation.
-            found = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            found = bm25.bm25(idf, tf, fl, avgfl, B, K1)
             self._scores[word] = found
         return found
 
@@ -593,7 +386,9 @@ class _SegmentRun:
         return found
 
     def _adjacent(self, steps: list[list[str]]) -> np.ndarray:
-        """Documents where a word of each step stands at consecutive positions."""
+        """Documents where a word of each step stands at consecutive positions
+        (:func:`indexer.phrase.adjacent`), looked for only in the documents
+        that hold a word of every step."""
         if not steps:
             return _EMPTY_DOCS
         taken = [self._step(step) for step in steps]
@@ -623,30 +418,25 @@ class _SegmentRun:
         assert candidates is not None
         if len(steps) == 1:
             return candidates
+        found_docs = candidates
         a = self.a
-        starts: np.ndarray | None = None  # (doc << 32) + position of the first step
-        for j, t in enumerate(taken):
-            keep = self._in(candidates, t.docs)
-            post, docs = t.post[keep], t.docs[keep]
-            begin = a.pos_ptr[post].astype(np.int64)
-            counts = a.pos_ptr[post + 1].astype(np.int64) - begin
-            if len(counts) and counts.max() == 1:
-                # Most postings hold one position: no ranges to expand.
-                keys = (docs.astype(np.int64) << 32) + (a.positions[begin].astype(np.int64) - j)
-            else:
-                positions = a.positions[_ranges(begin, counts)].astype(np.int64)
-                keys = (np.repeat(docs.astype(np.int64), counts) << 32) + (positions - j)
-            if not t.single:
-                keys.sort()  # one word's keys are in order already
-            if starts is None:
-                starts = keys
-            else:
-                hit, _ = _contains(keys, starts)
-                starts = starts[hit]
-            if not len(starts):
-                return _EMPTY_DOCS
-        assert starts is not None
-        return _distinct_sorted(starts >> 32).astype(np.int32)
+
+        def step_keys():
+            for j, t in enumerate(taken):
+                keep = self._in(found_docs, t.docs)
+                post, docs = t.post[keep], t.docs[keep]
+                begin = a.pos_ptr[post].astype(np.int64)
+                counts = a.pos_ptr[post + 1].astype(np.int64) - begin
+                if len(counts) and counts.max() == 1:
+                    # Most postings hold one position: no ranges to expand.
+                    keys = position_keys(docs, a.positions[begin], j)
+                else:
+                    keys = position_keys(np.repeat(docs, counts), a.positions[_ranges(begin, counts)], j)
+                if not t.single:
+                    keys.sort()  # one word's keys are in order already
+                yield keys
+
+        return adjacent(step_keys())
 
     # -- the tree ------------------------------------------------------------------
 
@@ -826,40 +616,3 @@ def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
             return
         _INDEXES[key] = one
     forget([segment for segment, _ in key[1]], key[0])
-
-
-class _Hit:
-    """What SearchService reads of a Whoosh hit: its stored fields and score."""
-
-    __slots__ = ("_searcher", "docnum", "score", "_fields")
-
-    def __init__(self, searcher, docnum: int, score: float | None):
-        self._searcher = searcher
-        self.docnum = docnum
-        self.score = score
-        self._fields: dict | None = None
-
-    def fields(self) -> dict:
-        if self._fields is None:
-            self._fields = self._searcher.stored_fields(self.docnum)
-        return self._fields
-
-    def __getitem__(self, fieldname: str):
-        return self.fields()[fieldname]
-
-
-class ArrayResults:
-    """A :class:`Ranked` seen as Whoosh ``Results``: ``len()`` is the total,
-    iterating gives the ranked hits."""
-
-    def __init__(self, searcher, ranked: Ranked):
-        self.ranked = ranked
-        self._searcher = searcher
-
-    def __len__(self) -> int:
-        return self.ranked.total
-
-    def __iter__(self):
-        scores = self.ranked.scores or [None] * len(self.ranked.docnums)
-        for docnum, score in zip(self.ranked.docnums, scores):
-            yield _Hit(self._searcher, docnum, score)

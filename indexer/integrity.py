@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis, evaluate, postings
+from indexer import analysis, arrays_format, evaluate, postings
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import RECIPE_FILE, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
@@ -86,7 +86,7 @@ def _check(store: Store, deep: bool) -> list[Problem]:
 
 
 def _is_arrays(problem: Problem) -> bool:
-    return problem.source.endswith(postings.SUFFIX)
+    return problem.source.endswith(arrays_format.SUFFIX)
 
 
 def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:

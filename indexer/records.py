@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from functools import cache
+from operator import attrgetter
+from typing import Any
 
-from whoosh.fields import ID, STORED, Schema
+from whoosh.fields import ID, STORED, FieldType, Schema
 
 from indexer.analysis import ChineseTextField
 from indexer.errors import UnsupportedFile
@@ -31,30 +36,97 @@ from indexer.highlight import Snippet
 SCHEMA_VERSION = 4
 FILE, META = "file", "meta"  # the kinds of the two records that are not passages
 
+
+@dataclass(frozen=True)
+class StoredField:
+    """One stored field: its name in the index, its type in the schema, and
+    its name and value-when-absent in the records and the JSON."""
+
+    stored: str
+    make: Callable[[], FieldType]  # a new field object for each schema
+    key: str = ""  # its name in the records and the JSON, when not ``stored``
+    default: Any = None  # what a passage stored without it reads as
+
+    @property
+    def name(self) -> str:
+        return self.key or self.stored
+
+
+# Every stored field of a passage, in the schema's order: the one list the
+# schema, the writer (:func:`passage_document`) and every record built from a
+# stored passage (:func:`stored_values`) read. Renaming a stored field
+# changes the index: every existing index would have to be rebuilt.
+PASSAGE: tuple[StoredField, ...] = (
+    StoredField("id", lambda: ID(stored=True, unique=True)),
+    StoredField("kind", lambda: ID(stored=True)),
+    StoredField("source", lambda: ID(stored=True, sortable=True)),
+    # Read, never searched: an indexed ID costs every passage a posting.
+    StoredField("file_hash", STORED),
+    StoredField("article", lambda: ID(stored=True)),
+    StoredField("title", STORED, default=""),
+    StoredField("section", STORED, default=""),
+    StoredField("byline", STORED, default=""),
+    StoredField("paragraph", STORED),  # a numeric field would index 8 trie terms per passage
+    StoredField("page", STORED),
+    StoredField("date", lambda: ID(stored=True, sortable=True)),
+    StoredField("content", lambda: ChineseTextField(stored=True), key="text", default=""),
+)
+# The fields only a file's record has (``kind=file``; the meta record uses ``info``).
+FILE_ONLY: tuple[StoredField, ...] = (
+    StoredField("size", STORED), StoredField("mtime", STORED), StoredField("info", STORED))
+
 # What a kept passage must still agree on with the new one; the stored
 # fields a passage has besides its id, source and file hash.
-PASSAGE_FIELDS = ("kind", "article", "title", "section", "byline", "paragraph", "page",
-                  "date", "content")
+PASSAGE_FIELDS = tuple(f.stored for f in PASSAGE if f.stored not in ("id", "source", "file_hash"))
 
 
 def build_schema() -> Schema:
-    return Schema(
-        id=ID(stored=True, unique=True),
-        kind=ID(stored=True),
-        source=ID(stored=True, sortable=True),
-        file_hash=STORED,  # read, never searched: an indexed ID costs every passage a posting
-        article=ID(stored=True),
-        title=STORED,
-        section=STORED,
-        byline=STORED,
-        paragraph=STORED,  # a numeric field would index 8 trie terms per passage
-        page=STORED,
-        date=ID(stored=True, sortable=True),
-        content=ChineseTextField(stored=True),
-        size=STORED,
-        mtime=STORED,
-        info=STORED,
-    )
+    """The index's schema: every field of :data:`PASSAGE`, then :data:`FILE_ONLY`.
+
+    >>> build_schema().names()[:4], PASSAGE_FIELDS[-1]
+    (['article', 'byline', 'content', 'date'], 'content')
+    """
+    return Schema(**{f.stored: f.make() for f in PASSAGE + FILE_ONLY})
+
+
+def passage_document(**values: Any) -> dict[str, Any]:
+    """A passage's stored fields from its values named as the records name
+    them (``text`` for ``content``); every field of :data:`PASSAGE` must be
+    given once. A ``Kind`` is stored as its plain string: a member would be
+    pickled as the enum, and stock Whoosh could no longer read the index.
+
+    >>> from indexer.document import Kind
+    >>> doc = passage_document(id="k-1-1", kind=Kind.TITLE, source="a.txt", file_hash="h",
+    ...     article="k-1", title="标题", section="", byline="", paragraph=1, page=None,
+    ...     date=None, text="标题")
+    >>> doc["content"], type(doc["kind"]) is str
+    ('标题', True)
+    """
+    names = {f.name for f in PASSAGE}
+    if set(values) != names:
+        raise TypeError(f"passage fields missing {sorted(names - set(values))}, "
+                        f"unknown {sorted(set(values) - names)}")
+    return {f.stored: str(value) if isinstance(value, StrEnum) else value
+            for f in PASSAGE for value in (values[f.name],)}
+
+
+def stored_values(record: type, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of a stored passage that ``record`` (a dataclass) has a field
+    for, by the record's names, each absent one as its default.
+
+    >>> stored_values(SameStory, {"id": "k-1-1", "source": "a.txt", "content": "正文"})
+    {'id': 'k-1-1', 'source': 'a.txt', 'article': None, 'title': '', 'paragraph': None, 'date': None}
+    """
+    get = doc.get
+    return {name: get(stored, default) for name, stored, default in _stored_in(record)}
+
+
+@cache
+def _stored_in(record: type) -> tuple[tuple[str, str, Any], ...]:
+    """The fields of :data:`PASSAGE` that ``record`` has, as (name, stored
+    name, default); once per class: ``Hit.from_stored`` runs for every hit."""
+    names = {f.name for f in fields(record)}
+    return tuple((f.name, f.stored, f.default) for f in PASSAGE if f.name in names)
 
 
 def content_hash(data: bytes) -> str:
@@ -90,12 +162,31 @@ class FileRecord:
                    info.get("articles", 0), info.get("passages", 0))
 
 
+class Status(StrEnum):
+    """What happened to one file in an ``add``, ``index`` or upload; the value
+    is the word the CLI prints (``added 报告.txt``).
+
+    >>> [str(s) for s in Status]
+    ['added', 'updated', 'unchanged', 'removed', 'refused']
+    """
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    REFUSED = "refused"
+
+
+# After these the index holds something new (searchers should look again).
+CHANGES = frozenset({Status.ADDED, Status.UPDATED, Status.REMOVED})
+
+
 @dataclass
 class FileOutcome:
     """What happened to one file in an ``add``, ``index`` or upload."""
 
     name: str
-    status: str  # added | updated | unchanged | removed | refused
+    status: Status
     passages: int = 0
     reason: str = ""  # why it was refused, in English
     code: str = ""  # the stable code of that reason (indexer.errors.CODES)
@@ -103,7 +194,7 @@ class FileOutcome:
 
     @classmethod
     def refused(cls, error: UnsupportedFile) -> FileOutcome:
-        return cls(error.name, "refused", reason=error.reason, code=error.code)
+        return cls(error.name, Status.REFUSED, reason=error.reason, code=error.code)
 
 
 @dataclass
@@ -118,17 +209,17 @@ class Problem:
 class SyncReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
     def refused(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == "refused"]
+        return [o for o in self.outcomes if o.status == Status.REFUSED]
 
     @property
     def changed(self) -> bool:
         """True when the index holds something new (searchers should look again)."""
-        return any(o.status in ("added", "updated", "removed") for o in self.outcomes)
+        return any(o.status in CHANGES for o in self.outcomes)
 
 
 @dataclass
@@ -179,9 +270,8 @@ class SameStory:
     paragraph: int | None
 
     @classmethod
-    def from_stored(cls, doc: dict) -> SameStory:
-        return cls(doc["id"], doc["source"], doc.get("title", ""), doc.get("date"),
-                   doc.get("article"), doc.get("paragraph"))
+    def from_stored(cls, doc: Mapping[str, Any]) -> SameStory:
+        return cls(**stored_values(cls, doc))
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -213,29 +303,33 @@ class Hit:
         return self.snippet.html()
 
     @classmethod
-    def from_stored(cls, doc: dict, snippet: Snippet, score: float | None) -> Hit:
-        return cls(doc["id"], doc["source"], doc.get("title", ""), doc.get("section", ""),
-                   doc.get("date"), doc.get("paragraph"), score, doc["content"], snippet,
-                   doc.get("kind"), doc.get("article"), doc.get("page"))
+    def from_stored(cls, doc: Mapping[str, Any], snippet: Snippet, score: float | None) -> Hit:
+        return cls(**stored_values(cls, doc), snippet=snippet, score=score)
 
     def to_json(self) -> dict:
-        """The hit's JSON; ``text`` is cut to :data:`MAX_HIT_TEXT` characters and
+        """The hit's JSON, its keys in the order of the fields above (a public
+        contract: the JSON keeps that order); the snippet is ``highlight``.
+        ``text`` is cut to :data:`MAX_HIT_TEXT` characters and
         ``text_truncated`` says whether it was (a passage of 20 MB, indexed before
         readers cut long paragraphs, answered each search with 21 MB of JSON)."""
         truncated = len(self.text) > MAX_HIT_TEXT
-        data: dict[str, object] = {
-            "id": self.id, "source": self.source, "title": self.title, "section": self.section,
-            "date": self.date, "paragraph": self.paragraph, "score": self.score,
-            "text": self.text[:MAX_HIT_TEXT] if truncated else self.text,
-            "highlight": self.highlight, "kind": self.kind,
-            "article": self.article, "page": self.page, "text_truncated": truncated,
-        }
+        data: dict[str, object] = dict(zip(_HIT_KEYS, _hit_values(self)))
+        if truncated:
+            data["text"] = self.text[:MAX_HIT_TEXT]
+        data["text_truncated"] = truncated
         if self.more is not None:
             data["more"] = self.more
         if self.same is not None:
             data["same"] = self.same
             data["same_as"] = [copy.to_json() for copy in self.same_as or []]
         return data
+
+
+# The keys of a hit's JSON, in order: its fields, the snippet as its HTML,
+# without those it has only when grouped or folded.
+_HIT_KEYS = tuple("highlight" if f.name == "snippet" else f.name for f in fields(Hit)
+                  if f.name not in ("more", "same", "same_as"))
+_hit_values = attrgetter(*_HIT_KEYS)
 
 
 @dataclass
@@ -278,13 +372,24 @@ class SearchResult:
 
 @dataclass
 class ArticlePassage:
+    """One passage of an article as ``show`` prints it; the fields before
+    ``spans`` are the JSON's keys, in its order."""
+
     id: str
     paragraph: int
     kind: str
     section: str
+    page: int | None  # the PDF page it is printed on
     text: str
-    spans: tuple[tuple[int, int], ...]
-    page: int | None = None  # the PDF page it is printed on
+    spans: tuple[tuple[int, int], ...]  # every match of the query, as character ranges
+
+    @classmethod
+    def from_stored(cls, doc: Mapping[str, Any],
+                    spans: tuple[tuple[int, int], ...] = ()) -> ArticlePassage:
+        return cls(**stored_values(cls, doc), spans=spans)
+
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "spans"}
 
     @property
     def html(self) -> str:
@@ -307,9 +412,7 @@ class ArticleView:
         """The object of ``zhsearch show --json``: the article, its passages in order."""
         return {"id": self.id, "title": self.title, "source": self.source, "date": self.date,
                 "byline": self.byline,
-                "passages": [{"id": p.id, "paragraph": p.paragraph, "kind": p.kind,
-                              "section": p.section, "page": p.page, "text": p.text}
-                             for p in self.passages]}
+                "passages": [p.to_json() for p in self.passages]}
 
 
 @dataclass
@@ -392,9 +495,6 @@ class ReportView:
         return {"report": self.summary.to_json(), "articles": [a.to_json() for a in self.articles]}
 
 
-EXPORT_FIELDS = ("source", "title", "section", "date", "paragraph", "page", "text")
-
-
 @dataclass
 class ExportRow:
     """One hit as ``zhsearch export`` writes it."""
@@ -409,7 +509,11 @@ class ExportRow:
 
     @classmethod
     def of(cls, hit: Hit) -> ExportRow:
-        return cls(hit.source, hit.title, hit.section, hit.date, hit.paragraph, hit.page, hit.text)
+        return cls(**{f.name: getattr(hit, f.name) for f in fields(cls)})
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+# The columns of an export, in order: the fields of ExportRow.
+EXPORT_FIELDS = tuple(f.name for f in fields(ExportRow))

@@ -33,11 +33,13 @@ import hashlib
 import re
 import unicodedata
 
+from indexer.document import Kind
+
 # See the module docstring for the counts behind 20.
 MIN_STORY_CHARS = 20
 # Passage kinds that open an article or a section: the same title on two
 # days introduces two stories (国家卫生健康委通报最新疫情: 706 reports).
-NEVER_FOLD_KINDS = frozenset({"title", "heading", "byline"})
+NEVER_FOLD_KINDS = frozenset({Kind.TITLE, Kind.HEADING, Kind.BYLINE})
 
 # Everything that is not a letter or digit (and the underscore \w keeps).
 _NOT_ALNUM = re.compile(r"[\W_]+")

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import bisect
-import datetime
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -18,54 +16,31 @@ from whoosh.index import EmptyIndexError
 from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 
-from indexer import analysis, evaluate
+from indexer import analysis, arrange, evaluate
+from indexer.arrays_build import SegmentGone
 from indexer.document import TITLE
-from indexer.errors import IndexCorrupt, QueryError, ZhsearchError
+from indexer.errors import (IndexCorrupt, QueryError, UnknownArticle, UnknownPassage,
+                            ZhsearchError)
 from indexer.explain import Explanation, explain_text
 from indexer.highlight import Highlighter
-from indexer.postings import SegmentGone
 from indexer.query import CompiledQuery, compile_query, query_truncated
+from indexer.request import SearchRequest
 from indexer.records import (FILE, MAX_SAME_AS, ArticlePassage, ArticleView, CorpusSummary,
                              Hit, SameStory, SearchResult)
 from indexer.relevance import TITLE_WEIGHT
 from indexer.samestory import fingerprint
+from indexer.settings import SETTINGS
 from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
 
-# How often a long-lived searcher looks for a newer commit of the index.
-REFRESH_SECONDS = 1.0
+# How often a long-lived searcher looks for a newer commit of the index, by
+# default (SearchService's ``refresh_seconds``; the web's REFRESH_SECONDS).
+REFRESH_SECONDS: float = SETTINGS["refresh_seconds"].default
 # A single character that fewer than one passage in this many holds answers
 # a question on its own (indexer.query: a question's shared words).
 RARE_CHARACTER = 1000
-SORTS = ("relevance", "date")
-GROUPS = (None, "article")
-FOLDS = (None, "same")
-SCOPES = ("all", "title")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def check_date(value: str | None, name: str) -> str | None:
-    """A ``YYYY-MM-DD`` date filter as given, or None when empty.
-
-    >>> check_date("2023-05-15", "--from")
-    '2023-05-15'
-    >>> check_date("2023-13-01", "--from")
-    Traceback (most recent call last):
-    indexer.errors.QueryError: --from 2023-13-01 is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15
-    """
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{name} {value} is not a date; write it as YYYY-MM-DD, e.g. 2023-05-15",
-                         code="bad_date", value=value) from None
-    return value
 
 
 def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False):
@@ -165,8 +140,8 @@ class _StoredFields:
 
 
 def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False,
-                     ids: dict[str, dict[str, int]] | None = None) -> evaluate.Arranger | None:
-    """:class:`~indexer.evaluate.Arranger` over Whoosh's own evaluation of
+                     ids: dict[str, dict[str, int]] | None = None) -> arrange.Arranger | None:
+    """:class:`~indexer.arrange.Arranger` over Whoosh's own evaluation of
     ``query``: the reference, and what runs a query the arrays cannot. Story
     fingerprints are computed from the stored texts, only when ``fold``.
     Arrangers made with the same ``ids`` number articles alike."""
@@ -180,15 +155,15 @@ def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: b
         doc = hit.fields()
         key = float(len(results) - rank) if by_date else hit.score
         article = doc.get("article")
-        rows.append((hit.docnum, key, doc.get("kind") in evaluate.LEAD_KINDS,
+        rows.append((hit.docnum, key, doc.get("kind") in arrange.LEAD_KINDS,
                      doc.get("kind") == TITLE,
                      # -1 for none, as the arrays number a missing value.
                      ids["article"].setdefault(article, len(ids["article"])) if article else -1,
-                     ids["year"].setdefault(evaluate.year_of(doc.get("date")), len(ids["year"])),
+                     ids["year"].setdefault(arrange.year_of(doc.get("date")), len(ids["year"])),
                      ids["source"].setdefault(doc.get("source") or "", len(ids["source"])),
                      fingerprint(doc.get("content"), doc.get("kind")) if fold else 0))
     docnums, keys, lead, title, articles, year, source, story = zip(*rows)
-    return evaluate.Arranger(docnums, keys, lead=lead, title=title, article=articles, year=year,
+    return arrange.Arranger(docnums, keys, lead=lead, title=title, article=articles, year=year,
                              source=source, years=list(ids["year"]), sources=list(ids["source"]),
                              fingerprint=story)
 
@@ -216,22 +191,23 @@ class SearchService:
     built once per commit and shared.
     """
 
-    # "arrays": queries run over numpy arrays beside the index
-    # (indexer.evaluate); "whoosh": Whoosh's own matchers, the reference.
-    evaluator = "arrays"
-
-    def __init__(self, store: Store, *, long_lived: bool = True):
+    def __init__(self, store: Store, *, long_lived: bool = True,
+                 refresh_seconds: float = REFRESH_SECONDS):
         """``long_lived=False`` for a process that answers one search and
         exits: it then never merges the segments' arrays (see
-        :func:`indexer.evaluate.index_arrays`)."""
+        :func:`indexer.evaluate.index_arrays`). A thread's searcher looks
+        for a newer commit (a directory listing, ~30 us) and the synonyms
+        file for an edit at most every ``refresh_seconds``: 0 on every
+        search, as gunicorn's workers do (another worker may have written)."""
         self.store = store
         self.long_lived = long_lived
+        self.refresh_seconds = refresh_seconds
         self._index = None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._vocab: tuple[int, Vocabulary] | None = None
         self._changed_at = 0.0
-        self._synonyms = Synonyms.watching(store.synonyms_file, REFRESH_SECONDS)
+        self._synonyms = Synonyms.watching(store.synonyms_file, refresh_seconds)
 
     def _open(self):
         with self._lock:
@@ -259,7 +235,7 @@ class SearchService:
         if current is None:
             current = _ThreadSearcher(self._fresh_searcher(), now)
             self._local.current = current
-        elif now - current.checked > REFRESH_SECONDS or current.checked < self._changed_at:
+        elif now - current.checked > self.refresh_seconds or current.checked < self._changed_at:
             current.checked = now
             try:
                 latest = self._open().latest_generation()
@@ -322,12 +298,14 @@ class SearchService:
         with analysis.using(self.store.segmenter()):
             return compile_query(text, vocab, self.synonyms, relaxed=relaxed, rare=rare)
 
-    def search(self, text: str, page: int = 1, limit: int = 10, *,
+    def search(self, text: SearchRequest | str, page: int = 1, limit: int = 10, *,
                source: str | None = None, date_from: str | None = None,
                date_to: str | None = None, sort: str = "relevance",
                group: str | None = None, scope: str = "all",
                fold: str | None = None) -> SearchResult:
-        """Run a query; ``limit=0`` returns every hit on one page.
+        """Run ``text``, a :class:`~indexer.request.SearchRequest`, or a query
+        text with the request's fields as keywords (read by :meth:`SearchRequest.of`).
+        ``limit=0`` returns every hit on one page.
 
         ``group="article"`` returns one hit per article (its best passage, with
         how many ``more`` of its passages match), and ``total`` counts articles;
@@ -340,9 +318,12 @@ class SearchService:
         ``result.to_json()`` is the object of ``zhsearch search --json``.
         Raises :class:`QueryError` for a request that cannot be run as given.
         """
+        request = text if isinstance(text, SearchRequest) else SearchRequest.of(
+            text, page, limit, source=source, date_from=date_from,
+            date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+
         def attempt() -> SearchResult:
-            return self._search(text, page, limit, source=source, date_from=date_from,
-                                date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
+            return self._search(request)
 
         try:
             return attempt()
@@ -372,31 +353,17 @@ class SearchService:
                 raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
                                    f"{type(again).__name__}: {again}") from again
 
-    def _search(self, text: str, page: int, limit: int, *, source: str | None,
-                date_from: str | None, date_to: str | None, sort: str, group: str | None,
-                scope: str, fold: str | None = None) -> SearchResult:
+    def _search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        if not text or not text.strip():
-            raise QueryError("the query is empty", code="empty_query")
-        if page < 1:
-            raise QueryError("page must be 1 or more", code="bad_page")
-        if limit < 0:
-            raise QueryError("limit must be 0 (all) or more", code="bad_limit")
-        if sort not in SORTS:
-            raise QueryError("sort must be 'relevance' or 'date'", code="bad_sort")
-        if group not in GROUPS:
-            raise QueryError("group must be 'article' or none", code="bad_group")
-        if fold not in FOLDS:
-            raise QueryError("fold must be 'same' or none", code="bad_fold")
-        if scope not in SCOPES:
-            raise QueryError("in must be 'all' or 'title'", code="bad_scope")
-        date_from, date_to = check_date(date_from, "--from"), check_date(date_to, "--to")
-        if date_from and date_to and date_from > date_to:
-            raise QueryError(f"--from {date_from} is after --to {date_to}", code="bad_date_range")
+        # Checked when it was made (indexer/request.py); only the source needs the index.
+        text, page, limit, source = request.text, request.page, request.limit, request.source
+        date_from, date_to, sort, scope = (request.date_from, request.date_to, request.sort,
+                                           request.scope)
+        group, fold = request.grouped, request.folded
         searcher = self.searcher()
         if source and searcher.document_number(kind=FILE, source=source) is None:
             raise QueryError(f"no report named {source!r} is indexed", code="unknown_source",
-                             hint="`zhsearch stats --files` lists the reports", value=source)
+                             value=source)
         vocab = self.vocabulary(searcher)
         compiled = self._compile(text, vocab)
         result = SearchResult(text, page, limit, grouped=group, folded=fold,
@@ -418,7 +385,7 @@ class SearchService:
         result.took_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    def _fill(self, result: SearchResult, searcher: Searcher, arranged: evaluate.Arranger,
+    def _fill(self, result: SearchResult, searcher: Searcher, arranged: arrange.Arranger,
               compiled: CompiledQuery, sort: str) -> None:
         """The page of hits, the total and the facets, from every match."""
         page, limit = result.page, result.limit
@@ -483,7 +450,7 @@ class SearchService:
     def _arranged(self, searcher: Searcher, compiled: CompiledQuery, sort: str,
                   source: str | None, date_from: str | None, date_to: str | None,
                   scope: str, fold: bool = False, grouped: bool = False
-                  ) -> evaluate.Arranger | None:
+                  ) -> arrange.Arranger | None:
         """Every match, ready to rank, group, fold and count; None when nothing
         matches. ``grouped``: an article with a passage that holds a -term is
         left out whole, not only that passage."""
@@ -499,7 +466,7 @@ class SearchService:
         return arranged
 
     def _arrange_each(self, searcher: Searcher, queries: list[wq.Query], by_date: bool,
-                      fold: bool) -> list[evaluate.Arranger | None]:
+                      fold: bool) -> list[arrange.Arranger | None]:
         """The matches of each query, by one evaluation, so that their
         articles are numbered alike."""
         arrays = self._arrays(searcher)
@@ -511,26 +478,7 @@ class SearchService:
         ids: dict[str, dict[str, int]] = {"article": {}, "year": {}, "source": {}}
         return [_whoosh_arranger(searcher, query, by_date, fold, ids) for query in queries]
 
-    def _results(self, searcher: Searcher, compiled: CompiledQuery, page: int, limit: int,
-                 sort: str, source: str | None, date_from: str | None, date_to: str | None):
-        """The raw ranking of a compiled query (Whoosh ``Results`` or the arrays'
-        equivalent), or None when it has no query: what the tests compare."""
-        query = self._query(compiled, source, date_from, date_to)
-        if query is None:
-            return None
-        doc_count = max(searcher.doc_count(), 1)
-        wanted = doc_count if limit == 0 else min(page * limit, doc_count)
-        arrays = self._arrays(searcher)
-        if arrays is not None:
-            try:
-                return evaluate.ArrayResults(searcher, arrays.search(query, wanted, sort == "date"))
-            except evaluate.Unsupported:
-                pass
-        return _run(searcher, query, wanted, sort == "date")
-
     def _arrays(self, searcher: Searcher) -> evaluate.IndexArrays | None:
-        if self.evaluator != "arrays":
-            return None
         try:
             return evaluate.index_arrays(searcher, self.store.index_dir, merge=self.long_lived)
         except evaluate.Unsupported:
@@ -547,27 +495,27 @@ class SearchService:
         found = query is not None and (arrays.count(query) if arrays else len(_run(searcher, query, 1)))
         return corrected if found else None
 
-    def article(self, article_id: str, query: str = "") -> ArticleView | None:
-        """A whole article, its passages in order, every match of ``query`` marked."""
+    def article(self, article_id: str, query: str = "") -> ArticleView:
+        """A whole article, its passages in order, every match of ``query`` marked;
+        :class:`UnknownArticle` when no passage has this article id."""
         searcher = self.searcher()
         docs = [searcher.stored_fields(n) for n in searcher.document_numbers(article=article_id)]
         if not docs:
-            return None
+            raise UnknownArticle(article_id)
         docs.sort(key=lambda d: d["paragraph"])
         marker = Highlighter(self.compile(query).needles if query.strip() else [])
         first = docs[0]
         return ArticleView(
             article_id, first.get("title", ""), first["source"], first.get("date"),
             first.get("byline", ""),
-            [ArticlePassage(d["id"], d["paragraph"], d["kind"], d.get("section", ""),
-                            d["content"], tuple(marker.spans(d["content"])), d.get("page"))
-             for d in docs])
+            [ArticlePassage.from_stored(d, tuple(marker.spans(d["content"]))) for d in docs])
 
-    def explain(self, query: str, passage_id: str) -> Explanation | None:
-        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term."""
+    def explain(self, query: str, passage_id: str) -> Explanation:
+        """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term;
+        :class:`UnknownPassage` when the index holds no such passage."""
         doc = self.searcher().document(id=passage_id)
         if not doc or "content" not in doc:
-            return None
+            raise UnknownPassage(passage_id)
         with analysis.using(self.store.segmenter()):  # cut as the index was
             return explain_text(query, doc["content"], passage_id, self.synonyms)
 

@@ -117,6 +117,8 @@ class DictionaryError(ZhsearchError, ValueError):
     """A user dictionary that cannot be read (too large, not UTF-8)."""
 
     default_code = "bad_dictionary"
+    # The corpus's file is wrong, not the request: no search answers until it is fixed.
+    status = 503
 
     def __init__(self, message: str):
         super().__init__(message, hint="fix userdict.dic in the corpus folder, or remove it")

@@ -60,6 +60,10 @@ _TABLE = [
     Setting("lock_timeout", None, 60.0,
             "Seconds a writer waits for another process's writer lock.", float,
             config_key="LOCK_TIMEOUT"),
+    Setting("refresh_seconds", None, 1.0,
+            "Seconds a server thread searches one commit of the index before it looks for a "
+            "newer one (0: on every request, as each process of a prefork server must).", float,
+            config_key="REFRESH_SECONDS"),
     Setting("page_size", None, 10, "Results per page on the web page.", int,
             config_key="PAGE_SIZE"),
     Setting("api_max_limit", None, 100, "Most results one /api/search request returns.", int,

@@ -27,13 +27,12 @@ from whoosh.query import Every
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from indexer import analysis, postings
-from indexer.adding import numbered_name
+from indexer import analysis, names, postings
 from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
 from indexer.segmenter import Segmenter, segmenter_for
-from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, base_name, name_problem, nfc,
-                            refuse_if_too_large, source_name, write_atomically)
+from indexer.corpus import (MAX_FILE_BYTES, TOO_LARGE, Corpus, refuse_if_too_large,
+                            write_atomically)
 from indexer.document import Article, date_from_name, date_from_text
 from indexer.errors import (IndexCorrupt, IndexLocked, IndexUnwritable, NoSuchVersion, NotInCorpus,
                             TooManyRemovals, UnsupportedFile, ZhsearchError)
@@ -41,6 +40,7 @@ from indexer.readers import is_supported
 from indexer.readers.worker import read_budget, read_report_isolated
 from indexer.versions import Version, Versions
 from indexer.records import (FILE, META, PASSAGE_FIELDS, SCHEMA_VERSION, FileOutcome, FileRecord,
+                             Status, passage_document,
                              SyncReport, build_schema, content_hash, file_key, file_record_id)
 
 # Above this much new text a commit uses both cores (indexer.bulkwriter);
@@ -391,11 +391,11 @@ class Store:
                 writer.delete_by_query(Every())
             for source in deleted:
                 writer.delete_by_term("source", source)
-                report.outcomes.append(FileOutcome(source, "removed"))
+                report.outcomes.append(FileOutcome(source, Status.REMOVED))
             # One file in memory at a time, however large the corpus.
             for source, path, stat in to_read:
                 if stat.st_size > MAX_FILE_BYTES:
-                    report.outcomes.append(FileOutcome(source, "refused", reason=TOO_LARGE,
+                    report.outcomes.append(FileOutcome(source, Status.REFUSED, reason=TOO_LARGE,
                                                        code="too_large"))
                     if progress:  # refused is done too: a bar counts every file planned
                         progress(source, stat.st_size)
@@ -409,9 +409,9 @@ class Store:
                         progress(source, stat.st_size)
                     continue
                 record = records.get(source)
-                status = "updated" if record else "added"
+                status = Status.UPDATED if record else Status.ADDED
                 if record and record.file_hash == content_hash(data):
-                    status = "unchanged"
+                    status = Status.UNCHANGED
                 report.outcomes.append(_write_file(writer, source, data, stat.st_size,
                                                    stat.st_mtime, status))
                 if progress:
@@ -451,8 +451,8 @@ class Store:
         report = SyncReport()
         named: list[tuple[str, Path | bytes, int]] = []
         for name, payload in items:
-            name = _corpus_name(str(name)) if keep_folders else base_name(str(name))
-            problem = _name_problem(name)
+            name = names.corpus_name(str(name)) if keep_folders else names.base_name(str(name))
+            problem = names.path_problem(name)
             if problem:
                 report.outcomes.append(FileOutcome.refused(problem))
                 continue
@@ -476,7 +476,7 @@ class Store:
                 articles = read_report_isolated(data, name, budget)
             except (UnsupportedFile, OSError) as error:
                 report.outcomes.append(FileOutcome.refused(error) if isinstance(error, UnsupportedFile)
-                                       else FileOutcome(name, "refused", code="cannot_write",
+                                       else FileOutcome(name, Status.REFUSED, code="cannot_write",
                                                         reason=error.strerror or str(error)))
                 if progress:
                     progress(name, size)
@@ -507,7 +507,7 @@ class Store:
             if name in seen:
                 n = 2
                 while True:
-                    candidate = numbered_name(name, n)
+                    candidate = names.numbered_name(name, n)
                     if candidate not in taken and self._free_for(candidate, payload, size):
                         break
                     n += 1
@@ -563,7 +563,7 @@ class Store:
                 record = txn.records.get(name)
                 if record and record.file_hash == digest and target.is_file() \
                         and content_hash(target.read_bytes()) == digest:
-                    report.outcomes.append(FileOutcome(name, "unchanged"))
+                    report.outcomes.append(FileOutcome(name, Status.UNCHANGED))
                     if progress:
                         progress(name, len(data))
                     continue
@@ -579,13 +579,13 @@ class Store:
                 except OSError as error:
                     # This file is refused; the others of the batch still go in.
                     report.outcomes.append(FileOutcome(
-                        name, "refused", reason=f"cannot write it to the corpus: {error.strerror}",
+                        name, Status.REFUSED, reason=f"cannot write it to the corpus: {error.strerror}",
                         code="cannot_write"))
                     if progress:
                         progress(name, len(data))
                     continue
                 stat = target.stat()
-                status = "updated" if record else "added"
+                status = Status.UPDATED if record else Status.ADDED
                 report.outcomes.append(_write_file(
                     txn.writer, name, data, stat.st_size, stat.st_mtime, status, articles))
                 if progress:
@@ -598,15 +598,15 @@ class Store:
         corpus has no such file.
         """
         # The name as add stored it: ./X, sub/../X and X/. are X.
-        source = source_name(name) or name
+        source = names.source_name(name) or name
         # Only a report of this corpus: never a path out of it (../), nor the
         # dictionaries that sit beside the reports.
-        path = self.corpus.path_of(source) if source_name(name) else None
+        path = self.corpus.path_of(source) if names.source_name(name) else None
         with self.transaction(keep_fingerprint=True) as txn:
             if path is not None and source not in txn.records and not path.is_file():
                 # The name in another Unicode spelling (NFC, NFD) than the
                 # report's: the name that looks the same.
-                twins = [other for other in txn.records if nfc(other) == nfc(source)]
+                twins = [other for other in txn.records if names.nfc(other) == names.nfc(source)]
                 if len(twins) == 1:
                     source = twins[0]
                     path = self.corpus.path_of(source)
@@ -623,13 +623,13 @@ class Store:
 
     def list_versions(self, name: str) -> list[Version]:
         """The kept earlier versions of a report, oldest first."""
-        source = source_name(name)
+        source = names.source_name(name)
         return self.versions.list(source) if source else []
 
     def restore(self, name: str, number: int | None = None) -> SyncReport:
         """Bring back version ``number`` (the latest when None) of a report and
         index it; the content it replaces is kept as a version in turn."""
-        source = source_name(name)
+        source = names.source_name(name)
         version = self.versions.get(source, number) if source else None
         if source is None or version is None:
             raise NoSuchVersion(name, number)
@@ -650,7 +650,7 @@ class Store:
                 txn.writer.delete_by_term("source", source)
                 path = self.corpus_dir / source
                 if not path.is_file() or path.is_symlink():
-                    report.outcomes.append(FileOutcome(source, "removed"))
+                    report.outcomes.append(FileOutcome(source, Status.REMOVED))
                     continue
                 try:
                     data = path.read_bytes()
@@ -659,7 +659,7 @@ class Store:
                     report.outcomes.append(_unreadable(source, error))
                     continue
                 report.outcomes.append(_write_file(
-                    txn.writer, source, data, stat.st_size, stat.st_mtime, "updated",
+                    txn.writer, source, data, stat.st_size, stat.st_mtime, Status.UPDATED,
                     keep_unchanged=False))
                 if progress:
                     progress(source, len(data))
@@ -744,7 +744,7 @@ def _unwritable(folder: Path, error: OSError) -> ZhsearchError:
 
 
 def _unreadable(source: str, error: OSError) -> FileOutcome:
-    return FileOutcome(source, "refused", reason=f"cannot read it: {error.strerror or error}",
+    return FileOutcome(source, Status.REFUSED, reason=f"cannot read it: {error.strerror or error}",
                        code="cannot_read")
 
 
@@ -762,11 +762,11 @@ def _indexed_passages(writer: IndexWriter, source: str) -> dict[str, dict]:
 
 
 def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
-                mtime: float, status: str, articles: list[Article] | None = None,
+                mtime: float, status: Status, articles: list[Article] | None = None,
                 keep_unchanged: bool = True) -> FileOutcome:
     """Write one file's passages and its record; ``unchanged`` refreshes the record only."""
     record_id = file_record_id(source)
-    if status == "unchanged":
+    if status == Status.UNCHANGED:
         # Touched, not changed: refresh the file record's mtime only.
         with writer.searcher() as searcher:
             old = searcher.document(id=record_id) or {}
@@ -774,7 +774,7 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
         writer.add_document(id=record_id, kind=FILE, source=source,
                             file_hash=content_hash(data), size=size, mtime=mtime,
                             date=old.get("date"), info=old.get("info"))
-        return FileOutcome(source, "unchanged")
+        return FileOutcome(source, Status.UNCHANGED)
     if articles is None:
         try:
             articles = read_report_isolated(data, source)
@@ -794,11 +794,11 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     for a_no, article in enumerate(articles, start=1):
         for p_no, passage in enumerate(article.passages, start=1):
             passage_id = f"{key}-{a_no}-{p_no}"
-            fields: dict[str, object] = dict(
+            fields = passage_document(
                 id=passage_id, kind=passage.kind, source=source,
                 file_hash=digest, article=f"{key}-{a_no}", title=article.title,
                 section=passage.section, byline=article.byline, paragraph=p_no,
-                page=passage.page, date=date, content=passage.text,
+                page=passage.page, date=date, text=passage.text,
             )
             count += 1
             previous = old.pop(passage_id, None)
@@ -816,24 +816,6 @@ def _write_file(writer: IndexWriter, source: str, data: bytes, size: int,
     return FileOutcome(source, status, passages=count)
 
 
-def _corpus_name(name: str) -> str:
-    """A name inside the corpus, folders allowed, in NFC: ``a\\b/报告.txt`` -> ``a/b/报告.txt``."""
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    return nfc("/".join(parts))
-
-
-def _name_problem(name: str) -> UnsupportedFile | None:
-    """Why ``name`` (maybe with folders) cannot be a report's name in the corpus."""
-    if ".." in name.split("/"):
-        return UnsupportedFile(name, "not a valid file name: it leads out of the corpus",
-                               code="bad_name")
-    for part in name.split("/") or [""]:
-        problem = name_problem(part)
-        if problem:
-            return UnsupportedFile(name, problem.reason, code=problem.code)
-    return None
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -847,8 +829,7 @@ def _payload_bytes(name: str, payload: Path | bytes) -> bytes:
         if payload.is_symlink():
             # `add link.txt` copied the link's target (/etc/passwd became
             # searchable): name the file itself.
-            raise UnsupportedFile(name, "a symbolic link; add the file it points to",
-                                  code="symlink")
+            raise names.symlink_refused(name)
         if not payload.is_file():
             raise UnsupportedFile(name, "no such file", code="no_such_file")
         refuse_if_too_large(name, payload.stat().st_size)

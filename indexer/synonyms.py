@@ -39,6 +39,8 @@ class SynonymsError(ZhsearchError, ValueError):
     """A synonyms file that cannot be used (too large, a group too large, not UTF-8)."""
 
     default_code = "bad_synonyms"
+    # The corpus's file is wrong, not the request: no search answers until it is fixed.
+    status = 503
 
     def __init__(self, message: str):
         super().__init__(message, hint="fix synonyms.dic in the corpus folder, or remove it")

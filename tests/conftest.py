@@ -2,6 +2,10 @@
 
 Tests never touch the real ``corpus/`` folder or ``index/``: the bundled
 report is copied into a temporary corpus.
+
+The index is built once per session. A test marked ``readonly`` shares one
+corpus and index with every other such test (and fails if it changed a file
+of either); any other test gets its own copy of both, which it may write.
 """
 
 from __future__ import annotations
@@ -48,17 +52,71 @@ def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
+def _copy(source: Path, target: Path) -> Path:
+    # copy2 keeps modification times: a copy of the corpus matches a copy of
+    # its index, which Store.is_stale compares by size and mtime.
+    shutil.copytree(source, target, copy_function=shutil.copy2)
+    return target
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> Path:
+    """The test corpus, written once; every test's corpus is a copy."""
+    corpus = tmp_path_factory.mktemp("template") / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "20230515.md").write_text(NEWS_MD, encoding="utf-8")
     return corpus
 
 
+@pytest.fixture(scope="session")
+def _template_index(_template: Path) -> Path:
+    """The template corpus's index, built once per session."""
+    index = _template.parent / "index"
+    make_store(_template, index)
+    return index
+
+
+def _files(*folders: Path) -> list[tuple[str, int, int]]:
+    return sorted((str(path), stat.st_size, stat.st_mtime_ns)
+                  for folder in folders for path in folder.rglob("*")
+                  for stat in [path.stat()])
+
+
+@pytest.fixture(scope="session")
+def _shared(_template: Path, _template_index: Path, tmp_path_factory) -> tuple[Path, Path]:
+    """One corpus and its index that every ``readonly`` test reads."""
+    root = tmp_path_factory.mktemp("shared")
+    return _copy(_template, root / "corpus"), _copy(_template_index, root / "index")
+
+
 @pytest.fixture
-def index_dir(tmp_path: Path) -> Path:
+def _shared_unchanged(_shared: tuple[Path, Path], request):
+    """The shared corpus and index, checked after the test: a test that
+    writes them would change what every later ``readonly`` test reads."""
+    before = _files(*_shared)
+    yield _shared
+    changed = set(_files(*_shared)) ^ set(before)
+    assert not changed, (f"{request.node.nodeid} is marked readonly but changed the shared "
+                         f"corpus or index: {sorted(changed)[:5]}")
+
+
+def _readonly(request) -> bool:
+    return request.node.get_closest_marker("readonly") is not None
+
+
+@pytest.fixture
+def corpus_dir(request, tmp_path: Path, _template: Path) -> Path:
+    if _readonly(request):
+        return request.getfixturevalue("_shared_unchanged")[0]
+    return _copy(_template, tmp_path / "corpus")
+
+
+@pytest.fixture
+def index_dir(request, tmp_path: Path) -> Path:
+    """Where the index is; it exists only once ``store`` (or a command) made it."""
+    if _readonly(request):
+        return request.getfixturevalue("_shared_unchanged")[1]
     return tmp_path / "index"
 
 
@@ -80,9 +138,13 @@ def make_service(corpus_dir: Path, index_dir: Path):
 
 def make_app(corpus_dir: Path, index_dir: Path, **config):
     """The app in test mode over ``corpus_dir``, its index built; ``config`` overrides."""
+    make_store(corpus_dir, index_dir)
+    return _app(corpus_dir, index_dir, **config)
+
+
+def _app(corpus_dir: Path, index_dir: Path, **config):
     from web import create_app
 
-    make_store(corpus_dir, index_dir)
     return create_app({"TESTING": True, "CORPUS_DIR": str(corpus_dir),
                        "INDEX_DIR": str(index_dir), "SECRET_KEY": "test", **config})
 
@@ -111,8 +173,17 @@ def zhsearch(zhsearch_at, corpus_dir: Path, index_dir: Path):
 
 
 @pytest.fixture
-def store(corpus_dir: Path, index_dir: Path):
-    return make_store(corpus_dir, index_dir)
+def store(request, corpus_dir: Path, index_dir: Path):
+    """A store over the test's corpus with its index built: the session's
+    index, shared (``readonly``) or copied."""
+    from indexer.store import Store
+
+    if not _readonly(request):
+        _copy(request.getfixturevalue("_template_index"), index_dir)
+    store = Store(corpus_dir, index_dir)
+    if store.is_stale():  # only if a copy no longer matches (is_stale's rule changed)
+        store.sync()
+    return store
 
 
 @pytest.fixture
@@ -124,17 +195,12 @@ def service(store):
 
 @pytest.fixture
 def app(corpus_dir: Path, index_dir: Path, store):
-    return make_app(corpus_dir, index_dir)
+    return _app(corpus_dir, index_dir)
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import TOC
 
-from indexer import bulkmerge, bulkwriter, integrity, postings
+from indexer import arrays_build, arrays_format, bulkmerge, bulkwriter, integrity, postings
 from indexer import store as store_module
 from indexer.bulkwriter import write_segment
 from indexer.codec import ZhCodec
@@ -53,8 +53,8 @@ def three_segments(folder: Path, docs: list[dict]) -> whoosh_index.Index:
     for a, b in [(0, n // 3), (n // 3, 2 * n // 3), (2 * n // 3, n)]:
         segment, derived = write_segment(ix.storage, ix.indexname, ix.schema, ZhCodec(),
                                          docs[a:b], arrays=True)
-        postings.write_file(folder / postings.file_name(segment.segment_id()),
-                            postings.encode(*derived))
+        arrays_format.write_file(folder / arrays_format.file_name(segment.segment_id()),
+                            arrays_format.encode(*derived))
         segments.append(segment)
     TOC(ix.schema, segments, 1).write(ix.storage, ix.indexname)
     return whoosh_index.open_dir(str(folder))
@@ -98,12 +98,12 @@ def test_the_bulk_merged_segment_holds_what_whooshs_merge_writes(documents, tmp_
         assert got_lengths.pop("total")[at] == exact_total - deleted_lengths
         assert expected_lengths.pop("total")[at] != exact_total - deleted_lengths
         assert got_lengths == expected_lengths
-        built, expected_built = postings.build_arrays(got), postings.build_arrays(expected)
+        built, expected_built = arrays_build.build_arrays(got), arrays_build.build_arrays(expected)
         assert built[0]["field_length"] == exact_total - deleted_lengths
         expected_built[0]["field_length"] = built[0]["field_length"]
         assert_arrays_equal(built, expected_built)
         # The merged segment's arrays file, derived from the merged arrays.
-        written = postings.load_file(tmp_path / "bulk" / postings.file_name(
+        written = arrays_format.load_file(tmp_path / "bulk" / arrays_format.file_name(
             got.segment().segment_id()), postings.expected(got))
         assert_arrays_equal(_as_built(written), built)
     # The same passages found, in the same order, with scores that differ
@@ -121,16 +121,16 @@ def test_the_bulk_merged_segment_holds_what_whooshs_merge_writes(documents, tmp_
         assert bulk_files[ext] == whoosh_files[ext], ext
     # The merged segments' files are gone with them, their arrays too.
     assert sorted(p.name for p in (tmp_path / "bulk").glob("*.zharrays")) == \
-        [postings.file_name(bulk_ix.reader().segment().segment_id())]
+        [arrays_format.file_name(bulk_ix.reader().segment().segment_id())]
 
 
-def _as_built(loaded: postings.SegmentArrays) -> tuple[dict, dict]:
-    """An arrays file's header and arrays, as :func:`postings.build_arrays` returns them."""
+def _as_built(loaded: arrays_format.SegmentArrays) -> tuple[dict, dict]:
+    """An arrays file's header and arrays, as :func:`arrays_build.build_arrays` returns them."""
     header = {k: v for k, v in loaded.header.items() if k not in ("version", "arrays", "body_size")}
     arrays = {"term_ptr": loaded.term_ptr, "docs": loaded.docs, "freqs": loaded.freqs,
               "pos_ptr": loaded.pos_ptr, "positions": loaded.positions, "lengths": loaded.lengths,
               "fingerprints": loaded.fingerprints, "terms": loaded._terms_blob}
-    for name in postings.CODED_FIELDS:
+    for name in arrays_format.CODED_FIELDS:
         arrays[f"{name}_codes"] = loaded.codes[name]
         arrays[f"{name}_names"] = loaded._names_blobs[name]
     return header, arrays
@@ -187,7 +187,7 @@ def test_a_bulk_commit_merges_its_parts_in_tiers_of_bounded_size(corpus, tmp_pat
     assert _answers(tiered) == _answers(plain)
     assert integrity.check(tiered, deep=True) == []
     assert {p.name for p in tiered.index_dir.glob("*.zharrays")} == \
-        {postings.file_name(s) for s in _segments(tiered)}
+        {arrays_format.file_name(s) for s in _segments(tiered)}
 
 
 @pytest.mark.slow
@@ -276,4 +276,4 @@ def test_a_merge_killed_midway_leaves_the_index_as_it_was(corpus, tmp_path):
     segments = _segments(store)
     assert {p.name.split(".")[0] for p in store.index_dir.glob("MAIN_*.*")
             if p.suffix != ".toc"} == set(segments)
-    assert os.path.exists(store.index_dir / postings.file_name(segments[-1]))
+    assert os.path.exists(store.index_dir / arrays_format.file_name(segments[-1]))

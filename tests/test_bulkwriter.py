@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.qparser import QueryParser
 
-from indexer import blocks, bulkmerge, bulkwriter, integrity, postings
+from indexer import arrays_build, arrays_format, blocks, bulkmerge, bulkwriter, integrity
 from indexer import store as store_module
 from indexer.bulkwriter import BulkWriteError, write_segment
 from indexer.codec import ZhCodec
@@ -180,8 +180,8 @@ def test_the_bulk_segment_holds_what_whooshs_writer_writes(documents, tmp_path):
         assert [got.stored_fields(n) for n in range(len(documents))] == \
             [expected.stored_fields(n) for n in range(len(documents))]
         assert lengths_of(got) == lengths_of(expected)
-        assert_arrays_equal(postings.build_arrays(got), postings.build_arrays(expected))
-        assert_arrays_equal(derived, postings.build_arrays(expected))
+        assert_arrays_equal(arrays_build.build_arrays(got), arrays_build.build_arrays(expected))
+        assert_arrays_equal(derived, arrays_build.build_arrays(expected))
     assert results_of(bulk_ix) == results_of(whoosh_ix)
     assert any(results_of(whoosh_ix).values())
     # Whoosh's codec wrote both, from the same blocks: the files are the same bytes.
@@ -273,7 +273,7 @@ def test_an_index_written_by_bulk_workers_answers_as_whooshs_writer_does(two_cor
     assert len(_segments(bulk)) == 1 and len(_segments(plain)) == 1
     # The merge wrote the merged segment's arrays itself.
     assert {p.name for p in bulk.index_dir.glob("*.zharrays")} == \
-        {postings.file_name(s) for s in _segments(bulk)}
+        {arrays_format.file_name(s) for s in _segments(bulk)}
     assert _indexed(bulk) == _indexed(plain)
     assert _answers(bulk) == _answers(plain)
     assert integrity.check(bulk, deep=True) == []
@@ -354,11 +354,11 @@ def _many_passages(count: int, seed: int = 3) -> list[dict]:
 def test_arrays_built_in_small_chunks_are_the_arrays_of_the_segment(documents, tmp_path,
                                                                     monkeypatch):
     # Chunks of 100 postings end in the middle of terms and of blocks.
-    monkeypatch.setattr(postings, "BUILD_CHUNK", 100)
+    monkeypatch.setattr(arrays_build, "BUILD_CHUNK", 100)
     ix, derived = bulk_index_of(tmp_path, documents)
     with ix.reader() as reader:
         assert len(derived[1]["docs"]) > 20 * 100
-        assert_arrays_equal(postings.build_arrays(reader), derived)
+        assert_arrays_equal(arrays_build.build_arrays(reader), derived)
 
 
 def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_path,
@@ -380,11 +380,11 @@ def test_building_arrays_holds_no_python_object_per_posting(tmp_path, monkeypatc
     ix, derived = bulk_index_of(tmp_path, _many_passages(3000))
     out = sum(a.nbytes for a in derived[1].values())
     assert len(derived[1]["docs"]) > 80_000
-    monkeypatch.setattr(postings, "BUILD_CHUNK", 1000)
+    monkeypatch.setattr(arrays_build, "BUILD_CHUNK", 1000)
     with ix.reader() as reader:
         tracemalloc.start()
         try:
-            built = postings.build_arrays(reader)
+            built = arrays_build.build_arrays(reader)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

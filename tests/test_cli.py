@@ -31,6 +31,7 @@ def test_search_builds_the_missing_index_on_its_own(zhsearch, index_dir):
     assert "全国劳动模范黎贤花、省五一劳动奖章获得者朱秀云" in lines[4]
 
 
+@pytest.mark.readonly
 def test_search_json_prints_exactly_one_object(zhsearch):
     result = zhsearch("search", "劳模", "--json", "--limit", "1")
     assert result.exit_code == 0
@@ -39,23 +40,27 @@ def test_search_json_prints_exactly_one_object(zhsearch):
     assert "<mark>劳模</mark>" in data["hits"][0]["highlight"]
 
 
+@pytest.mark.readonly
 def test_search_accepts_minus_terms_without_a_double_dash(zhsearch):
     result = zhsearch("search", "劳模", "-宣讲", "--json", "--limit", "0")
     assert result.exit_code == 0, result.output
     assert not any("宣讲" in h["text"] for h in json.loads(result.stdout)["hits"])
 
 
+@pytest.mark.readonly
 def test_search_with_no_match_says_so(zhsearch):
     result = zhsearch("search", "不存在的词语")
     assert (result.exit_code, result.stdout) == (0, "No passages match 不存在的词语.\n")
 
 
+@pytest.mark.readonly
 def test_bad_query_is_one_line_error(zhsearch):
     result = zhsearch("search", "  ")
     assert result.exit_code == 2
     assert result.output == "Error: the query is empty\n"
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("args, message", [
     (["劳模", "--limt", "3"],
      "Error: No such option '--limt'. (Did you mean one of: '--in', '--limit', '--to'?) "
@@ -78,6 +83,16 @@ def test_mistakes_in_a_search_are_one_line_with_status_2(zhsearch, args, message
     assert (result.exit_code, result.output) == (2, message)
 
 
+@pytest.mark.parametrize("command", ["search", "export"])
+def test_a_bad_filter_is_refused_before_the_index_is_built(zhsearch, index_dir, command):
+    # The request is checked when the command line builds it, by the same
+    # options for search and export: a typo costs no index build.
+    assert not index_dir.exists()
+    result = zhsearch(command, "劳模", "--from", "2023-05-01", "--to", "2023-01-01")
+    assert (result.exit_code, result.output) == (2, "Error: --from 2023-05-01 is after --to 2023-01-01\n")
+    assert not index_dir.exists()
+
+
 def test_an_unknown_command_is_one_line_with_status_2():
     result = CliRunner().invoke(cli, ["serach", "劳模"])
     assert result.exit_code == 2
@@ -85,6 +100,7 @@ def test_an_unknown_command_is_one_line_with_status_2():
                              "See `zhsearch --help`.\n")
 
 
+@pytest.mark.readonly
 def test_options_may_follow_the_query(zhsearch, tmp_path, corpus_dir, index_dir):
     before = json.loads(zhsearch("search", "--limit", "1", "--json", "劳模").stdout)
     after = CliRunner().invoke(cli, ["search", "劳模", "--json", "-n", "1", "--corpus",
@@ -150,6 +166,7 @@ def test_corrupt_index_gives_a_message_and_rebuild_fixes_it(zhsearch, index_dir)
     assert json.loads(zhsearch("search", "劳模", "--json").stdout)["total"] >= 2
 
 
+@pytest.mark.readonly
 def test_explain_prints_the_rule_of_each_term(zhsearch):
     hit = json.loads(zhsearch("search", "托管", "--json", "-n", "1").stdout)["hits"][0]
     result = zhsearch("explain", hit["id"], "托管")
@@ -160,6 +177,7 @@ def test_explain_prints_the_rule_of_each_term(zhsearch):
         1, "Error: no passage with the id nope. Hint: the ids are in `zhsearch search QUERY --json`.\n")
 
 
+@pytest.mark.readonly
 def test_search_groups_by_article_and_searches_titles(zhsearch):
     grouped = zhsearch("search", "职工", "--group", "article")
     assert grouped.exit_code == 0, grouped.output

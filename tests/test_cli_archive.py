@@ -14,6 +14,7 @@ from .conftest import SEED
 SIZE = SEED.stat().st_size
 
 
+@pytest.mark.readonly
 def test_reports_lists_every_report_with_counts_per_year(zhsearch):
     result = zhsearch("reports")
     assert result.exit_code == 0, result.output
@@ -26,6 +27,7 @@ def test_reports_lists_every_report_with_counts_per_year(zhsearch):
     assert zhsearch("reports", "--sort", "name").stdout.splitlines()[1].endswith(SEED.name + "  (肇庆市广宁县总工会, 肇庆高新区总工会)")
 
 
+@pytest.mark.readonly
 def test_reports_json(zhsearch):
     result = zhsearch("reports", "--json")
     assert result.exit_code == 0
@@ -36,6 +38,7 @@ def test_reports_json(zhsearch):
                                   "articles": 2, "passages": 5, "size": 440}
 
 
+@pytest.mark.readonly
 def test_reports_bad_sort_is_a_usage_error(zhsearch):
     result = zhsearch("reports", "--sort", "size")
     assert result.exit_code == 2
@@ -43,6 +46,7 @@ def test_reports_bad_sort_is_a_usage_error(zhsearch):
                              "'name', 'passages'. See `zhsearch reports --help`.\n")
 
 
+@pytest.mark.readonly
 def test_show_prints_the_article_in_order(zhsearch):
     article = json.loads(zhsearch("search", "全国劳动模范", "--json").stdout)["hits"][0]["article"]
     result = zhsearch("show", article)
@@ -55,6 +59,7 @@ def test_show_prints_the_article_in_order(zhsearch):
         "\n¶3 会议强调，要大力弘扬劳模精神、劳动精神、工匠精神。\n")
 
 
+@pytest.mark.readonly
 def test_show_json_is_the_article_object(zhsearch):
     hit = json.loads(zhsearch("search", "黎贤花", "--json").stdout)["hits"][0]
     data = json.loads(zhsearch("show", hit["article"], "--json").stdout)
@@ -63,6 +68,7 @@ def test_show_json_is_the_article_object(zhsearch):
     assert hit["text"] in [p["text"] for p in data["passages"]]
 
 
+@pytest.mark.readonly
 def test_show_unknown_article_is_one_line_with_status_1(zhsearch):
     result = zhsearch("show", "nosuch-1")
     assert (result.exit_code, result.stdout) == (1, "")
@@ -70,6 +76,7 @@ def test_show_unknown_article_is_one_line_with_status_1(zhsearch):
                              "Hint: `zhsearch search --json` gives each hit's article id.\n")
 
 
+@pytest.mark.readonly
 def test_export_csv_to_stdout_has_a_bom_and_every_hit(zhsearch):
     total = json.loads(zhsearch("search", "工会", "--json").stdout)["total"]
     result = zhsearch("export", "工会")
@@ -95,6 +102,7 @@ def test_export_jsonl_to_a_file_with_options_after_the_query(zhsearch, tmp_path)
     assert [p.name for p in target.parent.iterdir()] == ["文物.jsonl"], "no temporary file left"
 
 
+@pytest.mark.readonly
 def test_export_takes_minus_words_and_options_before_the_query(zhsearch):
     result = zhsearch("export", "--format", "jsonl", "工会", "-劳模")
     assert result.exit_code == 0, result.output
@@ -102,6 +110,7 @@ def test_export_takes_minus_words_and_options_before_the_query(zhsearch):
     assert rows and not any("劳模" in r["text"] for r in rows)
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("args, status, message", [
     (["  "], 2, "Error: the query is empty\n"),
     (["劳模", "--format", "xlsx"], 2,

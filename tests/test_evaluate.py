@@ -24,12 +24,14 @@ from whoosh import query as wq
 from whoosh import index as whoosh_index
 from whoosh import writing
 
-from indexer import evaluate, postings
+from indexer import arrays_format, evaluate, postings
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.search import SearchService, _run
 from indexer.store import Store
 
+from . import reference
 from .conftest import NEWS_MD, SEED
+from .reference import WhooshService
 
 # Sentences of news broadcasts, mixed with the report's into generated days.
 NEWS_SENTENCES = [
@@ -144,8 +146,7 @@ def engines(request, three_commits):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(evaluate, "MERGE_IN_BACKGROUND", False)  # merged before the first search
         arrays = SearchService(store, long_lived=request.param == "merged")
-        whoosh = SearchService(store)
-        whoosh.evaluator = "whoosh"
+        whoosh = WhooshService(store)
         arrays.search("劳模")
     leaves = evaluate.index_arrays(arrays.searcher(), store.index_dir).leaves
     assert (len(leaves) == 1) == (request.param == "merged")
@@ -201,12 +202,12 @@ def _ranking(service: SearchService, text: str, relaxed: bool, sort: str, **filt
     """Every match of a query with its raw score, best first, and the total."""
     searcher = service.searcher()
     compiled = service.compile(text) if not relaxed else evaluate_relaxed(service, text)
-    results = service._results(searcher, compiled, 1, 0, sort, filters.get("source"),
-                               filters.get("date_from"), filters.get("date_to"))
+    results = reference.results(service, searcher, compiled, 1, 0, sort, filters.get("source"),
+                                filters.get("date_from"), filters.get("date_to"))
     if results is None:
         return 0, []
     # Neither side may fall back on the other's path unnoticed.
-    assert isinstance(results, evaluate.ArrayResults) == (service.evaluator == "arrays")
+    assert isinstance(results, reference.ArrayResults) != isinstance(service, WhooshService)
     return len(results), [(h.docnum, h.score) for h in results]
 
 
@@ -361,7 +362,7 @@ def test_query_trees_score_as_in_whoosh(engines, tree):
     searcher = arrays.searcher()
     index = evaluate.index_arrays(searcher, arrays.store.index_dir)
     for by_date in (False, True):
-        mine = index.search(tree, 10_000, by_date)
+        mine = reference.search(index, tree, 10_000, by_date)
         theirs = _run(searcher, tree, 10_000, by_date)
         assert mine.total == len(theirs)
         assert mine.docnums == [h.docnum for h in theirs]
@@ -390,11 +391,11 @@ def test_a_query_the_arrays_cannot_run_goes_to_whoosh(engines):
     searcher = arrays.searcher()
     index = evaluate.index_arrays(searcher, arrays.store.index_dir)
     with pytest.raises(evaluate.Unsupported):
-        index.search(wq.Prefix("content", "劳"), 10)
+        reference.search(index, wq.Prefix("content", "劳"), 10)
     # The service answers it anyway, through Whoosh.
     compiled = arrays.compile("劳模")
     compiled.query = wq.Prefix("content", "劳")
-    results = arrays._results(searcher, compiled, 1, 10, "relevance", None, None, None)
+    results = reference.results(arrays, searcher, compiled, 1, 10, "relevance", None, None, None)
     assert len(results) == len(_run(searcher, compiled.query, 10))
     assert len(results) > 0
 
@@ -409,7 +410,7 @@ def _fresh_process() -> None:
 
 
 def _arrays_files(index_dir: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_ino for p in index_dir.glob("*" + postings.SUFFIX)}
+    return {p.name: p.stat().st_ino for p in index_dir.glob("*" + arrays_format.SUFFIX)}
 
 
 def test_deleting_and_updating_a_file_is_reflected(tmp_path, monkeypatch):
@@ -441,7 +442,7 @@ def test_deleting_and_updating_a_file_is_reflected(tmp_path, monkeypatch):
     after = _arrays_files(store.index_dir)
     assert after.items() >= before.items()
     with store.open_index(create=False).reader() as reader:
-        live = {postings.file_name(leaf.segment().segment_id()) for leaf, _ in reader.leaf_readers()}
+        live = {arrays_format.file_name(leaf.segment().segment_id()) for leaf, _ in reader.leaf_readers()}
     assert set(after) == live
 
 
@@ -449,7 +450,7 @@ def test_deleting_and_updating_a_file_is_reflected(tmp_path, monkeypatch):
 def test_a_damaged_arrays_file_is_rebuilt(store, tmp_path, damage):
     service = SearchService(store)
     reference = service.search("劳模", limit=0).to_json()
-    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    (path,) = store.index_dir.glob("*" + arrays_format.SUFFIX)
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[len(data) // 2] ^= 0x40
@@ -466,7 +467,7 @@ def test_a_damaged_arrays_file_is_rebuilt(store, tmp_path, damage):
         other_store = Store(other, tmp_path / "other-index")
         other_store.sync()
         SearchService(other_store).search("劳模")
-        (copy,) = other_store.index_dir.glob("*" + postings.SUFFIX)
+        (copy,) = other_store.index_dir.glob("*" + arrays_format.SUFFIX)
         data = bytearray(copy.read_bytes())
     path.write_bytes(bytes(data))
     _fresh_process()
@@ -481,8 +482,8 @@ def test_a_damaged_arrays_file_is_rebuilt(store, tmp_path, damage):
 
 def test_check_finds_missing_and_orphaned_arrays_and_repairs_them(store):
     SearchService(store).search("劳模")
-    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
-    orphan = store.index_dir / ("MAIN_zzzzzzzzzzzzzzzz" + postings.SUFFIX)
+    (path,) = store.index_dir.glob("*" + arrays_format.SUFFIX)
+    orphan = store.index_dir / ("MAIN_zzzzzzzzzzzzzzzz" + arrays_format.SUFFIX)
     shutil.copy(path, orphan)
     path.unlink()
     _fresh_process()
@@ -530,27 +531,27 @@ def test_the_vocabulary_index_finds_what_a_scan_finds(engines):
         assert indexed.containing(text) == scan.containing(text), text
 
 
-def _rewrite_arrays(path: Path, version: int = postings.VERSION, **change: np.ndarray) -> None:
+def _rewrite_arrays(path: Path, version: int = arrays_format.VERSION, **change: np.ndarray) -> None:
     """Re-encode an arrays file with some arrays changed, in format ``version``
     (a well-formed file, its checksum right)."""
     buf = np.memmap(path, dtype=np.uint8, mode="r")
-    header, body_at = postings._read_header(buf)
-    parts = {name: np.array(view) for name, view in postings._views(buf, header, body_at).items()}
+    header, body_at = arrays_format._read_header(buf)
+    parts = {name: np.array(view) for name, view in arrays_format._views(buf, header, body_at).items()}
     parts.update(change)
     kept = {k: v for k, v in header.items() if k not in ("version", "arrays", "body_size", "crc32")}
-    chunks = postings.encode(kept, parts)
-    if version != postings.VERSION:
+    chunks = arrays_format.encode(kept, parts)
+    if version != arrays_format.VERSION:
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(postings, "VERSION", version)
-            chunks = postings.encode(kept, parts)
-    postings.write_file(path, chunks)
+            mp.setattr(arrays_format, "VERSION", version)
+            chunks = arrays_format.encode(kept, parts)
+    arrays_format.write_file(path, chunks)
 
 
 def test_check_finds_story_fingerprints_that_disagree_with_the_texts(store):
     """A well-formed arrays file whose fingerprints are not its passages' is damaged."""
     SearchService(store).search("劳模")
-    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
-    arrays = postings.load_file(path)
+    (path,) = store.index_dir.glob("*" + arrays_format.SUFFIX)
+    arrays = arrays_format.load_file(path)
     assert np.count_nonzero(arrays.fingerprints) > 0
     _rewrite_arrays(path, fingerprints=np.zeros(arrays.doc_count, dtype=np.int64))
     _fresh_process()
@@ -559,18 +560,18 @@ def test_check_finds_story_fingerprints_that_disagree_with_the_texts(store):
     assert "fingerprint" in problem.description
     postings.check(ix, store.index_dir, repair=True)
     assert postings.check(ix, store.index_dir) == []
-    assert np.count_nonzero(postings.load_file(path).fingerprints) > 0
+    assert np.count_nonzero(arrays_format.load_file(path).fingerprints) > 0
 
 
 def test_arrays_of_the_format_before_fingerprints_are_rebuilt(store):
     SearchService(store).search("劳模")
-    (path,) = store.index_dir.glob("*" + postings.SUFFIX)
+    (path,) = store.index_dir.glob("*" + arrays_format.SUFFIX)
     _rewrite_arrays(path, version=1)
     _fresh_process()
     (problem,) = postings.check(store.open_index(create=False), store.index_dir)
-    assert f"version 1, expected {postings.VERSION}" in problem.description
+    assert f"version 1, expected {arrays_format.VERSION}" in problem.description
     assert SearchService(store).search("劳模").total > 0
-    assert postings.load_file(path).header["version"] == postings.VERSION
+    assert arrays_format.load_file(path).header["version"] == arrays_format.VERSION
 
 
 def test_a_query_is_tried_relaxed_only_when_that_changes_it(engines):
@@ -605,17 +606,17 @@ def test_arrays_built_by_processes_at_once_are_those_built_one_by_one(three_comm
 
     folder = tmp_path / "index"
     shutil.copytree(three_commits.index_dir, folder)
-    for path in folder.glob("*" + postings.SUFFIX):
+    for path in folder.glob("*" + arrays_format.SUFFIX):
         path.unlink()
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     runs = [subprocess.Popen([sys.executable, "-c", _BUILD, str(folder), "2"], env=env)
             for _ in range(2)]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
-    built = {p.name: p.read_bytes() for p in folder.glob("*" + postings.SUFFIX)}
+    built = {p.name: p.read_bytes() for p in folder.glob("*" + arrays_format.SUFFIX)}
     ix = whoosh_index.open_dir(str(folder))
     assert postings.check(ix, folder) == []
-    for path in folder.glob("*" + postings.SUFFIX):
+    for path in folder.glob("*" + arrays_format.SUFFIX):
         path.unlink()
     subprocess.run([sys.executable, "-c", _BUILD, str(folder), "1"], env=env, check=True)
-    alone = {p.name: p.read_bytes() for p in folder.glob("*" + postings.SUFFIX)}
+    alone = {p.name: p.read_bytes() for p in folder.glob("*" + arrays_format.SUFFIX)}
     assert len(alone) >= 3 and built == alone

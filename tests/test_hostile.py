@@ -377,6 +377,7 @@ def test_a_gbk_file_name_in_the_form_is_read_as_such(client, corpus_dir):
     assert (corpus_dir / "国标报告.txt").is_file()
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("count", [1_001, 1_100])
 def test_too_many_files_in_one_form_says_how_many_are_allowed(client, corpus_dir, count):
     files = [(f"第{i}号。\n".encode(), f"many{i}.txt") for i in range(count)]
@@ -387,6 +388,7 @@ def test_too_many_files_in_one_form_says_how_many_are_allowed(client, corpus_dir
     assert not (corpus_dir / "many0.txt").exists()
 
 
+@pytest.mark.readonly
 def test_a_25k_character_query_gives_a_bounded_page(client):
     query = "劳模" * 12_500
     response = client.get("/search", query_string={"q": query})

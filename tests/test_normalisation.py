@@ -69,6 +69,7 @@ def test_a_kangxi_radical_is_found_as_its_ideograph(hidden):
     assert _sources(hidden.search("⾦牌")) == ["e.txt"]
 
 
+@pytest.mark.readonly
 def test_full_width_query_syntax_works_as_typed_in_ascii(service):
     """What a Chinese input method types: ＂ ＯＲ －, and “” 「」 as quotes."""
     def total(query: str) -> int:

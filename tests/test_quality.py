@@ -9,7 +9,8 @@ from indexer.search import SearchService
 from indexer.store import Store
 
 
-def _service(tmp_path, files: dict[str, str], dictionary: str = "", synonyms: str = ""):
+def _service(tmp_path, files: dict[str, str], dictionary: str = "", synonyms: str = "",
+             **options):
     corpus = tmp_path / "corpus"
     corpus.mkdir(exist_ok=True)
     for name, text in files.items():
@@ -20,7 +21,7 @@ def _service(tmp_path, files: dict[str, str], dictionary: str = "", synonyms: st
         (corpus / "synonyms.dic").write_text(synonyms, encoding="utf-8")
     store = Store(corpus, tmp_path / "index")
     store.sync()
-    return store, SearchService(store)
+    return store, SearchService(store, **options)
 
 
 def _sources(result):
@@ -49,11 +50,9 @@ def test_users_add_synonyms_and_words_in_the_corpus_folder(tmp_path):
     assert _sources(service.search("阅览室")) == ["a.txt"]
 
 
-def test_an_edited_synonyms_file_counts_without_a_restart(tmp_path, monkeypatch):
-    import indexer.search
-
-    monkeypatch.setattr(indexer.search, "REFRESH_SECONDS", 0.0)
-    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n")
+def test_an_edited_synonyms_file_counts_without_a_restart(tmp_path):
+    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n",
+                              refresh_seconds=0.0)
     assert _sources(service.search("阅览室")) == ["a.txt"]
     assert service.search("图书角").total == 0
     (store.corpus_dir / "synonyms.dic").write_text("书屋 阅览室 图书角\n", encoding="utf-8")
@@ -158,13 +157,12 @@ def test_an_edited_synonyms_file_is_read_off_the_search_path(tmp_path, monkeypat
     import threading
     import time
 
-    import indexer.search
     from indexer import synonyms as synonyms_module
     from indexer.synonyms import Synonyms
 
-    monkeypatch.setattr(indexer.search, "REFRESH_SECONDS", 0.0)
     monkeypatch.setattr(synonyms_module, "WAIT_FOR_EDIT_SECONDS", 0.05)
-    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n")
+    store, service = _service(tmp_path, {"a.txt": "开展职工书屋建设。"}, synonyms="书屋 阅览室\n",
+                              refresh_seconds=0.0)
     assert _sources(service.search("阅览室")) == ["a.txt"]
     release = threading.Event()
     real_load = Synonyms.load.__func__

@@ -219,15 +219,11 @@ def test_corpus_files_are_written_atomically(store, tmp_path, monkeypatch):
     assert SearchService(store).search("故宫").total > 0
 
 
-def test_a_searcher_still_reads_its_segments_after_a_merge_deleted_their_files(store, tmp_path,
-                                                                              monkeypatch):
-    import indexer.search
-
-    monkeypatch.setattr(indexer.search, "REFRESH_SECONDS", 3600.0)  # keep this searcher
+def test_a_searcher_still_reads_its_segments_after_a_merge_deleted_their_files(store, tmp_path):
     report = tmp_path / "合并.txt"
     report.write_text("合并之前的段落：劳模座谈会。", encoding="utf-8")
     store.add_files([report])  # a second segment
-    service = SearchService(store)
+    service = SearchService(store, refresh_seconds=3600.0)  # keep this searcher
     held = service.searcher()
     assert len(held.reader().leaf_readers()) > 1
     # A merge of every segment deletes the files the held searcher was opened on.

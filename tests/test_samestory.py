@@ -73,6 +73,7 @@ def by_source(hits):
     return {h.source: h for h in hits}
 
 
+@pytest.mark.readonly
 def test_the_copy_in_another_report_folds_into_the_best_one(service):
     plain = service.search("表彰大会", limit=0)
     folded = service.search("表彰大会", fold="same", limit=0)
@@ -93,6 +94,7 @@ def test_the_copy_in_another_report_folds_into_the_best_one(service):
     assert sum(folded.facets["source"].values()) == sum(folded.facets["year"].values()) == 2
 
 
+@pytest.mark.readonly
 def test_titles_and_short_lines_never_fold(service):
     titles = service.search("全国总工会表彰劳动模范", scope="title", fold="same", limit=0)
     assert titles.total == 3 and all(h.same == 0 for h in titles.hits)
@@ -101,6 +103,7 @@ def test_titles_and_short_lines_never_fold(service):
     assert formula.total == 2 and {h.source for h in formula.hits} == {"20230515.md", "20230517.md"}
 
 
+@pytest.mark.readonly
 def test_folding_after_grouping_by_article(service):
     grouped = service.search("工匠精神", group="article", fold="same", limit=0)
     assert grouped.grouped == "article" and grouped.folded == "same"
@@ -109,6 +112,7 @@ def test_folding_after_grouping_by_article(service):
     assert all(h.more == 0 for h in grouped.hits)
 
 
+@pytest.mark.readonly
 def test_the_json_of_a_folded_search(service):
     data = service.search("表彰大会", fold="same").to_json()
     assert list(data)[-3:] == ["grouped", "folded", "passages"]
@@ -142,6 +146,7 @@ def test_the_list_of_copies_is_capped(tmp_path):
     assert len(json.dumps(result.to_json(), ensure_ascii=False)) < 20_000
 
 
+@pytest.mark.readonly
 def test_an_unknown_fold_is_refused(service):
     from indexer.errors import QueryError
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from indexer.errors import UnknownArticle, UnknownPassage
 from indexer.search import QueryError, SearchService
 from indexer.store import Store
 from indexer.synonyms import Synonyms
@@ -18,6 +19,7 @@ SEED_WORDS = [
 ]
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("text", ["举办各类竞赛活", "县总工会积极争取省", "奋力谱写了新时代工",
                                   "十四次代表大会以来", "黎贤花、省五一劳动奖章获得者朱"])
 def test_long_strings_that_begin_and_end_inside_words_are_found(service, seed_text, text):
@@ -30,6 +32,7 @@ def test_long_strings_that_begin_and_end_inside_words_are_found(service, seed_te
     assert all(text in h.text for h in quoted)
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("word", SEED_WORDS)
 def test_every_occurrence_in_the_report_is_found(service, seed_text, word):
     expected = seed_text.replace("\n", "").count(word)
@@ -64,6 +67,7 @@ def test_word_matches_rank_above_matches_inside_other_words(tmp_path):
     assert _sources(service.search("托管")) == ["word.txt", "inside.txt"]
 
 
+@pytest.mark.readonly
 def test_quoted_phrase_matches_adjacent_text_only(service):
     assert service.search('"爱心托管服务"').total == 1
     assert service.search('"服务爱心托管"').total == 0
@@ -83,6 +87,7 @@ def test_unquoted_multiword_query_ranks_the_adjacent_phrase_first(tmp_path):
     assert _sources(service.search("技能培训")) == ["together.txt", "apart.txt"]
 
 
+@pytest.mark.readonly
 def test_all_terms_must_occur(service):
     both = service.search("劳模 黎贤花")
     assert both.total == 1
@@ -90,6 +95,7 @@ def test_all_terms_must_occur(service):
     assert service.search("劳模 不存在的词语").total == 0
 
 
+@pytest.mark.readonly
 def test_minus_excludes_and_or_widens(service):
     with_word = service.search("劳模", limit=0, source=SEED.name)
     without = service.search("劳模 -宣讲", limit=0, source=SEED.name)
@@ -113,6 +119,7 @@ def test_traditional_documents_are_found_by_simplified_queries(tmp_path):
     assert hit.highlight == "全國<mark>勞動模範</mark>黎賢花。"
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("query", [
     '"爱心', '爱心"', "AND", "OR", "*", "?", "(", ")", "[", "]", "{", ":", "^", "~", "+", "-",
     "劳模 AND", "OR 劳模", "content:劳模", "劳模*", '""', "\\", "劳模" * 5000, "\x00\x01劳模",
@@ -123,6 +130,7 @@ def test_any_input_gives_results_or_nothing_never_an_error(service, query):
     assert isinstance(result.hits, list)
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("kwargs, message", [
     ({"text": ""}, "empty"), ({"text": "   "}, "empty"),
     ({"text": "劳模", "page": 0}, "page"), ({"text": "劳模", "limit": -1}, "limit"),
@@ -132,6 +140,7 @@ def test_bad_requests_raise_a_clear_query_error(service, kwargs, message):
         service.search(**kwargs)
 
 
+@pytest.mark.readonly
 def test_results_have_the_documented_json_shape(service):
     result = service.search("劳模", limit=1).to_json()
     assert list(result) == ["query", "total", "page", "limit", "took_ms", "hits",
@@ -143,6 +152,7 @@ def test_results_have_the_documented_json_shape(service):
     assert isinstance(hit["paragraph"], int) and isinstance(hit["score"], float)
 
 
+@pytest.mark.readonly
 def test_pages_and_limit_zero(service):
     everything = service.search("工会", limit=0)
     assert everything.total == len(everything.hits) > 3
@@ -159,6 +169,7 @@ def test_highlight_escapes_document_text_and_marks_only_matches(tmp_path):
     assert highlight == "&lt;script&gt;alert(1)&lt;/script&gt;<mark>劳模</mark>&amp;工匠。"
 
 
+@pytest.mark.readonly
 def test_long_passages_are_cut_to_the_sentences_around_the_match(service):
     hit = service.search("黎贤花").hits[0]
     assert len(hit.text) > 300
@@ -188,6 +199,7 @@ def test_a_question_shows_its_answer_sentence_and_no_lone_characters(tmp_path):
     assert all(len(m) > 1 for m in re.findall(r"<mark>(.*?)</mark>", hit.highlight))
 
 
+@pytest.mark.readonly
 def test_hits_carry_source_article_and_date(service):
     hit = service.search("故宫博物院").hits[0]
     assert (hit.source, hit.title, hit.date) == (
@@ -197,24 +209,38 @@ def test_hits_carry_source_article_and_date(service):
     assert "<mark>故宫</mark>" in article.passages[1].html
 
 
+def test_an_unknown_article_or_passage_is_a_named_error_not_none(service):
+    # The library words the refusal once; the web and the CLI only render it.
+    with pytest.raises(UnknownArticle) as article:
+        service.article("nope-1", "故宫")
+    assert (article.value.code, article.value.status) == ("unknown_article", 404)
+    with pytest.raises(UnknownPassage) as passage:
+        service.explain("故宫", "nope-1-1")
+    assert (passage.value.code, passage.value.status) == ("unknown_passage", 404)
+
+
+@pytest.mark.readonly
 def test_filters_by_source_and_date(service):
     assert set(_sources(service.search("劳动模范", limit=0, source="20230515.md"))) == {"20230515.md"}
     dated = service.search("劳模", limit=0, date_from="2023-01-01", date_to="2023-12-31")
     assert set(_sources(dated)) == {"20230515.md"}
 
 
+@pytest.mark.readonly
 def test_an_unknown_source_is_an_error_not_an_empty_result(service):
     with pytest.raises(QueryError) as raised:
         service.search("劳模", source="nope.txt")
     assert raised.value.code == "unknown_source"
 
 
+@pytest.mark.readonly
 def test_totals_count_only_what_the_filters_let_through(service):
     assert service.search("劳模", date_from="2099-01-01").total == 0
     limited = service.search("劳模", limit=1, source="20230515.md")
     assert limited.total == len(service.search("劳模", limit=0, source="20230515.md").hits)
 
 
+@pytest.mark.readonly
 def test_sort_by_date_puts_dated_reports_first(service):
     result = service.search("劳模", sort="date", limit=0)
     assert result.hits[0].date == "2023-05-15"
@@ -229,6 +255,7 @@ def test_total_does_not_depend_on_the_page_size(tmp_path):
     assert [service.search("托管", limit=n).total for n in (0, 1, 2)] == [18, 18, 18]
 
 
+@pytest.mark.readonly
 def test_repeated_and_excess_terms_are_dropped_not_searched(service):
     """300 copies of one word took 30 s in Whoosh's nested ANDs."""
     from indexer.query import MAX_TERMS, parse_query
@@ -237,6 +264,7 @@ def test_repeated_and_excess_terms_are_dropped_not_searched(service):
     assert service.search("宫 " * 300).total == service.search("宫").total
 
 
+@pytest.mark.readonly
 def test_explain_says_which_rule_matched_each_term(service):
     hit = service.search("贤花").hits[0]
     why = service.explain("贤花 劳模", hit.id)
@@ -252,9 +280,12 @@ def test_explain_says_which_rule_matched_each_term(service):
         ("synonym", "劳动模范")]
     both = next(h for h in hits if "劳模" in h.text)
     assert [(t.rule, t.via) for t in service.explain("劳模", both.id).terms] == [("word", None)]
-    assert service.explain("劳模", "no-such-id") is None
+    with pytest.raises(UnknownPassage) as refused:
+        service.explain("劳模", "no-such-id")
+    assert refused.value.code == "unknown_passage" and refused.value.status == 404
 
 
+@pytest.mark.readonly
 def test_facets_count_every_match_by_year_and_source(service):
     result = service.search("劳模", limit=1)
     facets = result.facets
@@ -265,6 +296,7 @@ def test_facets_count_every_match_by_year_and_source(service):
     assert facets["year"]["undated"] == facets["source"][SEED.name]  # the report has no date
 
 
+@pytest.mark.readonly
 def test_grouping_gives_one_hit_per_article_with_the_rest_counted(service):
     every = service.search("职工", limit=0)
     grouped = service.search("职工", limit=0, group="article")
@@ -278,12 +310,35 @@ def test_grouping_gives_one_hit_per_article_with_the_rest_counted(service):
     assert "more" not in every.to_json()["hits"][0] and every.to_json()["grouped"] is None
 
 
+@pytest.mark.readonly
 def test_in_title_matches_article_titles_only(service):
     titles = service.search("工会", limit=0, scope="title")
     assert titles.total > 0 and {h.kind for h in titles.hits} == {"title"}
     assert titles.total < service.search("工会", limit=0).total
 
 
+def test_a_search_request_is_typed_and_checked_when_made(service):
+    from dataclasses import FrozenInstanceError
+
+    from indexer.request import Fold, Group, Scope, SearchRequest, Sort
+
+    request = SearchRequest.of("职工", limit=0, sort="date", group="article", fold="same", scope="all")
+    assert (request.sort, request.group, request.fold, request.scope) == (
+        Sort.DATE, Group.ARTICLE, Fold.SAME, Scope.ALL)
+    with pytest.raises(FrozenInstanceError):
+        request.page = 2  # type: ignore[misc]
+    # The web's values for "none" are members too: no sentinel to translate.
+    assert SearchRequest.of("职工", group="passage", fold="none") == SearchRequest("职工")
+    for field, value, code in (("sort", "newest", "bad_sort"), ("group", "paragraph", "bad_group"),
+                               ("fold", "all", "bad_fold"), ("scope", "body", "bad_scope")):
+        with pytest.raises(QueryError) as raised:
+            SearchRequest.of("职工", **{field: value})
+        assert raised.value.code == code
+    assert service.search(request).to_json()["hits"] == service.search(
+        "职工", limit=0, sort="date", group="article", fold="same").to_json()["hits"]
+
+
+@pytest.mark.readonly
 def test_unknown_group_or_scope_is_a_query_error(service):
     with pytest.raises(QueryError) as raised:
         service.search("工会", group="paragraph")

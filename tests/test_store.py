@@ -176,3 +176,28 @@ def test_an_upload_after_a_dictionary_change_leaves_the_index_due_for_a_rebuild(
     assert store.is_stale()
     store.sync()
     assert not store.is_stale()
+
+
+def test_a_symbolic_link_is_refused_in_the_same_words_by_index_and_by_add(store, tmp_path):
+    # The two doors worded it two ways ("indexes only files in the corpus
+    # folder itself" / "add the file it points to"): one rule, one reason.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密文件里的银色狐狸。\n", encoding="utf-8")
+    (store.corpus_dir / "link.txt").symlink_to(secret)
+    link = tmp_path / "passwd.txt"
+    link.symlink_to(secret)
+    synced = [(o.name, o.code, o.reason) for o in store.sync().refused]
+    added = [(o.name, o.code, o.reason) for o in store.add_files([link]).refused]
+    assert [code for _, code, _ in synced + added] == ["symlink", "symlink"]
+    assert synced[0][2] == added[0][2]
+    assert not (store.corpus_dir / "passwd.txt").exists()
+    assert _total(store, "银色狐狸") == 0
+
+
+def test_the_index_stores_kinds_and_fields_as_plain_strings(store):
+    # Kind is a StrEnum: stored as a member it would be pickled as
+    # indexer.document.Kind, and stock Whoosh could not read the index alone.
+    ix = store.open_index(create=False)
+    with ix.searcher() as searcher:
+        kinds = {type(doc["kind"]) for doc in searcher.all_stored_fields()}
+    assert kinds == {str}

@@ -36,11 +36,11 @@ def _total(corpus: Path, index: Path, query: str) -> int:
 def _damage_header(path: Path, damage: str) -> None:
     """Change the JSON header of an arrays file as one changed byte would,
     keeping its length (the header is padded with spaces)."""
-    from indexer import postings
+    from indexer import arrays_format
 
     data = bytearray(path.read_bytes())
-    _, _, head_len = postings._PREFIX.unpack_from(data, 0)
-    start = postings._PREFIX.size
+    _, _, head_len = arrays_format._PREFIX.unpack_from(data, 0)
+    start = arrays_format._PREFIX.size
     text = bytes(data[start:start + head_len])
     header = json.loads(text)
     if damage == "arrays key renamed":
@@ -296,6 +296,7 @@ def test_a_sync_that_would_remove_most_reports_is_refused_unless_allowed(store, 
     assert _sources(store) == ["000_37542822596f49c6.txt"]
 
 
+@pytest.mark.readonly
 def test_export_refuses_a_missing_folder(zhsearch, tmp_path):
     """Before: ``export -o /no/such/dir/x.csv`` made the folder."""
     run = zhsearch("export", "劳模", "-o", str(tmp_path / "no" / "x.csv"))
@@ -345,11 +346,11 @@ def test_a_committed_upload_is_added_though_a_merge_deleted_its_segment(
     stored_fields raised TypeError once another process's merge had deleted
     the new segment's ``_stored.col``: the saved upload was answered 503
     "rebuild the index". The merge is another process's commit."""
-    from indexer import integrity, postings
+    from indexer import arrays_build, integrity, postings
     from tests.test_hostile import _post_files
 
     merged: list[str] = []
-    real_build, real_fingerprints = postings.build_arrays, postings.story_fingerprints
+    real_build, real_fingerprints = postings.build_arrays, arrays_build.story_fingerprints
 
     def merge_once(reader):
         if not merged:
@@ -369,7 +370,7 @@ def test_a_committed_upload_is_added_though_a_merge_deleted_its_segment(
         return real_fingerprints(reader)
 
     monkeypatch.setattr(postings, "build_arrays", build_arrays)
-    monkeypatch.setattr(postings, "story_fingerprints", story_fingerprints)
+    monkeypatch.setattr(arrays_build, "story_fingerprints", story_fingerprints)
     response = _post_files(client, [("合并中的上传：白色仙鹤。\n".encode(), "上传.txt")])
     assert merged, "the upload's arrays were built after another process's merge"
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]

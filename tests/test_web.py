@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from web import create_app
 from web.server import make_server
-from web.upload import is_loopback
+from web.security import is_loopback
 
 from .conftest import make_app
 
@@ -83,11 +83,13 @@ def test_home_has_search_box_corpus_size_and_examples(client, service):
     assert 'href="/upload"' in html
 
 
+@pytest.mark.readonly
 def test_pages_carry_a_strict_content_security_policy(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'none'" in policy and "default-src 'self'" in policy
 
 
+@pytest.mark.readonly
 def test_stylesheet_is_served_and_uses_no_external_resource(client):
     response = client.get("/static/style.css")
     assert response.status_code == 200
@@ -99,6 +101,7 @@ def test_stylesheet_is_served_and_uses_no_external_resource(client):
 # -- result page --------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_search_shows_count_time_and_marked_passages(client, service):
     expected = service.search("劳模", group="article").to_json()  # the page's default
     assert expected["total"] > 0
@@ -111,6 +114,7 @@ def test_search_shows_count_time_and_marked_passages(client, service):
         assert hit["source"] in html
 
 
+@pytest.mark.readonly
 def test_each_hit_links_to_its_paragraph_in_the_article(client, service):
     first = service.search("劳模").to_json()["hits"][0]
     links = hit_links(body(client.get("/search?q=劳模")))
@@ -120,6 +124,7 @@ def test_each_hit_links_to_its_paragraph_in_the_article(client, service):
     assert paragraph and "<mark>劳模</mark>" in paragraph.group(1)
 
 
+@pytest.mark.readonly
 def test_empty_query_goes_back_to_the_home_page(client):
     for url in ("/search", "/search?q=", "/search?q=%20%20"):
         response = client.get(url)
@@ -127,6 +132,7 @@ def test_empty_query_goes_back_to_the_home_page(client):
         assert response.headers["Location"] == "/"
 
 
+@pytest.mark.readonly
 def test_no_result_says_so(client):
     html = body(client.get("/search?q=量子纠缠计算机"))
     assert "找到 0 条结果" in html
@@ -134,6 +140,7 @@ def test_no_result_says_so(client):
     assert 'class="hit"' not in html
 
 
+@pytest.mark.readonly
 def test_no_result_offers_the_close_term(client, service):
     suggestion = service.search("劳磨").to_json()["suggestion"]
     assert suggestion == "劳模"
@@ -142,6 +149,7 @@ def test_no_result_offers_the_close_term(client, service):
     assert f'<a href="/search?q={quote("劳模")}">劳模</a>' in html
 
 
+@pytest.mark.readonly
 def test_pagination_goes_from_page_to_page(client, service):
     # Every passage: the test corpus has only four articles.
     total = service.search("职工").to_json()["total"]
@@ -160,6 +168,7 @@ def test_pagination_goes_from_page_to_page(client, service):
     assert not set(hit_links(first)) & set(hit_links(second))
 
 
+@pytest.mark.readonly
 def test_page_below_one_or_not_a_number_is_the_first_page(client):
     first = hit_links(body(client.get("/search?q=职工")))
     for page in ("-1", "0", "abc", "9" * 5000):
@@ -168,6 +177,7 @@ def test_page_below_one_or_not_a_number_is_the_first_page(client):
         assert hit_links(body(response)) == first
 
 
+@pytest.mark.readonly
 def test_page_past_the_end_says_there_is_no_such_page(client):
     response = client.get(f"/search?q=职工&group=passage&page={10**9}")
     html = body(response)
@@ -177,6 +187,7 @@ def test_page_past_the_end_says_there_is_no_such_page(client):
     assert f'href="/search?q={quote("职工")}&amp;page=2&amp;group=passage">到最后一页</a>' in html
 
 
+@pytest.mark.readonly
 def test_filter_by_source_file(client):
     html = body(client.get("/search?q=劳模&source=20230515.md"))
     assert 'class="hit"' in html
@@ -187,6 +198,7 @@ def test_filter_by_source_file(client):
     assert "source=000_37542822596f49c6.txt" in "".join(re.findall(r'href="([^"]*page=2[^"]*)"', page_two))
 
 
+@pytest.mark.readonly
 def test_filter_by_date_range(client):
     dated = body(client.get("/search?q=劳模&from=2023-05-15&to=2023-05-15"))
     assert 'class="hit"' in dated
@@ -195,6 +207,7 @@ def test_filter_by_date_range(client):
     assert "找到 0 条结果" in later and "去掉筛选条件" in later
 
 
+@pytest.mark.readonly
 def test_sort_by_date(client):
     by_date = client.get("/search?q=劳模&sort=date")
     assert by_date.status_code == 200
@@ -204,6 +217,7 @@ def test_sort_by_date(client):
     assert dates and dates == sorted(dates, reverse=True)
 
 
+@pytest.mark.readonly
 def test_bad_date_or_sort_is_a_400_page(client):
     for url in ("/search?q=劳模&from=2023-13-40", "/search?q=劳模&to=yesterday",
                 "/search?q=劳模&sort=random"):
@@ -227,6 +241,7 @@ def test_date_controls_only_when_the_corpus_has_dates(tmp_path):
 # -- escaping -----------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_script_query_is_shown_as_text(client):
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     for url in (f"/search?q={quote(SCRIPT)}", f"/search?q={quote(SCRIPT)}&page=2",
@@ -243,6 +258,7 @@ def service_article_url(client) -> str:
     return hit_links(body(client.get("/search?q=劳模")))[0].split("?")[0]
 
 
+@pytest.mark.readonly
 def test_bad_input_echoed_in_an_error_page_is_escaped(client):
     html = body(client.get(f"/search?q=x&from={quote(SCRIPT)}"))
     assert SCRIPT not in html and "&lt;script&gt;" in html
@@ -278,6 +294,7 @@ def test_api_returns_the_engine_escaped_highlight(client, html_report):
 # -- article view -------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_article_shows_every_paragraph_in_order_with_matches_marked(client, service):
     hit = service.search("劳模").to_json()["hits"][0]
     article = service.article(hit["article"], "劳模")
@@ -293,6 +310,7 @@ def test_article_shows_every_paragraph_in_order_with_matches_marked(client, serv
     assert article.source in html
 
 
+@pytest.mark.readonly
 def test_article_without_query_marks_nothing(client, service):
     hit = service.search("劳模").to_json()["hits"][0]
     html = body(client.get(f"/doc/{hit['article']}"))
@@ -300,6 +318,7 @@ def test_article_without_query_marks_nothing(client, service):
     assert re.search(rf'id="p{hit["paragraph"]}"', html)
 
 
+@pytest.mark.readonly
 def test_unknown_article_is_a_404_page(client):
     missing = client.get("/doc/nope")
     assert missing.status_code == 404
@@ -310,6 +329,7 @@ def test_unknown_article_is_a_404_page(client):
         assert in_layout(body(response)) and "[metadata]" not in body(response)
 
 
+@pytest.mark.readonly
 def test_unknown_path_and_static_traversal_are_404(client):
     for url in ("/no/such/page", "/static/../setup.cfg", "/static/%2e%2e/setup.cfg"):
         response = client.get(url)
@@ -431,6 +451,7 @@ def test_a_report_kept_under_an_nfd_name_is_removed_by_its_nfc_name(corpus_dir, 
     assert json.loads(zhsearch("search", "鸿雁", "--json").output)["total"] == 0
 
 
+@pytest.mark.readonly
 def test_a_query_cut_at_1000_characters_says_so_in_json_page_and_cli(client, zhsearch):
     # Before, the engine searched the first 1,000 characters and said nothing.
     long_query = "劳模" + "工" * 1_500
@@ -499,7 +520,7 @@ def test_upload_keeps_only_the_base_name(client, corpus_dir, tmp_path):
 def test_a_windows_path_is_cut_to_its_base_name():
     # Tested on the function: how a multipart parser reads backslashes in a
     # file name differs between Werkzeug releases (3.1.9 unescapes them).
-    from indexer.corpus import base_name
+    from indexer.names import base_name
     assert base_name("..\\..\\windows.txt") == "windows.txt"
     assert base_name("C:\\Users\\me\\报告.txt") == "报告.txt"
 
@@ -612,6 +633,7 @@ def test_search_answers_while_another_process_writes_and_upload_waits(
 # -- API ----------------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_api_search_is_the_cli_json(client, corpus_dir, index_dir):
     from indexer.cli import cli
 
@@ -627,6 +649,7 @@ def test_api_search_is_the_cli_json(client, corpus_dir, index_dir):
     assert list(from_api) == list(from_cli), "same keys in the same order"
 
 
+@pytest.mark.readonly
 def test_api_filters_and_pages(client):
     result = client.get("/api/search?q=职工&page=2&limit=5").get_json()
     assert result["page"] == 2 and result["limit"] == 5 and len(result["hits"]) == 5
@@ -636,6 +659,7 @@ def test_api_filters_and_pages(client):
     assert past["hits"] == [] and past["total"] > 0
 
 
+@pytest.mark.readonly
 def test_api_limit_is_capped(app, client):
     app.config["API_MAX_LIMIT"] = 4
     for limit in (10**9, 0):
@@ -643,6 +667,7 @@ def test_api_limit_is_capped(app, client):
         assert result["limit"] == 4 and len(result["hits"]) == 4 and result["total"] > 4
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("query", [
     "q=", "q=%20", "page=1", "q=劳模&page=-1", "q=劳模&page=0", "q=劳模&page=abc",
     "q=劳模&limit=-1", "q=劳模&limit=x", "q=劳模&sort=best", "q=劳模&from=2023-02-30",
@@ -654,11 +679,13 @@ def test_api_bad_request_is_json_400(client, query):
     assert response.get_json()["error"]
 
 
+@pytest.mark.readonly
 def test_api_unknown_path_is_json_404(client):
     response = client.get("/api/nothing")
     assert response.status_code == 404 and response.get_json()["status"] == 404
 
 
+@pytest.mark.readonly
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -677,10 +704,24 @@ def test_broken_index_is_a_503_not_a_traceback(app, client, index_dir):
 
 def test_every_error_code_has_its_chinese_text():
     from indexer.errors import CODES
-    from web.messages import ZH
+    from indexer.messages import ERRORS, HELP, HINTS, TEXTS
 
-    assert set(ZH) == set(CODES)
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in ZH.values())
+    def chinese(text: str) -> bool:
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+    assert set(ERRORS) == set(CODES) and set(HINTS) <= set(CODES)
+    assert all(chinese(text.zh) for text in [*ERRORS.values(), *HELP.values()])
+    texts = [*ERRORS.values(), *TEXTS.values(), *HELP.values()]
+    assert all(text.en and text.zh and not chinese(text.en) for text in texts)
+
+
+def test_every_file_status_has_its_chinese_label():
+    # `removed` had none: the page fell back to the English word.
+    from indexer.records import Status
+    from web.upload import STATUS_LABELS
+
+    assert set(STATUS_LABELS) == set(Status)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in STATUS_LABELS.values())
 
 
 def test_a_refused_upload_says_why_in_chinese(client):
@@ -785,6 +826,7 @@ def test_a_request_whose_headers_trickle_in_is_closed_after_the_header_timeout(s
         thread.join(timeout=5)
 
 
+@pytest.mark.readonly
 def test_why_matched_page_explains_a_hit_in_chinese(client):
     page = body(client.get("/search?q=托管"))
     link = re.search(r'<span class="why"><a href="(/why/[^"]+)"', page)
@@ -798,6 +840,25 @@ def test_why_matched_page_explains_a_hit_in_chinese(client):
     assert client.get("/why/nothing?q=托管").status_code == 404
 
 
+def test_every_library_error_carries_its_http_status():
+    import indexer.errors as errors
+    from indexer.segmenter import DictionaryError
+    from indexer.synonyms import SynonymsError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    status = {cls.__name__: cls.status for cls in subclasses(errors.ZhsearchError)}
+    assert status["QueryError"] == status["UnsupportedFile"] == 400
+    assert status["NotInCorpus"] == status["UnknownArticle"] == status["UnknownPassage"] == 404
+    assert {status[c.__name__] for c in (errors.IndexLocked, errors.IndexCorrupt, errors.NoCorpus,
+                                         errors.IndexUnwritable, errors.TooManyRemovals,
+                                         DictionaryError, SynonymsError)} == {503}
+
+
+@pytest.mark.readonly
 def test_the_result_page_groups_by_article_and_its_facets_filter(client, service):
     grouped = service.search("职工", group="article")
     html = body(client.get("/search?q=职工"))
@@ -816,6 +877,7 @@ def test_the_result_page_groups_by_article_and_its_facets_filter(client, service
     assert client.get("/api/search?q=职工").get_json()["grouped"] is None
 
 
+@pytest.mark.readonly
 def test_search_in_titles_from_the_page_and_the_api(client):
     html = body(client.get("/search?q=工会&in=title"))
     assert "<strong>只搜标题</strong>" in html

@@ -52,6 +52,7 @@ def test_every_page_links_to_the_reports(client):
     assert '<a href="/reports" aria-current="page">报告</a>' in body(client.get("/reports"))
 
 
+@pytest.mark.readonly
 def test_reports_page_lists_every_report_with_date_unit_and_passages(client):
     response = client.get("/reports")
     assert response.status_code == 200
@@ -64,6 +65,7 @@ def test_reports_page_lists_every_report_with_date_unit_and_passages(client):
     assert "style=" not in html and "<script" not in html
 
 
+@pytest.mark.readonly
 def test_reports_sort_by_links(client):
     html = body(client.get("/reports"))
     assert '<strong aria-current="true">按日期</strong>' in html
@@ -78,6 +80,7 @@ def test_reports_sort_by_links(client):
         report_rows(body(client.get("/reports")))
 
 
+@pytest.mark.readonly
 def test_reports_counts_per_year_and_unit_filter_when_clicked(client):
     html = body(client.get("/reports"))
     assert '<a href="/reports?year=2023">2023 年</a><span class="n">1</span>' in html
@@ -113,6 +116,7 @@ def test_report_names_with_markup_are_escaped(client, corpus_dir):
 # -- one report ---------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_report_page_lists_its_articles_with_links(client, service):
     response = client.get(f"/reports/{SEED.name}")
     assert response.status_code == 200
@@ -131,12 +135,14 @@ def test_report_page_lists_its_articles_with_links(client, service):
     assert f'<input type="hidden" name="source" value="{SEED.name}">' in html
 
 
+@pytest.mark.readonly
 def test_unknown_report_is_a_404_page(client):
     response = client.get("/reports/nosuch.txt")
     assert response.status_code == 404
     assert "语料库中没有这个报告：nosuch.txt" in body(response)
 
 
+@pytest.mark.readonly
 def test_article_links_back_to_its_report(client, service):
     hit = service.search("黎贤花").hits[0]
     html = body(client.get(f"/doc/{hit.article}"))
@@ -231,6 +237,7 @@ def test_delete_by_get_is_not_possible(client, corpus_dir):
 # -- export -------------------------------------------------------------------
 
 
+@pytest.mark.readonly
 def test_result_page_links_to_the_export_with_its_filters(client):
     html = body(client.get("/search?q=劳模&source=20230515.md&sort=date"))
     links = re.findall(r'<a href="(/export\?[^"]+)" download>(CSV|JSONL)</a>', html)
@@ -239,6 +246,7 @@ def test_result_page_links_to_the_export_with_its_filters(client):
     assert "/export" not in body(client.get("/search?q=不存在的词语"))
 
 
+@pytest.mark.readonly
 def test_export_csv_is_every_hit_with_a_bom(client, service):
     total = service.search("工会").total
     response = client.get("/export?q=工会")
@@ -252,6 +260,7 @@ def test_export_csv_is_every_hit_with_a_bom(client, service):
     assert len(table) - 1 == total > 10  # every hit, not a page of ten
 
 
+@pytest.mark.readonly
 def test_export_jsonl_applies_the_filters(client, service):
     response = client.get("/export?q=劳模&format=jsonl&source=20230515.md")
     assert response.status_code == 200
@@ -261,6 +270,7 @@ def test_export_jsonl_applies_the_filters(client, service):
     assert [(r["source"], r["paragraph"]) for r in rows] == [(h.source, h.paragraph) for h in expected]
 
 
+@pytest.mark.readonly
 @pytest.mark.parametrize("query, message", [
     ("", "参数 q（查询词）不能为空。"),
     ("q=劳模&format=xlsx", "导出格式只能是 csv 或 jsonl。"),
@@ -273,6 +283,7 @@ def test_export_bad_request_is_a_400_page(client, query, message):
     assert message in body(response)
 
 
+@pytest.mark.readonly
 def test_export_above_the_bound_is_refused_with_a_clear_message(app, client, service):
     total = service.search("工会").total
     app.config["EXPORT_MAX_HITS"] = total - 1

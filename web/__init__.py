@@ -1,5 +1,6 @@
 """The zhsearch web app: ``create_app`` builds it (search page, article view, 报告 pages,
-upload, export, JSON API); serving it is :mod:`web.server`."""
+upload, export, JSON API); serving it is :mod:`web.launch`, which imports
+this package and is imported by nothing in it."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
                       lock_timeout=app.config["LOCK_TIMEOUT"])
     else:
         app.config["CORPUS_DIR"], app.config["INDEX_DIR"] = str(store.corpus_dir), str(store.index_dir)
-    app.extensions["zhsearch"] = Engine(store)
+    app.extensions["zhsearch"] = Engine(store, refresh_seconds=app.config["REFRESH_SECONDS"])
 
     csrf.init_app(app)
 
@@ -60,7 +61,4 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from web import security
 
     security.init_app(app)
-    from web.server import security_headers
-
-    app.after_request(security_headers)
     return app

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from web.engine import get_engine
-from web.params import int_arg, parse_filters
+from web.params import int_arg, parse_filters, required_q
 
 bp = Blueprint("api", __name__)
 
@@ -14,9 +14,7 @@ bp = Blueprint("api", __name__)
 @bp.get("/api/search")
 def search() -> ResponseReturnValue:
     """The same object as `zhsearch search --json`; ``limit`` is capped, 0 means the cap."""
-    q = request.args.get("q", "")
-    if not q.strip():
-        abort(400, "参数 q（查询词）不能为空。")
+    q = required_q(request.args)
     page = int_arg(request.args, "page", 1, minimum=1)
     limit = int_arg(request.args, "limit", 10, minimum=0)
     cap = current_app.config["API_MAX_LIMIT"]
@@ -24,8 +22,7 @@ def search() -> ResponseReturnValue:
     limit = cap if limit == 0 or limit > cap else limit
     filters = parse_filters(request.args)
     # A QueryError becomes a JSON 400 in errors.py.
-    result = get_engine().service.search(q, page=page, limit=limit, group=filters.engine_group,
-                                         fold=filters.engine_fold, **filters.engine_kwargs())
+    result = get_engine().service.search(filters.request(q, page, limit))
     return jsonify(result.to_json())
 
 

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
+from indexer.document import HEADER_KINDS, Kind
 from indexer.records import ArticlePassage
 from web.engine import get_engine
 
 bp = Blueprint("article", __name__)
-
-# Passages that open an article and belong in its header rather than its body.
-_HEADER_KINDS = ("title", "byline")
 
 
 def split_header(passages: list[ArticlePassage]
                  ) -> tuple[list[ArticlePassage], list[ArticlePassage], list[ArticlePassage]]:
     """The leading title passages, the leading bylines, and the rest in order."""
     at = 0
-    while at < len(passages) and passages[at].kind in _HEADER_KINDS:
+    while at < len(passages) and passages[at].kind in HEADER_KINDS:
         at += 1
     lead = passages[:at]
     # A title part ending in a colon names the unit ("XX县总工会：") and reads
     # first, as in the article title the engine composes.
-    titles = sorted((p for p in lead if p.kind == "title"), key=lambda p: not is_kicker(p))
-    return titles, [p for p in lead if p.kind == "byline"], passages[at:]
+    titles = sorted((p for p in lead if p.kind == Kind.TITLE), key=lambda p: not is_kicker(p))
+    return titles, [p for p in lead if p.kind == Kind.BYLINE], passages[at:]
 
 
 def is_kicker(passage: ArticlePassage) -> bool:
@@ -33,9 +31,8 @@ def is_kicker(passage: ArticlePassage) -> bool:
 @bp.get("/doc/<article_id>")
 def show(article_id: str) -> str:
     q = request.args.get("q", "")
+    # An unknown id raises UnknownArticle: a 404 page in errors.py.
     article = get_engine().service.article(article_id, q)
-    if article is None:
-        abort(404, "没有这篇文章：它所在的文件可能已被删除或改名。")
     titles, bylines, body = split_header(article.passages)
     return render_template("article.html", q=q, article=article, titles=titles,
                            bylines=bylines, body=body, is_kicker=is_kicker)

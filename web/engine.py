@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app
 
 from indexer.archive import Archive, sort_reports
-from indexer.search import SearchService
+from indexer.search import REFRESH_SECONDS, SearchService
 from indexer.records import CorpusSummary, ReportList, SyncReport
 from indexer.store import Store
 
@@ -17,9 +17,9 @@ class Engine:
     """A Store, its SearchService and Archive, plus caches of the corpus summary
     and the report list."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, refresh_seconds: float = REFRESH_SECONDS):
         self.store = store
-        self.service = SearchService(store)
+        self.service = SearchService(store, refresh_seconds=refresh_seconds)
         self.archive = Archive(self.service)
         self._summary: tuple[object, CorpusSummary] | None = None
         self._reports: tuple[object, dict[str, ReportList]] | None = None

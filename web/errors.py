@@ -8,23 +8,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ZhsearchError
-from web.messages import zh, zh_error
+from indexer.messages import TEXTS, ZH
 
 bp = Blueprint("errors", __name__)
-
-TITLES = {
-    400: "请求有误", 403: "无法访问", 404: "找不到页面", 405: "不支持的请求方式",
-    413: "上传的内容太大", 500: "服务器出错了", 503: "暂时无法服务",
-}
-DEFAULT_MESSAGES = {
-    400: "请求的参数不对，请检查后再试。",
-    403: "没有权限访问这个页面。",
-    404: "这个地址没有内容，请检查链接，或从首页重新搜索。",
-    405: "这个地址不接受这种请求方式。",
-    500: "处理请求时出了错，已记录在服务器日志里。请稍后再试。",
-    503: "服务暂时不可用，请稍后再试。",
-}
-
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
@@ -34,8 +20,15 @@ def error_response(code: int, message: str, headers: dict[str, str] | None = Non
                    ) -> ResponseReturnValue:
     if _wants_json():
         return jsonify(error=message, status=code), code, headers or {}
-    return render_template("error.html", code=code, title=TITLES.get(code, "出错了"),
+    return render_template("error.html", code=code, title=_by_status(code, "title"),
                            message=message), code, headers or {}
+
+
+def _by_status(code: int, what: str = "") -> str:
+    """The catalogue's text for HTTP status ``code`` (its ``title`` with
+    ``what="title"``), or the general one for a status it has none for."""
+    key = " ".join(filter(None, ("http", str(code), what)))
+    return ZH.text(key if key in TEXTS else " ".join(filter(None, ("http", what))))
 
 
 @bp.app_errorhandler(HTTPException)
@@ -46,34 +39,25 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
         if (request.content_length or 0) <= limit:
             # Within the size limit: Werkzeug counted more form parts than allowed.
             from web.security import MAX_UPLOAD_FILES
-            return error_response(413, f"一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传。")
-        return error_response(413, f"一次最多上传 {limit / (1024 * 1024):g} MB，"
-                                   "请分几次上传，或上传较小的文件。")
+            return error_response(413, ZH.text("too_many_files", count=MAX_UPLOAD_FILES))
+        return error_response(413, ZH.text("upload_too_large", megabytes=limit / (1024 * 1024)))
     # Werkzeug's own descriptions are English; ours (from abort) are Chinese.
     own = error.description and error.description != type(error).description
-    message = error.description if own and error.description else DEFAULT_MESSAGES.get(
-        code, "请求无法完成。")
+    message = error.description if own and error.description else _by_status(code)
     return error_response(code, message)
 
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> ResponseReturnValue:
-    return error_response(400, "表单已失效（缺少或过期的安全令牌）。请刷新上传页面后重新提交。")
-
-
-# The HTTP status of a library error, by its code; any other code is a 400.
-_STATUS = {"index_locked": 503, "index_corrupt": 503, "no_index": 503, "bad_dictionary": 503,
-           "bad_synonyms": 503,
-           "not_in_corpus": 404, "index_read_only": 503, "disk_full": 503, "no_such_version": 404,
-           "no_corpus": 503, "too_many_removals": 503}
+    return error_response(400, ZH.text("form_expired"))
 
 
 @bp.app_errorhandler(ZhsearchError)
 def library_error(error: ZhsearchError) -> ResponseReturnValue:
-    status = _STATUS.get(error.code, 400)
-    if status >= 500:
+    # The status is the error class's own (indexer/errors.py).
+    if error.status >= 500:
         current_app.logger.error("%s: %s", error.code, error)
-    return error_response(status, zh_error(error))
+    return error_response(error.status, ZH.error(error.code, **error.details))
 
 
 def _index_opens() -> bool:
@@ -90,7 +74,7 @@ def _index_opens() -> bool:
 @bp.app_errorhandler(InternalServerError)
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the exception with its traceback.
-    from indexer.postings import SegmentGone
+    from indexer.arrays_build import SegmentGone
     from indexer.store import from_whoosh
 
     original = getattr(error, "original_exception", None)
@@ -104,6 +88,6 @@ def internal_error(error: InternalServerError) -> ResponseReturnValue:
         raced = isinstance(original, (SegmentGone, FileNotFoundError)) or (
             isinstance(original, TypeError) and "'NoneType'" in str(original))
         if raced and _index_opens():
-            return error_response(503, DEFAULT_MESSAGES[503], {"Retry-After": "1"})
-        return error_response(503, zh("index_corrupt"))
-    return error_response(500, DEFAULT_MESSAGES[500])
+            return error_response(503, ZH.text("http 503"), {"Retry-After": "1"})
+        return error_response(503, ZH.error("index_corrupt"))
+    return error_response(500, ZH.text("http 500"))

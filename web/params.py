@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from flask import abort
 from werkzeug.datastructures import MultiDict
+
+from indexer.messages import ZH
+from indexer.request import Fold, Group, SearchRequest, Sort, Scope
 
 @dataclass(frozen=True)
 class Filters:
@@ -15,26 +18,20 @@ class Filters:
     source: str | None = None
     date_from: str | None = None
     date_to: str | None = None
-    sort: str = "relevance"
-    scope: str = "all"  # the `in` parameter: all, or title
-    group: str = "passage"  # the `group` parameter: passage, or article
-    group_default: str = "passage"  # what the page shows without the parameter
-    fold: str = "none"  # the `fold` parameter: none, or same (the same story once)
-    fold_default: str = "none"
+    # As given (a page links them back); judged by SearchRequest.
+    sort: str = Sort.RELEVANCE
+    scope: str = Scope.ALL  # the `in` parameter: all, or title
+    group: str = Group.PASSAGE  # the `group` parameter: passage, or article
+    group_default: str = Group.PASSAGE  # what the page shows without the parameter
+    fold: str = Fold.NONE  # the `fold` parameter: none, or same (the same story once)
+    fold_default: str = Fold.NONE
 
-    def engine_kwargs(self) -> dict:
-        """The search's filters (grouping and folding aside: :attr:`engine_group`,
-        :attr:`engine_fold`)."""
-        return {k: v for k, v in asdict(self).items()
-                if k not in ("group", "group_default", "fold", "fold_default")}
-
-    @property
-    def engine_group(self) -> str | None:
-        return None if self.group == "passage" else self.group
-
-    @property
-    def engine_fold(self) -> str | None:
-        return None if self.fold == "none" else self.fold
+    def request(self, q: str, page: int = 1, limit: int = 10) -> SearchRequest:
+        """The engine's request for ``q`` under these filters; a bad value
+        raises :class:`~indexer.errors.QueryError` (a 400 page, JSON under /api/)."""
+        return SearchRequest.of(q, page, limit, source=self.source, date_from=self.date_from,
+                                date_to=self.date_to, sort=self.sort, group=self.group,
+                                scope=self.scope, fold=self.fold)
 
     def url_args(self, **override: str | None) -> dict[str, str]:
         """The query-string form, only what differs from the defaults; ``override``
@@ -52,12 +49,12 @@ class Filters:
         return bool(self.source or self.date_from or self.date_to)
 
 
-def parse_filters(args: MultiDict, group_default: str = "passage",
-                  fold_default: str = "none") -> Filters:
+def parse_filters(args: MultiDict, group_default: str = Group.PASSAGE,
+                  fold_default: str = Fold.NONE) -> Filters:
     """Filters from ``source``, ``from``, ``to``, ``sort``, ``in``, ``group`` and ``fold``, as given.
 
-    The engine judges them (``QueryError``, a 400 page): one rule for the
-    page, the API and the command line.
+    :meth:`Filters.request` judges them (``QueryError``, a 400 page): one
+    rule for the page, the API and the command line.
     """
     return Filters(source=args.get("source", "").strip() or None,
                    date_from=args.get("from", "").strip() or None,
@@ -78,10 +75,18 @@ def int_arg(args: MultiDict, name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError:  # also a string of thousands of digits
-        abort(400, f"参数 {name} 应为整数。")
+        abort(400, ZH.text("not_an_integer", name=name))
     if value < minimum:
-        abort(400, f"参数 {name} 不能小于 {minimum}。")
+        abort(400, ZH.text("below_minimum", name=name, minimum=minimum))
     return value
+
+
+def required_q(args: MultiDict) -> str:
+    """The ``q`` parameter of the API, the explanation and the export; 400 when empty."""
+    q = args.get("q", "")
+    if not q.strip():
+        abort(400, ZH.text("missing_q"))
+    return q
 
 
 def lenient_page(args: MultiDict) -> int:

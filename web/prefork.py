@@ -10,7 +10,9 @@ dirty them. On the 2022 subset after the benchmark queries: master RSS
 123 MB, each worker 220 MB; proportional set size 55 + 149 + 149 = 353 MB.
 
 Gunicorn runs on Unix only; elsewhere (or without it) ``zhsearch serve``
-falls back to waitress in one process (:mod:`web.server`).
+falls back to waitress in one process (:mod:`web.server`); :mod:`web.launch`
+chooses. This module sits above :mod:`web.server` and is imported by
+nothing below it (setup.cfg's import contracts).
 
 Gunicorn only manages the processes (forks, restarts, signals). Inside each
 worker waitress answers (:class:`WaitressWorker`): its event loop reads every
@@ -30,7 +32,9 @@ import threading
 import time
 from typing import Any
 
+from indexer import settings
 from indexer.store import Store
+from web.server import CONNECTION_LIMIT, make_app, waitress_server
 
 
 def available() -> bool:
@@ -81,8 +85,6 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
     (one per core by default) sharing ``threads`` threads between them."""
     from gunicorn.app.base import BaseApplication
 
-    from web.server import make_app
-
     count = workers or cores()
     per_worker = max(2, -(-threads // count))
     # One key for every worker: a form served by one worker is posted to
@@ -96,17 +98,14 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
 
         def load(self):
             # In each worker, after the fork: no searcher or file is shared.
-            from indexer import search
-
-            # Another worker may have committed an upload: look for a newer
-            # commit on every request (a directory listing, ~30 us), so that
-            # an added file is found on the very next request whichever
-            # worker answers it.
-            search.REFRESH_SECONDS = 0.0
-            app = make_app(store)
-            app.config["SECRET_KEY"] = secret
-            app.config["HOST"] = host
-            return app
+            config = {**settings.flask_config(settings.from_env()),
+                      "SECRET_KEY": secret, "HOST": host,
+                      # Another worker may have committed an upload: look for
+                      # a newer commit on every request (a directory listing,
+                      # ~30 us), so that an added file is found on the very
+                      # next request whichever worker answers it.
+                      "REFRESH_SECONDS": 0.0}
+            return make_app(store, config)
 
     Application().run()
 
@@ -126,8 +125,6 @@ class WaitressWorker(_GunicornWorker):  # type: ignore[misc,valid-type]
     :data:`web.server.IDLE_SECONDS` is closed."""
 
     def run(self) -> None:
-        from web.server import CONNECTION_LIMIT, waitress_server
-
         # Each open connection is a descriptor: allow the connection limit.
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         wanted = CONNECTION_LIMIT + 100

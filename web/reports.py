@@ -10,11 +10,12 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, send_file, url_for)
 from flask.typing import ResponseReturnValue
 
-from indexer.archive import REPORT_SORTS, export_bytes
+from indexer.archive import REPORT_SORTS, export_bytes, export_format
+from indexer.messages import ZH
 from indexer.records import ReportSummary
 from web.engine import get_engine
-from web.params import Pager, lenient_page, parse_filters
-from web.upload import _token_ok, upload_state
+from web.params import Pager, lenient_page, parse_filters, required_q
+from web.security import token_ok, upload_state
 
 bp = Blueprint("reports", __name__)
 
@@ -84,29 +85,25 @@ def delete() -> ResponseReturnValue:
     """Delete a report: the same CSRF, loopback and token rules as an upload."""
     state = upload_state()
     if state == "closed":
-        abort(403, "删除已关闭：服务器对外开放时，需要先在配置中设置上传口令"
-                   "（环境变量 ZHSEARCH_UPLOAD_TOKEN）。")
+        abort(403, ZH.text("delete_closed"))
     source = request.form.get("source", "")
-    if state == "token" and not _token_ok(request.form.get("token", "")):
-        abort(403, "口令不正确，报告没有删除。")
+    if state == "token" and not token_ok(request.form.get("token", "")):
+        abort(403, ZH.text("delete_bad_token"))
     passages = get_engine().remove(source)
-    flash(f"已删除报告“{source}”（{passages:,} 个段落），搜索中不会再出现它。")
+    flash(ZH.text("report_deleted", source=source, passages=passages))
     return redirect(url_for("reports.index"), 303)
 
 
 @bp.get("/export")
 def export() -> ResponseReturnValue:
     """Every hit of a search with its filters, as CSV (UTF-8 with a BOM) or JSON Lines."""
-    q = request.args.get("q", "")
-    if not q.strip():
-        abort(400, "参数 q（查询词）不能为空。")
-    fmt = request.args.get("format", "csv")
-    if fmt not in EXPORT_TYPES:
-        abort(400, "导出格式只能是 csv 或 jsonl。")
+    q = required_q(request.args)
+    # A format the archive does not write is refused before the search runs: a 400 page.
+    fmt = export_format(request.args.get("format", "csv"))
     filters = parse_filters(request.args)
     # More than EXPORT_MAX_HITS raises too_many_hits before any hit is read: a 400 page.
-    rows = get_engine().archive.export(q, max_hits=current_app.config["EXPORT_MAX_HITS"],
-                                       **filters.engine_kwargs())
+    rows = get_engine().archive.export(filters.request(q),
+                                       max_hits=current_app.config["EXPORT_MAX_HITS"])
     name = f"zhsearch-{q.strip()[:40]}.{fmt}"
     response = Response(export_bytes(rows, fmt), mimetype=EXPORT_TYPES[fmt].split(";")[0])
     response.headers["Content-Type"] = EXPORT_TYPES[fmt]

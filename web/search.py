@@ -31,8 +31,7 @@ def results():
     per_page = current_app.config["PAGE_SIZE"]
     engine = get_engine()
     # A QueryError (a bad date, an unknown source) becomes a 400 page in errors.py.
-    result = engine.service.search(q, page=page, limit=per_page, group=filters.engine_group,
-                                   fold=filters.engine_fold, **filters.engine_kwargs())
+    result = engine.service.search(filters.request(q, page, per_page))
     # The query goes into every result and page link: a 25,000-character
     # query made a 4.7 MB page. The engine reads at most 32 terms of it anyway.
     return render_template("search.html", q=q, link_q=q[:MAX_LINK_QUERY], result=result,

@@ -12,16 +12,23 @@
 - **Form encoding**: a multipart file name in GBK bytes made Werkzeug drop
   the whole form silently ("表单已失效"); part headers that are not UTF-8 are
   read as GB18030 instead.
+- **Writing** (an upload, a deletion): open on a loopback server, behind the
+  token of ``ZHSEARCH_UPLOAD_TOKEN`` once one is set, closed otherwise
+  (:func:`upload_state`, :func:`token_ok`).
+- **Headers** every response carries (:func:`security_headers`).
 """
 
 from __future__ import annotations
 
+import hmac
 import io
 import ipaddress
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
+
+from indexer.messages import ZH
 
 # How many files one upload form may carry (Werkzeug's own limit of 1,000
 # form parts was answered "一次最多上传 20 MB").
@@ -81,18 +88,58 @@ def host_allowed(host: str, bound: str, allowed: Iterable[str] = ()) -> bool:
     return loopback_name
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address the server listens on) is this machine only.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere
+
+
+def upload_state() -> str:
+    """``token`` when an upload token is configured (then it is always asked for),
+    ``open`` on a loopback-only server, ``closed`` otherwise: the rule of
+    every page that writes (upload, delete)."""
+    if current_app.config.get("UPLOAD_TOKEN"):
+        return "token"
+    return "open" if is_loopback(current_app.config["HOST"]) else "closed"
+
+
+def token_ok(given: str) -> bool:
+    """Whether ``given`` is the configured upload token (compared in constant time)."""
+    expected = current_app.config["UPLOAD_TOKEN"]
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def security_headers(response: Response) -> Response:
+    # The pages use no script and no inline style: a strict policy costs
+    # nothing and stops any markup that slipped through from running.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'none'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def check_request() -> None:
     """Refuse a request whose Host or (for a POST) Origin is not this server's."""
     config = current_app.config
     allowed = config.get("ALLOWED_HOSTS") or ()
     if not host_allowed(request.host, config["HOST"], allowed):
-        abort(400, "请求的主机名不被允许。如需用这个名字访问，请在服务器的"
-                   "环境变量 ZHSEARCH_ALLOWED_HOSTS 中加入它。")
+        abort(400, ZH.text("host_not_allowed"))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         origin = request.headers.get("Origin")
         # Same origin only: another port of this host is another site too.
         if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
-            abort(403, "拒绝来自其他网站的提交。请直接在本站的页面上操作。")
+            abort(403, ZH.text("cross_site"))
 
 
 class MultipartHeaderFix:
@@ -151,5 +198,6 @@ def init_app(app: Flask) -> None:
     # many files one upload may have.
     app.config.setdefault("MAX_FORM_PARTS", MAX_UPLOAD_FILES + _OTHER_PARTS)
     app.before_request(check_request)
+    app.after_request(security_headers)
     app.wsgi_app = MultipartHeaderFix(  # type: ignore[method-assign]
         app.wsgi_app, lambda: app.config["MAX_CONTENT_LENGTH"])

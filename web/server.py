@@ -1,7 +1,8 @@
-"""Serving the app: the WSGI server and the headers every response carries.
+"""Serving the app with waitress, in one process or in each gunicorn worker.
 
 ``zhsearch serve`` runs gunicorn with one worker process per core where it
-can (:mod:`web.prefork`), waitress in one process elsewhere and in tests.
+can (:mod:`web.prefork`), waitress in one process elsewhere and in tests
+(:mod:`web.launch` chooses). This module imports neither.
 """
 
 from __future__ import annotations
@@ -13,22 +14,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from indexer.store import Store
 from web import create_app
-
-
-def security_headers(response: Response) -> Response:
-    # The pages use no script and no inline style: a strict policy costs
-    # nothing and stops any markup that slipped through from running.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'none'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 def make_app(store: Store, config: Mapping[str, Any] | None = None):
@@ -193,13 +182,3 @@ def waitress_server(app: Flask, threads: int, *, host: str = "127.0.0.1", port: 
                for sock in sockets]
     return servers[0]  # its run() serves every socket of the map
 
-
-def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Serve the app until Ctrl+C (what `zhsearch serve` runs): gunicorn
-    with a worker per core, or waitress where gunicorn cannot run."""
-    from web import prefork
-
-    if prefork.available():
-        prefork.serve(store, host=host, port=port, threads=threads)
-    else:
-        make_server(store, host=host, port=port, threads=threads).run()

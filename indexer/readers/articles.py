@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import PurePosixPath
 
+from indexer import names
 from indexer.document import BODY, DIGEST, TITLE, Article, Passage
 
 # A name that can title a report holds Chinese: "TRIAL_800", "scan0001" or
@@ -69,8 +69,8 @@ def title_from_name(name: str) -> str:
     >>> title_from_name("20230515.md"), title_from_name("000_37542822596f49c6.txt")
     ('', '')
     """
-    stem = PurePosixPath(name.replace("\\", "/")).stem.strip()
-    return stem if _NAMING.search(stem) and not stem.startswith(".") else ""
+    stem = names.title_stem(name)
+    return stem if _NAMING.search(stem) else ""
 
 
 def title_untitled(articles: list[Article], name: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from indexer.document import BODY, HEADING, TITLE, Article, Passage
+from indexer.document import BODY, HEADING, TITLE, Article, Kind, Passage
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Part:
 
     text: str
     level: int | None = None
-    kind: str = BODY
+    kind: Kind = BODY
 
 
 def group_articles(parts: list[Part]) -> list[Article]:

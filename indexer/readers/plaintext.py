@@ -9,7 +9,8 @@ headers (``肇庆市广宁县总工会：``) and titles.
 
 from __future__ import annotations
 
-from indexer.document import BODY, BYLINE, HEADING, TITLE, Article, Passage, date_from_text
+from indexer.document import (BODY, BYLINE, HEADING, TITLE, Article, Kind, Passage,
+                               date_from_text)
 from indexer.readers.encoding import decode_text
 from indexer.readers.reflow import (
     DATELINE,
@@ -50,7 +51,7 @@ def split_articles(blocks: list[Block]) -> list[Article]:
     headlines: list[str] = []
     section = ""
     section_lines = 0
-    last_kind = None
+    last_kind: str | None = None  # a block kind: a passage kind, unit, dateline, salutation
 
     def start_article() -> Article:
         units.clear()
@@ -84,7 +85,8 @@ def split_articles(blocks: list[Block]) -> list[Article]:
             article.date = article.date or date_from_text(block.text)
             article.passages.append(Passage(block.text, BYLINE, section, block.page))
         else:
-            kind = BODY if block.kind == SALUTATION else block.kind
+            # What is left is body, byline or caption: passage kinds already.
+            kind = BODY if block.kind == SALUTATION else Kind(block.kind)
             has_body = has_body or kind == BODY
             if kind == BYLINE:
                 article.byline = block.text.strip("■●◆▲□★☆◎ \u3000")

@@ -266,8 +266,9 @@ def standalone_kind(text: str) -> str | None:
     """The kind of a line that stands alone, or None for ordinary text.
 
     >>> [standalone_kind(t) for t in ["记者 张三", "2023年5月10日", "各基层工会：",
-    ...  "肇庆市广宁县总工会：", "记者从国家卫健委获悉"]]
-    ['byline', 'dateline', 'salutation', 'unit', None]
+    ...  "肇庆市广宁县总工会：", "记者从国家卫健委获悉"]] == [
+    ...  "byline", "dateline", "salutation", "unit", None]  # BYLINE is Kind.BYLINE, a str
+    True
     """
     text = text.strip(_WHITE)
     if not text or len(text) > _STANDALONE_MAX:
