@@ -22,6 +22,7 @@ from indexer.archive import EXPORT_FORMATS, REPORT_SORTS, Archive, export_bytes
 from indexer.corpus import write_atomically
 from indexer.document import Kind
 from indexer.highlight import Snippet
+from indexer.readers import quoted_limits
 from indexer.records import ArticleView, ReportList, SearchResult, Status, SyncReport
 from indexer.request import Fold, Group, Scope, SearchRequest, Sort
 from indexer.store import Store
@@ -169,7 +170,7 @@ def _refused(error: ZhsearchError) -> click.ClickException:
     """A library error as one line: a request that cannot run as given is a
     usage error (status 2), and so is a --corpus that names no folder."""
     kind = BadUsage if isinstance(error, (QueryError, NoCorpus)) else Refusal
-    return kind(_.refusal(error))
+    return kind(_.refusal(error, **quoted_limits()))
 
 
 def request_options(command: str, *, arrange: bool):
@@ -241,7 +242,7 @@ def _fail_nicely(func):
             # Whoosh failed reading a damaged segment file.
             damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
                                    f"{type(error).__name__}: {error}")
-            raise Refusal(_.refusal(damaged)) from None
+            raise Refusal(_.refusal(damaged, **quoted_limits())) from None
     return _corpus_options(wrapper)
 
 
@@ -347,7 +348,8 @@ def _echo_outcomes(report: SyncReport, each: bool = True, err: bool = False) -> 
     counts."""
     for outcome in report.outcomes:
         if outcome.status == Status.REFUSED:
-            reason = _.error(outcome.code) if _.lang == "zh" and outcome.code else outcome.reason
+            reason = (_.error(outcome.code, **quoted_limits()) if _.lang == "zh" and outcome.code
+                      else outcome.reason)
             click.echo(_.text("refused", name=outcome.name, reason=reason), err=True)
         elif not each:
             continue
@@ -740,7 +742,7 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
     try:
         stale = store.is_stale()
     except NoCorpus as error:  # what the index holds is still worth showing
-        click.echo(_.refusal(error), err=True)
+        click.echo(_.refusal(error, **quoted_limits()), err=True)
         return
     if stale:
         click.echo(_.text("corpus_changed"))

@@ -43,10 +43,10 @@ class Text(NamedTuple):
     zh: str
 
 
-def _wan(number: int) -> str:
+def wan(number: int) -> str:
     """A limit in units of 10,000 (万), as the Chinese texts count.
 
-    >>> _wan(2_000_000)
+    >>> wan(2_000_000)
     '200'
     """
     return f"{number // 10_000:,}"
@@ -521,23 +521,9 @@ def _fill(template: str, details: Mapping[str, object]) -> str:
         def __missing__(self, key: str) -> str:
             return ""
 
-    values = Blank(_limits() if "{" in template else {})
+    values = Blank()
     values.update(details)
     return template.format_map(values)
-
-
-def _limits() -> dict[str, str]:
-    """The values the texts of refusals quote: the suffixes zhsearch reads
-    and the reader limits. Looked up when a text is made: indexer.readers
-    raises the errors that read this catalogue."""
-    from indexer.readers import limits, supported_suffixes
-
-    return {"value": "", "suffixes": " ".join(supported_suffixes()),
-            "max_text_chars": _wan(limits.MAX_TEXT_CHARS), "max_line_chars": _wan(limits.MAX_LINE_CHARS),
-            "max_lines": _wan(limits.MAX_LINES), "max_paragraphs": _wan(limits.MAX_PARAGRAPHS),
-            "max_html_elements": _wan(limits.MAX_HTML_ELEMENTS),
-            "max_docx_pieces": _wan(limits.MAX_DOCX_PIECES), "max_pages": f"{limits.MAX_PAGES:,}",
-            "max_decompressed": limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}
 
 
 def language(environ: Mapping[str, str] | None = None) -> str:
@@ -611,12 +597,14 @@ class Catalogue:
         """The text of an error code: its Chinese, or what it means in English."""
         return _fill(self._pick(ERRORS.get(code, ERRORS["damaged_file"])), details)
 
-    def refusal(self, error: BaseException) -> str:
+    def refusal(self, error: BaseException, **quoted: object) -> str:
         """A library error as a person reads it: the error's own English
-        message and hint, or the Chinese of its code."""
+        message and hint, or the Chinese of its code, quoting ``quoted`` (the
+        reader limits: :func:`indexer.readers.quoted_limits`) and the
+        error's details."""
         code = getattr(error, "code", "damaged_file")
         if self.lang == "zh":
-            text = self.error(code, **getattr(error, "details", {}))
+            text = self.error(code, **quoted, **getattr(error, "details", {}))
             hint = HINTS[code].zh if code in HINTS else ""
             return f"{text}提示：{hint}。" if hint else text
         # The English message names the file or the value; the hint says what to do.

@@ -732,6 +732,13 @@ def test_a_refused_upload_says_why_in_chinese(client):
     assert "save it as" not in text and "no %PDF header" not in text
 
 
+def test_a_refusal_in_chinese_quotes_what_zhsearch_reads(client):
+    # The catalogue's Chinese quotes the suffixes the readers take: a blank
+    # there (可以上传：) told the user nothing.
+    text = body(upload(client, [(b"some text", "notes.xyz")]))
+    assert "不支持的文件格式，可以上传：.docx .htm .html" in text
+
+
 # -- other errors -------------------------------------------------------------
 
 

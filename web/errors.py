@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ZhsearchError
 from indexer.messages import TEXTS, ZH
+from indexer.readers import quoted_limits
 
 bp = Blueprint("errors", __name__)
 
@@ -57,7 +58,7 @@ def library_error(error: ZhsearchError) -> ResponseReturnValue:
     # The status is the error class's own (indexer/errors.py).
     if error.status >= 500:
         current_app.logger.error("%s: %s", error.code, error)
-    return error_response(error.status, ZH.error(error.code, **error.details))
+    return error_response(error.status, ZH.error(error.code, **quoted_limits(), **error.details))
 
 
 def _index_opens() -> bool:

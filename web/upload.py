@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from indexer.readers import supported_suffixes
+from indexer.readers import quoted_limits, supported_suffixes
 from indexer.records import FileOutcome, Status
 from web.engine import get_engine
 from indexer.messages import ZH
@@ -26,7 +26,7 @@ def template_globals() -> dict:
 
 def reason_zh(outcome: FileOutcome) -> str:
     """A refused file's reason in Chinese: by its code, else as the store gave it."""
-    return ZH.error(outcome.code) if outcome.code else outcome.reason
+    return ZH.error(outcome.code, **quoted_limits()) if outcome.code else outcome.reason
 
 
 def _page(status: int = 200, **context) -> ResponseReturnValue:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from indexer.document import Article, Passage
 from indexer.errors import UnsupportedFile
+from indexer.messages import wan
 from indexer.normalize import remove_ignorable
 from indexer.punctuation import PASSAGE_CUTS
 from indexer.readers.articles import mark_digests, title_untitled
 
-__all__ = ["UnsupportedFile", "is_supported", "read_report", "supported_suffixes"]
+__all__ = ["UnsupportedFile", "is_supported", "quoted_limits", "read_report", "supported_suffixes"]
 
 Reader = Callable[[bytes, str], list[Article]]
 
@@ -43,6 +44,24 @@ def _reader(suffix: str) -> Reader | None:
 
 def supported_suffixes() -> list[str]:
     return sorted(_READER_MODULES)
+
+
+def quoted_limits() -> dict[str, str]:
+    """What the texts of refusals quote (indexer/messages.py): the suffixes
+    zhsearch reads and the reader limits. A front door passes them when it
+    words a refusal by its code; the catalogue imports no reader.
+
+    >>> quoted_limits()["max_pages"]
+    '2,000'
+    """
+    from indexer.readers import limits
+
+    return {"suffixes": " ".join(supported_suffixes()),
+            "max_text_chars": wan(limits.MAX_TEXT_CHARS), "max_line_chars": wan(limits.MAX_LINE_CHARS),
+            "max_lines": wan(limits.MAX_LINES), "max_paragraphs": wan(limits.MAX_PARAGRAPHS),
+            "max_html_elements": wan(limits.MAX_HTML_ELEMENTS),
+            "max_docx_pieces": wan(limits.MAX_DOCX_PIECES), "max_pages": f"{limits.MAX_PAGES:,}",
+            "max_decompressed": limits.megabytes(limits.MAX_DECOMPRESSED_BYTES)}
 
 
 def is_supported(path: str | Path) -> bool:
