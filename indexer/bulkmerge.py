@@ -197,7 +197,7 @@ def merge_segments(storage: Any, indexname: str, schema: Schema, codec: Any,
     if folder is not None:
         try:
             arrays_format.write_file(folder / arrays_format.file_name(segment.segment_id()),
-                                arrays_format.encode(*result))
+                                     arrays_format.encode(*result))
         except OSError:
             pass  # derived data: built after the commit instead
     return segment, result
@@ -274,8 +274,9 @@ def _merge_documents(storage: Any, schema: Schema, codec: Any, readers: list, se
                         creader = creader.raw_column()
                     cols[name] = (creader, coltype)
             # Each document's stored fields are copied as they are, compressed
-            # and pickled: unpickled and pickled again, they were 40 % of a
-            # merge's CPU (5.2 of 13.0 s profiled for 50,618 passages).
+            # and pickled: copying the bytes instead of unpickling and pickling
+            # again took the merge of the 2022 segments (50,618 passages) from
+            # 9.8 to 7.9 s of CPU.
             stored = reader._perdoc.column_reader("_stored", _RAW)
             # W3PerDocWriter made its column (STORED_COLUMN: pickled, then
             # compressed); its bytes writer under both takes the bytes.
