@@ -161,9 +161,12 @@ class Context:
         self.corpus = corpus
         self.index = index
 
-    def store(self) -> Store:
+    def store(self, one_command: bool = True) -> Store:
+        """The store of ``--corpus`` and ``--index``; ``one_command`` for a command
+        that answers once and exits (every one but ``serve``)."""
         return Store(self.corpus, self.index,
-                     on_wait=lambda message: click.echo(message, err=True))
+                     on_wait=lambda message: click.echo(message, err=True),
+                     one_command=one_command)
 
 
 def _refused(error: ZhsearchError) -> click.ClickException:
@@ -792,7 +795,7 @@ def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> No
             "the web server is not installed. Hint: run `pip install -e .` again.")
     serve_web = next(iter(servers)).load()
 
-    store = obj.store()
+    store = obj.store(one_command=False)  # long-lived: one whole dictionary, built once
     with _progress() as callbacks:
         update = store.ensure_current(**callbacks)
     if verbose and update is not None:

@@ -8,8 +8,9 @@ named anew; ``stats`` counts from the file records, as the home page does.
 from __future__ import annotations
 
 from indexer import analysis, arrays_format, evaluate, postings
+from indexer import stamp as stamps
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
-from indexer.segmenter import RECIPE_FILE, verify_recipe
+from indexer.segmenter import LEXICON_FILE, RECIPE_FILE, verify_lexicon, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
 from indexer.store import Progress, Store, from_whoosh
 
@@ -60,6 +61,9 @@ def _check(store: Store, deep: bool) -> list[Problem]:
         for source in sorted(indexed_sources - set(records)):
             if any(True for _ in searcher.document_numbers(source=source)):
                 problems.append(Problem(source, "passages without a file record"))
+        stamp_problem = _stamp_problem(store, searcher)
+        if stamp_problem:
+            problems.append(Problem(stamps.STAMP_FILE, stamp_problem))
         for source, record in sorted(records.items()):
             try:
                 changed = source in files and \
@@ -80,9 +84,29 @@ def _check(store: Store, deep: bool) -> list[Problem]:
     recipe = verify_recipe([analysis.BUNDLED_DICTIONARY, store.user_dictionary], store.index_dir)
     if recipe:
         problems.append(Problem(RECIPE_FILE, recipe))
+    lexicon = verify_lexicon([analysis.BUNDLED_DICTIONARY, store.user_dictionary],
+                             store.index_dir)
+    if lexicon:
+        problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
     for found in postings.check(store.open_index(create=False), store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
     return problems
+
+
+def _stamp_problem(store: Store, searcher) -> str | None:
+    """What is wrong with the corpus stamp of the commit ``searcher`` reads; a
+    stamp of another commit is never read, and none at all is no problem."""
+    path = store.index_dir / stamps.STAMP_FILE
+    if not path.exists():
+        return None
+    kept = stamps.read(store.index_dir)
+    if kept is None:
+        return "the corpus stamp is damaged (its checksum or its form is wrong)"
+    right = store.stamp_of(searcher)
+    if kept.commit != right.commit:
+        return None
+    wrong = stamps.differs(kept, right)
+    return f"the corpus stamp {wrong}" if wrong else None
 
 
 def _is_arrays(problem: Problem) -> bool:
@@ -96,8 +120,12 @@ def repair(store: Store, problems: list[Problem], progress: Progress | None = No
         return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
     if any(map(_is_arrays, problems)):
         postings.check(store.open_index(create=False), store.index_dir, repair=True)
-    sources = sorted({p.source for p in problems if not _is_arrays(p)})
-    return store.reindex(sources, progress) if sources else SyncReport()
+    sources = sorted({p.source for p in problems
+                      if not _is_arrays(p) and p.source not in (stamps.STAMP_FILE, LEXICON_FILE)})
+    report = store.reindex(sources, progress) if sources else SyncReport()
+    if any(p.source == stamps.STAMP_FILE for p in problems):
+        store.write_stamp()  # derived from the records: written anew
+    return report
 
 
 def summary(store: Store) -> CorpusSummary:

@@ -105,34 +105,43 @@ def test_two_adds_started_together_both_succeed(store, tmp_path):
     assert [service.search(f"并发{n}号").total for n in range(2)] == [1, 1]
 
 
+# Holds the writer lock until a line arrives on its stdin, or for at most
+# ``seconds``: a test lets go when it has seen what it waits for, never after
+# a guess of how long another process takes to start.
 HOLD_LOCK = """
-import sys, time
+import select, sys
 from indexer.store import Store
 store = Store(sys.argv[1], sys.argv[2])
 with store.transaction():
     print("locked", flush=True)
-    time.sleep(float(sys.argv[3]))
+    select.select([sys.stdin], [], [], float(sys.argv[3]))
 """
 
 
 def _hold_lock(store: Store, seconds: float) -> subprocess.Popen:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(store.corpus_dir), str(store.index_dir), str(seconds)],
-        stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     return holder
 
 
 @pytest.mark.slow  # real processes, seconds each
 def test_a_writer_waits_for_the_lock_and_says_so(store, tmp_path):
-    # Long enough that the add, which takes a second or so to start, finds it held.
-    holder = _hold_lock(store, 8.0)
+    # The lock is held until the add has said it waits, however slowly the
+    # add starts (it once took longer than a fixed 8 s hold on a loaded machine).
+    holder = _hold_lock(store, 600)
     new = tmp_path / "wait.txt"
     new.write_text("等待锁的报告。", encoding="utf-8")
-    out, err = _zhsearch(store, "add", str(new)).communicate(timeout=120)
-    holder.wait()
-    assert out == "added wait.txt (1 passages)\n"
-    assert "Waiting for another zhsearch process to finish writing the index" in err
+    adding = _zhsearch(store, "add", str(new))
+    said = next((line for line in iter(adding.stderr.readline, "") if line.startswith("Waiting")),
+                "")  # the first such line, or "" when the add exits without one
+    holder.stdin.write("go\n")
+    holder.stdin.close()
+    holder.wait(timeout=60)
+    out, err = adding.communicate(timeout=120)
+    assert "Waiting for another zhsearch process to finish writing the index" in said
+    assert out == "added wait.txt (1 passages)\n", err
 
 
 @pytest.mark.slow  # real processes, seconds each

@@ -282,3 +282,73 @@ def test_a_passage_cut_in_one_call_gives_the_words_of_its_runs_cut_one_by_one(ba
             one_by_one.append(match.group())
     assert len(one_by_one) > 1000
     assert [w for w, _, _, _ in iter_words(text, segmenter)] == one_by_one
+
+
+def _one_command(store: Store) -> Store:
+    """The same corpus and index, as a new ``zhsearch`` process opens them."""
+    return Store(store.corpus_dir, store.index_dir, one_command=True)
+
+
+def test_a_cold_search_cuts_the_query_from_the_lexicon_as_the_whole_dictionary(
+        tmp_path, monkeypatch):
+    """A one-command process reads the lexicon kept beside the index instead of
+    building rjieba's whole dictionary, and cuts every run as that would."""
+    # A re-weighted word of jieba's, a new word, a word without a frequency.
+    store = _store(tmp_path, "custom", "暖企行动 100 n\n劳模 3\n职工书屋\n")
+    store.sync()
+    whole = store.segmenter()
+    assert isinstance(whole, RjiebaSegmenter)
+    assert (store.index_dir / segmenter_module.LEXICON_FILE).is_file()
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())  # a new process
+    quick = _one_command(store).segmenter()
+    assert isinstance(quick, segmenter_module.LexiconSegmenter)
+    assert quick.fingerprint == whole.fingerprint
+    assert not segmenter_module._segmenters  # the whole dictionary was not built
+    runs = [*RUNS, "推进暖企行动计划", "全国劳模职工书屋"]
+    assert [quick.cut(run) for run in runs] == [whole.cut(run) for run in runs]
+    assert quick.cut_runs(runs[:40]) == whole.cut_runs(runs[:40])
+    long = "".join(RUNS)[:segmenter_module.LEXICON_MAX_CHARS + 1]  # cut by the whole one
+    assert quick.cut(long) == whole.cut(long)
+    cold = _one_command(store)
+    assert not cold.is_stale()
+    assert SearchService(cold, long_lived=False).search("暖企行动").total == 1
+
+
+def test_a_damaged_lexicon_is_never_read_and_check_writes_it_anew(tmp_path, monkeypatch):
+    store = _store(tmp_path, "plain")
+    store.sync()
+    path = store.index_dir / segmenter_module.LEXICON_FILE
+    right = path.read_bytes()
+    damaged = bytearray(right)
+    damaged[-3] ^= 1  # one bit of one word
+    path.write_bytes(bytes(damaged))
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
+    assert isinstance(_one_command(store).segmenter(), RjiebaSegmenter)  # the whole one
+    problems = integrity.check(store)
+    assert [p.source for p in problems] == [segmenter_module.LEXICON_FILE]
+    assert path.read_bytes() == right
+    assert integrity.check(store) == []
+
+
+def test_a_lexicon_with_numbers_no_jieba_gives_never_reaches_rjieba(tmp_path, monkeypatch):
+    """Whole by its CRC but made by hand: a frequency of -5 for 劳模 would make
+    rjieba raise (or cut wrongly); the query is cut by the whole dictionary."""
+    import array
+
+    store = _store(tmp_path, "plain")
+    store.sync()
+    whole = store.segmenter()
+    path = store.index_dir / segmenter_module.LEXICON_FILE
+    recipe = segmenter_module._load_recipe(whole.key, store.index_dir)
+    kept = segmenter_module.Lexicon.from_bytes(path.read_bytes(), whole.key, recipe)
+    assert kept is not None and kept.words_in("劳模")["劳模"] > 0
+    freqs = array.array("q", kept.freqs)
+    index = next(i for i in range(len(freqs)) if kept._word(i) == "劳模".encode())
+    freqs[index] = -5
+    forged = segmenter_module.Lexicon(kept.key, kept.recipe, kept.total, kept.offsets, freqs,
+                                      kept.blob)
+    path.write_bytes(forged.to_bytes())
+    monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
+    quick = _one_command(store).segmenter()
+    assert isinstance(quick, segmenter_module.LexiconSegmenter)
+    assert quick.cut("弘扬劳模精神") == whole.cut("弘扬劳模精神")

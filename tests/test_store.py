@@ -201,3 +201,110 @@ def test_the_index_stores_kinds_and_fields_as_plain_strings(store):
     with ix.searcher() as searcher:
         kinds = {type(doc["kind"]) for doc in searcher.all_stored_fields()}
     assert kinds == {str}
+
+
+def test_a_search_notices_changes_through_the_stamp_of_the_commit(store):
+    """is_stale reads the stamp beside the index, not the records; a changed,
+    an added and a removed report are each still noticed."""
+    from indexer import stamp
+
+    assert stamp.read(store.index_dir) is not None  # written by the commit
+    corpus: Path = store.corpus_dir
+    path = corpus / "20230515.md"
+    original = path.read_bytes()
+    path.write_bytes(original.replace("故宫".encode(), "颐和园".encode()))
+    assert store.is_stale()
+    store.sync()
+    assert not store.is_stale() and (_total(store, "颐和园"), _total(store, "故宫")) == (2, 0)
+    (corpus / "new.txt").write_text("新增报告：职工疗休养。", encoding="utf-8")
+    assert store.is_stale()
+    store.sync()
+    assert not store.is_stale()
+    (corpus / "new.txt").unlink()
+    assert store.is_stale()
+
+
+def test_a_stamp_of_an_earlier_commit_is_never_trusted(store):
+    """A stamp put back from an earlier commit (a restored backup, a racing
+    writer) says the corpus matches the index when it does not: it is ignored."""
+    import os
+
+    from indexer import stamp
+
+    path = store.corpus_dir / "20230515.md"
+    first, first_stat = path.read_bytes(), path.stat()
+    old_stamp = (store.index_dir / stamp.STAMP_FILE).read_bytes()
+    path.write_bytes(first.replace("故宫".encode(), "颐和园".encode()))
+    store.sync()  # the index now holds 颐和园
+    path.write_bytes(first)  # back to the first content, size and mtime
+    os.utime(path, ns=(first_stat.st_atime_ns, first_stat.st_mtime_ns))
+    (store.index_dir / stamp.STAMP_FILE).write_bytes(old_stamp)
+    assert store.is_stale()
+    store.sync()
+    assert (_total(store, "故宫"), _total(store, "颐和园")) == (2, 0)
+
+
+def test_a_damaged_or_wrong_stamp_is_found_by_check_and_written_anew(store):
+    from indexer import stamp
+
+    file = store.index_dir / stamp.STAMP_FILE
+    file.write_bytes(file.read_bytes().replace(b'"20230515.md":[', b'"20230515.md":[1'))
+    assert stamp.read(store.index_dir) is None  # the checksum fails: never read
+    assert not store.is_stale()  # the records answer instead, and write it anew
+    assert stamp.read(store.index_dir) is not None
+    # A stamp with a right checksum that disagrees with the records.
+    kept = stamp.read(store.index_dir)
+    assert kept is not None
+    wrong = stamp.Stamp(kept.commit, kept.analysis, {**kept.files, "20230515.md": (1, 2.0)})
+    assert stamp.write(store.index_dir, wrong)
+    problems = integrity.check(store)
+    assert [(p.source, p.description) for p in problems] == [
+        (stamp.STAMP_FILE, "the corpus stamp disagrees with the index's records on 1 reports")]
+    integrity.repair(store, problems)
+    assert integrity.check(store) == [] and stamp.read(store.index_dir) == store.stamp()
+    file.write_bytes(b"not a stamp")
+    assert [p.source for p in integrity.check(store)] == [stamp.STAMP_FILE]
+
+
+def test_the_corpus_listing_skips_hidden_folders_and_links_in_path_order(tmp_path):
+    import os
+
+    from indexer.corpus import Corpus
+
+    folder = tmp_path / "corpus"
+    for name in ("b/2.txt", "b/10.md", "a.txt", "b.txt", "a/z/1.txt", ".git/x.txt",
+                 "a/.hidden/y.txt", "b/notes.xyz"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("职工。", encoding="utf-8")
+    (folder / "link.txt").symlink_to(folder / "a.txt")
+    (folder / "linked").symlink_to(folder / "b", target_is_directory=True)
+    os.mkdir(os.fsencode(folder) + b"/\xff\xfe")
+    (Path(os.fsdecode(os.fsencode(folder) + b"/\xff\xfe")) / "c.txt").write_text("职工。")
+    corpus = Corpus(folder)
+    files = corpus.files()
+    # Path order: "a" < "a.txt" (a folder's reports before the file named after it).
+    assert list(files) == ["a/z/1.txt", "a.txt", "b/10.md", "b/2.txt", "b.txt"]
+    assert files["a/z/1.txt"] == folder / "a" / "z" / "1.txt"
+    assert [(s.name, s.code) for s in corpus.skipped] == [
+        ("link.txt", "symlink"), ("??", "name_encoding"),
+        ("??/c.txt", "name_encoding")]
+
+
+def test_an_upload_is_committed_even_when_its_stamp_cannot_be_read_after(store, monkeypatch):
+    """The stamp is read after the writer lock went: another writer's merge can
+    delete a segment under it and Whoosh raises (TypeError: 'NoneType'…). The
+    upload is in all the same, and the next search reads the records."""
+    from whoosh.util.varints import varint
+
+    from indexer import stamp
+
+    def raced(self, searcher):
+        return varint(None)  # a TypeError raised inside Whoosh
+
+    monkeypatch.setattr(Store, "stamp_of", raced)
+    report = store.add_uploads([("新.txt", "职工疗休养活动。".encode())])
+    assert [o.status for o in report.outcomes] == ["added"]
+    monkeypatch.undo()
+    assert stamp.read(store.index_dir).commit != stamp.toc_identity(
+        store.index_dir, max(int(p.stem.split("_")[-1]) for p in store.index_dir.glob("_MAIN_*.toc")))
+    assert not store.is_stale() and _total(store, "疗休养") == 1
