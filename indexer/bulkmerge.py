@@ -62,7 +62,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from indexer import arrays_build, arrays_format, postings
 from indexer.blocks import encode_field, write_term
 
-__all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "merge_policy", "merge_segments", "tiers"]
+__all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "SEGMENTS_PER_TIER", "merge_policy", "merge_segments", "tiers"]
 
 # The most words (positions of the content field, a bound on its postings)
 # one merge takes. A merge holds its output arrays and maps its inputs'
@@ -71,6 +71,14 @@ __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "merge_policy", "merge_segm
 # 1,153 MB RSS, ~250 MB + 28 bytes a word; at this bound ~1.4 GB, under
 # issue 20's 1.5 GB. A larger corpus is left in segments of this size.
 MERGE_WORDS = 40_000_000
+
+# A commit's new parts are merged only when the index would otherwise hold
+# more segments than this (Lucene's TieredMergePolicy's segmentsPerTier,
+# whose default is 10): merging is one core's work after the workers are
+# done, 7 s a 50,000 passages (the 2022 subset's three parts: 23 -> 30 s of
+# CPU for a rebuild), and a few segments cost a search little; the 28 parts
+# of a 1M-passage rebuild cost 200 MB of index and a second of cold search.
+SEGMENTS_PER_TIER = 10
 
 # Postings re-encoded at a time (a run of whole terms): the encoding's
 # temporaries are ~90 bytes a posting.
@@ -136,8 +144,10 @@ def merge_policy(writer: Any, segments: Sequence[Any], new: Sequence[Any] = (),
     """The segments of the next table of contents: ``segments`` (the
     index's, with this writer's deletions) and ``new`` (written by this
     commit), with the segments Whoosh's ``MERGE_SMALL`` would merge (all
-    with ``optimize``, none without ``merge``) and the new ones merged by
-    :func:`merge_segments`, in tiers of at most :data:`MERGE_WORDS` words.
+    with ``optimize``, none without ``merge``) merged by
+    :func:`merge_segments` in tiers of at most :data:`MERGE_WORDS` words,
+    and the new ones with them when the index would otherwise hold more
+    than :data:`SEGMENTS_PER_TIER` segments.
     A segment whose every document is deleted is dropped. Files of a
     merge that fails are removed; the commit is the caller's."""
     live = [s for s in segments if not _all_deleted(s)]
@@ -150,8 +160,13 @@ def merge_policy(writer: Any, segments: Sequence[Any], new: Sequence[Any] = (),
     picked = {id(s) for s in old}
     kept = [s for s in live if id(s) not in picked]
     folder = getattr(writer.storage, "folder", None)
+    fresh = [s for s in new if not _all_deleted(s)]
+    if not optimize and len(kept) + bool(old) + len(fresh) <= SEGMENTS_PER_TIER:
+        merging, fresh = old, fresh  # few segments: the new parts stay as written
+    else:
+        merging, fresh = [*old, *fresh], []
     # Merged segments go where Whoosh's merge puts its segment: after the others.
-    for run in tiers([*old, *(s for s in new if not _all_deleted(s))]):
+    for run in tiers(merging):
         if len(run) == 1 and not run[0].has_deletions():
             kept.append(run[0])
             continue
@@ -159,7 +174,7 @@ def merge_policy(writer: Any, segments: Sequence[Any], new: Sequence[Any] = (),
                                     run, Path(folder) if folder else None)
         if segment is not None:
             kept.append(segment)
-    return kept
+    return kept + fresh
 
 
 def MERGE_SMALL(writer: Any, segments: Sequence[Any]) -> list[Any]:

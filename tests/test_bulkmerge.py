@@ -166,9 +166,14 @@ def _words(store: Store) -> list[int]:
 def test_a_bulk_commit_merges_its_parts_in_tiers_of_bounded_size(corpus, tmp_path, monkeypatch):
     plain = Store(corpus, tmp_path / "plain-index")
     plain.sync()  # Whoosh's writer: one segment
-    # A worker every 60 kB of text: several parts, then merged.
+    # A worker every 60 kB of text: several parts, kept while they are few.
     monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(bulkwriter, "FLUSH_BYTES", 60_000)
+    few = Store(corpus, tmp_path / "few-index")
+    few.sync()
+    assert 1 < len(_segments(few)) <= bulkmerge.SEGMENTS_PER_TIER
+    # More parts than a tier holds (here: more than one): merged.
+    monkeypatch.setattr(bulkmerge, "SEGMENTS_PER_TIER", 1)
     whole = Store(corpus, tmp_path / "whole-index")
     whole.sync()
     assert len(_segments(whole)) == 1
@@ -232,6 +237,7 @@ from indexer.store import Store
 
 store_module.PARALLEL_BYTES = 0
 bulkwriter.FLUSH_BYTES = 60_000
+bulkmerge.SEGMENTS_PER_TIER = 1  # the parts merged
 real = bulkmerge.write_term
 calls = [0]
 

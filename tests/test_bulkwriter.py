@@ -268,6 +268,7 @@ def test_an_index_written_by_bulk_workers_answers_as_whooshs_writer_does(two_cor
                                                                           monkeypatch):
     bulk = Store(two_corpora[0], tmp_path / "bulk-index")
     plain = Store(two_corpora[1], tmp_path / "plain-index")
+    monkeypatch.setattr(bulkmerge, "SEGMENTS_PER_TIER", 1)  # every commit's parts merged
     _sync_both(bulk, plain, monkeypatch)
     # The workers' parts merged into one segment (indexer.bulkmerge).
     assert len(_segments(bulk)) == 1 and len(_segments(plain)) == 1
