@@ -8,8 +8,9 @@ Runs the CLI in this process. A thread polls the process tree every 50 ms
 and keeps, per phase, the largest single RSS, the sum of RSS and the sum of
 PSS (shared pages counted once). Phases: ``read`` (files read, passages
 added, bulk workers forked as they fill), ``commit`` (the rest written, the
-workers joined, the table of contents), ``after commit`` (the arrays built
-for segments that have none), ``arrays`` (``--arrays``). Memory, not time:
+workers joined, the table of contents), ``merge`` (the parts merged into
+one segment per tier, indexer.bulkmerge; then ``after merge``), ``after
+commit`` (the arrays built for segments that have none), ``arrays`` (``--arrays``). Memory, not time:
 the figures hold on a loaded machine. Prints to stderr.
 """
 
@@ -25,7 +26,7 @@ import psutil
 from whoosh import index as whoosh_index
 from whoosh import writing
 
-from indexer import arrays_format, bulkwriter, cli, postings
+from indexer import arrays_format, bulkmerge, bulkwriter, cli, postings
 
 phase = ["start"]
 peaks: dict[str, list[int]] = {}
@@ -69,6 +70,7 @@ def marked(owner, name: str, label: str) -> None:
 def main(argv: list[str]) -> None:
     marked(bulkwriter.BulkWriter, "commit", "commit")
     marked(writing.SegmentWriter, "commit", "commit")
+    marked(bulkmerge, "merge_segments", "merge")
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     start = time.time()
@@ -89,6 +91,9 @@ def main(argv: list[str]) -> None:
     stopped.set()
     thread.join()
     mb = 1 << 20
+    cpu = sum(getattr(resource.getrusage(who), f) for who in
+              (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
+    print(f"CPU {cpu:.1f} s (this process and its children)", file=sys.stderr)
     print(f"wall {time.time() - start:.1f} s; maxrss of this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB, of a child "
           f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB", file=sys.stderr)

@@ -42,7 +42,6 @@ import os
 import pickle
 import traceback
 from array import array
-from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,192 +54,13 @@ from whoosh.formats import Existence, Positions
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import IndexWriter, SegmentWriter
 
-from indexer import arrays_format
+from indexer import arrays_format, bulkmerge
 from indexer.analysis import ChineseTextField, iter_words
+from indexer.blocks import encode_field, encode_positions, write_term
 from indexer.normalize import normalize_text
 from indexer.samestory import fingerprint
 
 __all__ = ["BulkWriteError", "BulkWriter", "encode_positions", "open_writer", "write_segment"]
-
-_PICKLE_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO, EMPTY_LIST, BINPUT 0
-
-
-# -- the positions of a posting, as Whoosh's Positions format encodes them -----------
-
-
-def encode_positions(counts: np.ndarray, deltas: np.ndarray) -> EncodedPositions:
-    """``Positions.encode`` of every posting, byte for byte: a 4-byte count,
-    then ``pickle.dumps(deltas, 2)``.
-
-    ``counts[i]`` positions per posting, ``deltas`` their gaps (the first
-    from 0), concatenated. Postings of 1 to 1000 gaps all below 256 (nearly
-    every one) are built with numpy; the others by Whoosh's own encoder.
-
-    >>> encode_positions(np.array([1, 2]), np.array([3, 0, 5])).take(0, 2) == [
-    ...     Positions().encode([3]), Positions().encode([0, 5])]
-    True
-    """
-    n = len(counts)
-    counts = counts.astype(np.int64)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    big = np.zeros(n, dtype=bool)
-    if len(deltas):
-        over = (deltas >= 256).astype(np.int64)
-        per = np.add.reduceat(over, starts) if n else over
-        big = (per > 0) | (counts > 1000)
-    fast = ~big & (counts > 0)
-    single = fast & (counts == 1)
-    multi = fast & (counts > 1)
-    sizes = np.where(single, 13, 12 + 2 * counts)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.where(fast, sizes, 0), out=offsets[1:])
-    buf = np.zeros(int(offsets[-1]), dtype=np.uint8)
-    at = offsets[:-1][fast]
-    c = counts[fast]
-    for k in range(4):  # the count, big-endian
-        buf[at + k] = (c >> (8 * (3 - k))) & 0xFF
-    for k, byte in enumerate(_PICKLE_HEAD):
-        buf[at + 4 + k] = byte
-    s_at = offsets[:-1][single]
-    buf[s_at + 9] = ord("K")
-    buf[s_at + 10] = deltas[starts[single]]
-    buf[s_at + 11] = ord("a")
-    buf[s_at + 12] = ord(".")
-    m_at = offsets[:-1][multi]
-    m_counts = counts[multi]
-    buf[m_at + 9] = ord("(")
-    item = arrays_format._ranges(m_at + 10, m_counts * 2)[::2]  # where each 'K' goes
-    buf[item] = ord("K")
-    buf[item + 1] = deltas[arrays_format._ranges(starts[multi], m_counts)]
-    buf[m_at + 10 + 2 * m_counts] = ord("e")
-    buf[m_at + 11 + 2 * m_counts] = ord(".")
-    blob = buf.tobytes()
-    del buf
-    special = {}
-    if big.any():
-        encode = Positions().encode
-        for i in np.flatnonzero(big).tolist():
-            gaps = deltas[starts[i]:starts[i] + counts[i]]
-            special[i] = encode(np.cumsum(gaps).tolist())
-    return EncodedPositions(blob, offsets, special)
-
-
-# Postings encoded at a time by _encode_field: encode_positions makes int64
-# temporaries per posting and per position (~90 bytes a word in all), which
-# were the peak of a worker: 27.6 bytes of tracemalloc per byte of text on 90
-# files of the 2022 news, against 14.6 before it ran.
-ENCODE_CHUNK = 1 << 16
-
-
-def _encode_field(counts: np.ndarray, deltas: np.ndarray) -> EncodedPositions:
-    """:func:`encode_positions` of every posting of a field, ENCODE_CHUNK
-    postings at a time: the same values, with a chunk's temporaries only.
-
-    >>> counts, deltas = np.array([1, 2, 1]), np.array([3, 0, 5, 300])
-    >>> chunked = _encode_field(counts, deltas)
-    >>> chunked.take(0, 3) == encode_positions(counts, deltas).take(0, 3)
-    True
-    """
-    n = len(counts)
-    if n <= ENCODE_CHUNK:
-        return encode_positions(counts, deltas)
-    pos_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=pos_ptr[1:])
-    offsets = np.empty(n + 1, dtype=np.int64)
-    blobs: list[bytes] = []
-    special: dict[int, bytes] = {}
-    size = 0
-    for a in range(0, n, ENCODE_CHUNK):
-        b = min(a + ENCODE_CHUNK, n)
-        part = encode_positions(counts[a:b], deltas[pos_ptr[a]:pos_ptr[b]])
-        offsets[a:b] = part._offsets[:-1] + size
-        size += len(part._blob)
-        blobs.append(part._blob)
-        special.update((a + i, value) for i, value in part._special.items())
-    offsets[n] = size
-    blob = b"".join(blobs)
-    del blobs
-    return EncodedPositions(blob, offsets, special)
-
-
-class EncodedPositions:
-    """The encoded positions of every posting of a field, in one buffer: a
-    block's ``bytes`` are made when the block is written. A list of them all
-    held 1.5 million objects for the 2022 news (about 130 MB)."""
-
-    def __init__(self, blob: bytes, offsets: np.ndarray, special: dict[int, bytes]):
-        self._blob = blob
-        self._offsets = offsets  # posting i is blob[offsets[i]:offsets[i + 1]]...
-        self._special = special  # ...unless Whoosh's encoder made it
-        self._special_at = sorted(special)
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def take(self, start: int, stop: int) -> list[bytes]:
-        """The values of postings ``start`` to ``stop`` (excluded)."""
-        blob = self._blob
-        bounds = self._offsets[start:stop + 1].tolist()
-        out = [blob[a:b] for a, b in zip(bounds, bounds[1:])]
-        at = self._special_at
-        if at:
-            for i in at[bisect_left(at, start):bisect_left(at, stop)]:
-                out[i - start] = self._special[i]
-        return out
-
-
-# -- one term's postings, a block at a time --------------------------------------------
-
-
-def _uint_array(values: np.ndarray) -> array:
-    out = array("I")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
-    return out
-
-
-def _write_term(fieldwriter, btext: bytes, docs: np.ndarray, freqs: np.ndarray | None,
-                values: EncodedPositions | None, first: int, lengths: np.ndarray | None) -> None:
-    """One term's postings through ``W3FieldWriter``, a whole block at a time.
-
-    Sets the block buffer of Whoosh's ``W3PostingsWriter`` as its
-    ``add_posting`` would have, posting by posting: the ids, the weights
-    (the frequencies, as the field boost is 1), the encoded positions, and
-    the block's statistics (``_minlength`` over the non-zero lengths, as
-    Whoosh skips a length of 0); the codec then writes, pickles and
-    compresses the block and keeps the term's statistics itself.
-    """
-    fieldwriter.start_term(btext)
-    writer = fieldwriter._postwriter
-    limit = writer._blocklimit
-    n = len(docs)
-    for a in range(0, n, limit):
-        b = min(a + limit, n)
-        writer._ids = _uint_array(docs[a:b])
-        if freqs is None:  # Existence: every weight 1.0
-            writer._weights = array("f", [1.0]) * (b - a)
-            writer._maxweight = 1.0
-        else:
-            block = freqs[a:b]
-            writer._weights = array("f", block.astype(np.float32).tobytes())
-            writer._maxweight = float(block.max())
-        writer._values = values.take(first + a, first + b) if values is not None else []
-        if lengths is not None:
-            block_lengths = lengths[docs[a:b]]
-            block_lengths = block_lengths[block_lengths > 0]
-        else:
-            block_lengths = ()
-        if len(block_lengths):
-            writer._minlength = int(block_lengths.min())
-            writer._maxlength = int(block_lengths.max())
-        else:
-            writer._minlength, writer._maxlength = None, 0
-        if b < n:
-            # Whoosh writes a full block when the next posting arrives; the
-            # last block is written by finish_postings, marked as the last.
-            writer._write_block()
-    fieldwriter.finish_term()
-
 
 # -- the segment -----------------------------------------------------------------------
 
@@ -402,14 +222,14 @@ def _write_bulk_field(fieldwriter, found: _Postings, lengths: np.ndarray | None)
         deltas[1:] -= tok_pos[:-1]
         deltas[starts] = tok_pos[starts]
     del tok_rank, tok_doc, starts
-    values = _encode_field(freqs, deltas)
+    values = encode_field(freqs, deltas)
     del deltas
     term_ptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(post_rank, minlength=len(words)), out=term_ptr[1:])
     ptr = term_ptr.tolist()
     for t, i in enumerate(order):
         a, b = ptr[t], ptr[t + 1]
-        _write_term(fieldwriter, btexts[i], post_doc[a:b], freqs[a:b], values, a, lengths)
+        write_term(fieldwriter, btexts[i], post_doc[a:b], freqs[a:b], values, a, lengths)
     return {"words": [words[i] for i in order], "term_ptr": term_ptr, "docs": post_doc,
             "freqs": freqs, "positions": tok_pos}
 
@@ -438,7 +258,7 @@ def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None
                                 int(lengths[docnum]) if lengths is not None else 0)
             fieldwriter.finish_term()
         else:
-            _write_term(fieldwriter, btext, np.array(docs, dtype=np.int64), None, None, 0, lengths)
+            write_term(fieldwriter, btext, np.array(docs, dtype=np.int64), None, None, 0, lengths)
     return {"terms": terms, "docs": docs_of}
 
 
@@ -513,10 +333,14 @@ class BulkWriteError(RuntimeError):
 
 def open_writer(ix, procs: int = 1, **kwargs) -> IndexWriter:
     """The writer of one commit: :class:`BulkWriter` with ``procs`` > 1 (a
-    large commit), Whoosh's own ``SegmentWriter`` otherwise."""
+    large commit), Whoosh's own ``SegmentWriter`` otherwise. Either merges
+    small segments by :func:`indexer.bulkmerge.merge_segments`, never by
+    Whoosh's per-posting merge."""
     if procs > 1:
         return BulkWriter(ix, procs=procs, **kwargs)
-    return ix.writer(**kwargs)
+    writer = ix.writer(**kwargs)
+    writer.mergetype = bulkmerge.MERGE_SMALL
+    return writer
 
 
 def _text_bytes(fields: dict) -> int:
@@ -660,10 +484,28 @@ class BulkWriter(SegmentWriter):
             self._collect(self._workers.pop(0))
 
     def commit(self, mergetype=None, optimize=None, merge=None) -> None:
+        """Write what is left, merge, commit the table of contents.
+
+        The parts this commit wrote, and the small segments Whoosh's
+        ``MERGE_SMALL`` would merge, are merged into one segment per
+        :data:`indexer.bulkmerge.MERGE_WORDS` words by
+        :func:`indexer.bulkmerge.merge_policy`: a rebuild of 1M passages
+        left 28 segments of 50,000 passages, 1,625 MB; merged, one segment
+        of 1,428 MB, and a cold search opens one. A ``mergetype`` given is
+        Whoosh's to run, and the parts are kept as they are.
+        """
         self._check_state()
         self._guarded(self._write_rest)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
-        finalsegments.extend(self._written[part] for part in sorted(self._written))
+        parts = [self._written[part] for part in sorted(self._written)]
+        if mergetype is None and self.mergetype is None:
+            optimize = self.optimize if optimize is None else optimize
+            merge = self.merge if merge is None else merge
+            finalsegments: list = []
+            self._guarded(lambda: finalsegments.extend(bulkmerge.merge_policy(
+                self, self.segments, parts, optimize=bool(optimize), merge=bool(merge))))
+        else:
+            finalsegments = self._merge_segments(mergetype, optimize, merge)
+            finalsegments.extend(parts)
         if self._added:
             finalsegments.append(self._finalize_segment())
         else:

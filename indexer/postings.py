@@ -18,6 +18,7 @@ from the segment, never trusted.
 from __future__ import annotations
 
 import fcntl
+import os
 import logging
 import multiprocessing
 import threading
@@ -117,9 +118,26 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
                 write_file(path, encode(header, arrays))
             except OSError:
                 return from_memory(header, arrays)
+            if _segment_gone(folder, expect["segment"]):
+                # Merged away while this was built: Whoosh's clean-up of
+                # the segment's files (its .zharrays among them) ran
+                # before the file existed, and nothing else would remove it
+                # (check found it, an orphan, after a soak run).
+                path.unlink(missing_ok=True)
+                return from_memory(header, arrays)
             return load_file(path, expect)
         finally:
             fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
+
+
+def _segment_gone(folder: Path, segment_id: str) -> bool:
+    """True when no file of the segment but its arrays is left in ``folder``."""
+    prefix, arrays = f"{segment_id}.", file_name(segment_id)
+    try:
+        with os.scandir(folder) as listing:
+            return not any(e.name.startswith(prefix) and e.name != arrays for e in listing)
+    except OSError:
+        return False
 
 
 def build_missing(ix, folder: str | Path, procs: int = 1, attempts: int = 3) -> int:

@@ -86,8 +86,15 @@ def _files(*folders: Path) -> list[tuple[str, int, int]]:
 @pytest.fixture(scope="session")
 def _shared(_template: Path, _template_index: Path, tmp_path_factory) -> tuple[Path, Path]:
     """One corpus and its index that every ``readonly`` test reads."""
+    from indexer.store import Store
+
     root = tmp_path_factory.mktemp("shared")
-    return _copy(_template, root / "corpus"), _copy(_template_index, root / "index")
+    corpus, index = _copy(_template, root / "corpus"), _copy(_template_index, root / "index")
+    # The corpus stamp names its commit by the table of contents' inode
+    # (indexer/stamp.py): a copy's is rewritten by the first command that
+    # reads it, so it is written here, before any readonly test looks.
+    Store(corpus, index).stamp()
+    return corpus, index
 
 
 @pytest.fixture

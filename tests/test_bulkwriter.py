@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.qparser import QueryParser
 
-from indexer import arrays_build, arrays_format, bulkwriter, integrity
+from indexer import arrays_build, arrays_format, blocks, bulkmerge, bulkwriter, integrity
 from indexer import store as store_module
 from indexer.bulkwriter import BulkWriteError, write_segment
 from indexer.codec import ZhCodec
@@ -198,7 +198,7 @@ def segment_files(folder: Path) -> dict[str, bytes]:
 def test_positions_are_encoded_as_whooshs_positions_format_encodes_them():
     from whoosh.formats import Positions
 
-    from indexer.bulkwriter import encode_positions
+    from indexer.blocks import encode_positions
 
     rng = np.random.default_rng(7)
     # One position, a few, gaps of 256 and more (other pickle opcodes), and
@@ -268,9 +268,11 @@ def test_an_index_written_by_bulk_workers_answers_as_whooshs_writer_does(two_cor
                                                                           monkeypatch):
     bulk = Store(two_corpora[0], tmp_path / "bulk-index")
     plain = Store(two_corpora[1], tmp_path / "plain-index")
+    monkeypatch.setattr(bulkmerge, "SEGMENTS_PER_TIER", 1)  # every commit's parts merged
     _sync_both(bulk, plain, monkeypatch)
-    assert len(_segments(bulk)) >= 3 and len(_segments(plain)) == 1
-    # Each worker wrote its segment's arrays itself.
+    # The workers' parts merged into one segment (indexer.bulkmerge).
+    assert len(_segments(bulk)) == 1 and len(_segments(plain)) == 1
+    # The merge wrote the merged segment's arrays itself.
     assert {p.name for p in bulk.index_dir.glob("*.zharrays")} == \
         {arrays_format.file_name(s) for s in _segments(bulk)}
     assert _indexed(bulk) == _indexed(plain)
@@ -366,7 +368,7 @@ def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_
     (tmp_path / "chunks").mkdir()
     _, whole = bulk_index_of(tmp_path / "whole", documents)
     assert len(whole[1]["docs"]) > 20 * 100
-    monkeypatch.setattr(bulkwriter, "ENCODE_CHUNK", 100)
+    monkeypatch.setattr(blocks, "ENCODE_CHUNK", 100)
     _, chunks = bulk_index_of(tmp_path / "chunks", documents)
     assert segment_files(tmp_path / "chunks") == segment_files(tmp_path / "whole")
     assert_arrays_equal(chunks, whole)
@@ -404,6 +406,7 @@ def test_a_worker_takes_every_few_thousand_short_passages_not_only_every_few_mb(
                                                  encoding="utf-8")
     monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(bulkwriter, "FLUSH_PASSAGES", 100)
+    monkeypatch.setattr(bulkmerge, "MERGE_WORDS", 0)  # every part kept: counted below
     bulk = Store(corpus, tmp_path / "bulk-index")
     bulk.sync()
     # 450 passages and 3 file records: 4 workers of 100, the rest in 2 parts.

@@ -444,3 +444,43 @@ def test_a_whoosh_failure_on_a_healthy_index_is_try_again_not_rebuild(store, mon
         toc.unlink()
     page = client.get("/doc/x-1")
     assert page.status_code == 503 and "zhsearch index --rebuild" in page.get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_arrays_built_for_a_segment_merged_away_meanwhile_leave_no_orphan(store, monkeypatch):
+    """A search that builds a segment's arrays while another process's merge
+    removes the segment wrote its .zharrays after Whoosh's clean-up: an
+    orphan that `check` then reported (found after a soak run)."""
+    from indexer import integrity, postings
+    from indexer.arrays_format import file_name
+
+    (store.corpus_dir / "第二段.txt").write_text("第二个段落的报告：青色麒麟。\n", encoding="utf-8")
+    store.sync()  # a second segment
+    ix = store.open_index(create=False)
+    real_build = postings.build_arrays
+    merged: list[str] = []
+
+    def build_then_merge(reader):
+        built = real_build(reader)  # the segment's files read, then merged away
+        if not merged:
+            merged.append(reader.segment().segment_id())
+            _merge_in_another_process(store)
+            # What the merging writer does after its commit, in its own
+            # process: the new segment's arrays, and the removal of those
+            # of segments gone (before this build writes its file).
+            code = ("import sys; from whoosh import index; from indexer import postings; "
+                    "postings.build_missing(index.open_dir(sys.argv[1]), sys.argv[1])")
+            subprocess.run([sys.executable, "-c", code, str(store.index_dir)],
+                           check=True, cwd=ROOT, timeout=300)
+        return built
+
+    with ix.reader() as reader:
+        leaf = next(leaf for leaf, _ in postings._leaves(reader))
+        postings.forget([leaf.segment().segment_id()], store.index_dir)
+        (store.index_dir / file_name(leaf.segment().segment_id())).unlink()
+        monkeypatch.setattr(postings, "build_arrays", build_then_merge)
+        arrays = postings.segment_arrays(leaf, store.index_dir)
+        assert merged and arrays.doc_count == leaf.doc_count_all()  # it still answered
+    assert not (store.index_dir / file_name(merged[0])).exists()
+    monkeypatch.undo()
+    assert [p for p in integrity.check(store) if p.source.endswith(".zharrays")] == []
