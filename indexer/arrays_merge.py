@@ -1,6 +1,6 @@
-"""Merging the arrays of consecutive segments into one, in memory: what a
-long-lived server walks instead of one tree per segment
-(:meth:`indexer.evaluate.IndexArrays.merged`).
+"""Merging the arrays of consecutive segments into one: what a long-lived
+server walks instead of one tree per segment, written once per generation
+as the snapshot every process maps (:mod:`indexer.snapshot`).
 """
 
 from __future__ import annotations
@@ -37,11 +37,16 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
     """
     if len(parts) == 1:
         return parts[0]
+    return from_memory(*merge_arrays(parts))
+
+
+def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.ndarray]]:
+    """The header and arrays of :func:`merged`; its words in byte order, as
+    ``sorted()`` orders them (a :class:`~indexer.terms.SortedTerms` finds
+    them by bisection)."""
     words_of = [_split(p._terms_blob, p.header["terms"]) for p in parts]
-    ids: dict[str, int] = {}
-    for words in words_of:
-        for w in words:
-            ids.setdefault(w, len(ids))
+    every = sorted(set().union(*words_of))
+    ids: dict[str, int] = dict(zip(every, range(len(every))))
     n_terms = len(ids)
     global_of = [np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))
                  for words in words_of]
@@ -90,7 +95,7 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
         "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
         "lengths": np.concatenate([p.lengths for p in parts]),
         "fingerprints": np.concatenate([p.fingerprints for p in parts]),
-        "terms": _blob(list(ids)),
+        "terms": _blob(every),
     }
     vocabularies: dict[str, int] = {}
     header = {"segment": "+".join(p.segment_id for p in parts),
@@ -108,6 +113,4 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
         arrays[f"{fieldname}_codes"] = np.concatenate(codes)
         arrays[f"{fieldname}_names"] = _blob([n.decode("utf-8") for n in names])
         vocabularies[fieldname] = len(names)
-    result = from_memory(header, arrays)
-    result._term_ids = ids
-    return result
+    return header, arrays

@@ -41,15 +41,15 @@ from whoosh.query import qcore
 from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.scoring import BM25F
 
-from indexer import bm25
+from indexer import bm25, snapshot
 from indexer.arrange import LEAD_KINDS, UNDATED, Arranger, year_of
 from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArrays, _ranges
-from indexer.arrays_merge import merged
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.document import TITLE
 from indexer.phrase import adjacent, position_keys
 from indexer.postings import forget, segment_arrays
 from indexer.sortedsets import _contains, _distinct
+from indexer.vocabulary import TermsVocabulary, Vocabulary
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -81,6 +81,15 @@ class _Leaf:
         self.extra: tuple = ()
 
 
+def _alive_all(readers) -> np.ndarray | None:
+    """:func:`_alive` of consecutive segment readers, as one."""
+    parts = [_alive(reader) for reader in readers]
+    if all(part is None for part in parts):
+        return None
+    return np.concatenate([np.ones(reader.doc_count_all(), dtype=bool) if part is None else part
+                           for reader, part in zip(readers, parts)])
+
+
 def _alive(reader) -> np.ndarray | None:
     """False for each deleted document of a segment reader; None when none is."""
     if not reader.has_deletions():
@@ -95,12 +104,19 @@ class IndexArrays:
     """The arrays of every segment under one Whoosh searcher, and the
     collection statistics Whoosh scores with."""
 
-    def __init__(self, searcher, folder: str | Path | None):
+    def __init__(self, searcher, folder: str | Path | None, shared: SegmentArrays | None = None):
+        """The arrays of each segment of ``searcher``, or ``shared``: the
+        snapshot of them all (:mod:`indexer.snapshot`)."""
         reader = searcher.reader()
         leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
         weighting = searcher.weighting
         if type(weighting) is not BM25F or weighting._field_B:
             raise Unsupported(f"scoring model {weighting!r}")
+        self.folder = Path(folder) if folder else None
+        if shared is not None:
+            self._start([_Leaf(shared, 0, _alive_all([leaf for leaf, _ in leaves]))],
+                        weighting.B, weighting.K1)
+            return
         self._start([_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
                      for leaf, offset in leaves], weighting.B, weighting.K1)
 
@@ -120,8 +136,11 @@ class IndexArrays:
         self.sources: list[str] = []
 
     def merged(self) -> IndexArrays:
-        """These arrays with every segment merged into one (in memory): a
-        query then walks its tree once, not once per segment."""
+        """These arrays with every segment merged into one: a query then
+        walks its tree once, not once per segment. The merged arrays are the
+        snapshot file shared by every process (:func:`indexer.snapshot.obtain`),
+        or in memory when the folder cannot be written; these arrays as they
+        are when another process's build of it did not end."""
         at = 0
         for leaf in self.leaves:
             if leaf.offset != at:  # not numbered one segment after the other
@@ -134,17 +153,28 @@ class IndexArrays:
             alive = np.concatenate([leaf.alive if leaf.alive is not None
                                     else np.ones(leaf.arrays.doc_count, dtype=bool)
                                     for leaf in self.leaves])
+        shared = snapshot.obtain(self.folder, [leaf.arrays for leaf in self.leaves])
+        if shared is None:
+            return self
         one = IndexArrays.__new__(IndexArrays)
-        one._start([_Leaf(merged([leaf.arrays for leaf in self.leaves]), 0, alive)],
-                   self.B, self.K1)
+        one.folder = self.folder
+        one._start([_Leaf(shared, 0, alive)], self.B, self.K1)
         return one
 
     def words(self) -> set[str]:
         """The content field's words of every segment (Whoosh's lexicon)."""
         found: set[str] = set()
         for leaf in self.leaves:
-            found.update(leaf.arrays.term_ids)
+            found.update(leaf.arrays.terms.words())
         return found
+
+    def vocabulary(self) -> Vocabulary:
+        """The words of every segment, searchable by substring, prefix and
+        suffix: read from the arrays' term table when there is one segment
+        (or the shared snapshot), with no copy of the words per process."""
+        if len(self.leaves) == 1:
+            return TermsVocabulary(self.leaves[0].arrays.terms)
+        return Vocabulary(self.words())
 
     def idf(self, word: str) -> float:
         """Whoosh's ``WeightingModel.idf`` over every segment."""
@@ -247,15 +277,15 @@ class _Step:
 
     def __init__(self, run: _SegmentRun, words: tuple[str, ...]):
         a = run.a
-        ids = a.term_ids
+        terms = a.terms
         if len(words) == 1:  # a phrase's word: no arrays to build for one slice
-            i = ids.get(words[0])
-            start, end = (int(a.term_ptr[i]), int(a.term_ptr[i + 1])) if i is not None else (0, 0)
+            i = terms.find(words[0])
+            start, end = (int(a.term_ptr[i]), int(a.term_ptr[i + 1])) if i >= 0 else (0, 0)
             self.single, self.size = True, end - start
             self.post = np.arange(start, end)
             self.docs = a.docs[start:end]
         else:
-            idx = np.fromiter((ids.get(w, -1) for w in dict.fromkeys(words)), dtype=np.int64)
+            idx = terms.find_many(dict.fromkeys(words))
             idx = idx[idx >= 0]
             begin = a.term_ptr[idx]
             sizes = a.term_ptr[idx + 1] - begin
@@ -574,15 +604,22 @@ _INDEXES: dict[tuple, IndexArrays] = {}
 # False merges before answering (tests): the same results, deterministically.
 MERGE_IN_BACKGROUND = True
 _INDEXES_LOCK = threading.Lock()
+# Whether this process has merged a generation. Its first is merged before
+# the first search answers: the snapshot comes from a child process (1-3 s
+# on a loaded machine), and the searches answered from the segments
+# meanwhile took 5-6 ms at the median where merged ones took 2 (the 2022
+# subset, 3 segments, load 9). A server's master builds it before forking.
+_merged_before = False
 
 
 def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> IndexArrays:
     """The arrays under ``searcher``, shared by every thread that sees the same segments.
 
     With ``merge`` (a long-lived service), the segments are merged into one
-    in a background thread (0.2-0.3 s on the 2022 subset's two segments),
-    and the searches that come after it read the merged arrays; a one-shot
-    search reads each segment's as they are mapped, and pays nothing.
+    (:func:`indexer.snapshot.obtain`), the process's first generation before
+    it answers, later ones in a background thread while the segments'
+    arrays answer; a one-shot search reads each segment's as they are
+    mapped, and pays nothing.
     """
     reader = searcher.reader()
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
@@ -590,14 +627,17 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
                               for leaf, _ in leaves))
     found = _INDEXES.get(key)
     if found is None:
-        found = IndexArrays(searcher, folder)
+        # A snapshot another process built is mapped at once, without
+        # mapping each segment's arrays first.
+        shared = snapshot.mapped(folder, leaves) if merge else None
+        found = IndexArrays(searcher, folder, shared)
         with _INDEXES_LOCK:
             # Only the newest few generations are searched; older ones go.
             if len(_INDEXES) >= 8:
                 _INDEXES.clear()
             _INDEXES[key] = found
         if merge and len(found.leaves) > 1:
-            if MERGE_IN_BACKGROUND:
+            if MERGE_IN_BACKGROUND and _merged_before:
                 threading.Thread(target=_merge_later, args=(key, found), daemon=True,
                                  name="zhsearch-merge-arrays").start()
             else:
@@ -607,10 +647,15 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
+    global _merged_before
     try:
         one = per_segment.merged()
-    except (DamagedArrays, MemoryError, ValueError):
+    except (DamagedArrays, MemoryError, OSError, ValueError):
         return  # the segments' own arrays go on answering
+    finally:
+        _merged_before = True
+    if one is per_segment:
+        return  # no snapshot this time: the segments' arrays stay in use
     with _INDEXES_LOCK:
         if _INDEXES.get(key) is not per_segment:
             return

@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis, arrays_format, evaluate, postings
+from indexer import analysis, arrays_format, evaluate, postings, snapshot
 from indexer import stamp as stamps
 from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
 from indexer.segmenter import LEXICON_FILE, RECIPE_FILE, verify_lexicon, verify_recipe
@@ -90,6 +90,8 @@ def _check(store: Store, deep: bool) -> list[Problem]:
         problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
     for found in postings.check(store.open_index(create=False), store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
+    for shared in snapshot.check(store.open_index(create=False), store.index_dir):
+        problems.append(Problem(shared.name, f"search snapshot {shared.description}"))
     return problems
 
 
@@ -110,7 +112,7 @@ def _stamp_problem(store: Store, searcher) -> str | None:
 
 
 def _is_arrays(problem: Problem) -> bool:
-    return problem.source.endswith(arrays_format.SUFFIX)
+    return problem.source.endswith((arrays_format.SUFFIX, snapshot.SUFFIX))
 
 
 def repair(store: Store, problems: list[Problem], progress: Progress | None = None) -> SyncReport:
@@ -120,6 +122,7 @@ def repair(store: Store, problems: list[Problem], progress: Progress | None = No
         return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
     if any(map(_is_arrays, problems)):
         postings.check(store.open_index(create=False), store.index_dir, repair=True)
+        snapshot.check(store.open_index(create=False), store.index_dir, repair=True)
     sources = sorted({p.source for p in problems
                       if not _is_arrays(p) and p.source not in (stamps.STAMP_FILE, LEXICON_FILE)})
     report = store.reindex(sources, progress) if sources else SyncReport()

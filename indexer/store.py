@@ -27,7 +27,7 @@ from whoosh.query import Every
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from indexer import analysis, names, postings
+from indexer import analysis, names, postings, snapshot
 from indexer import stamp as stamps
 from indexer.bulkwriter import open_writer
 from indexer.codec import ZhCodec
@@ -335,6 +335,7 @@ class Store:
         # The arrays searches read (indexer.postings), built now so that no
         # search waits for them: 2-3 s per 25,000 passages.
         postings.build_after_commit(ix, self.index_dir, procs)
+        snapshot.after_commit(ix, self.index_dir)
         # And the stamp the next search's is_stale reads instead of every
         # record (0.03 s at 365 reports), and the lexicon its query is cut
         # with. Both are best effort: the commit is made, and a failure only

@@ -14,6 +14,7 @@ import functools
 from collections.abc import Iterable
 
 from indexer.pinyin import PinyinKeys
+from indexer.terms import SortedTerms
 
 
 # A one-shot command-line search scans the words; a server builds an index
@@ -106,3 +107,44 @@ def _with_prefix(sorted_words: list[str], prefix: str) -> list[str]:
     else:
         end = bisect.bisect_left(sorted_words, prefix[:-1] + chr(last + 1), start)
     return sorted_words[start:end]
+
+
+class TermsVocabulary(Vocabulary):
+    """A :class:`Vocabulary` read from a term table of numpy arrays (a
+    segment's, or the snapshot every server process maps): the same
+    answers, without a Python copy of the words in each process. At the
+    whole news folder (114,037 words) the copy cost ~30 MB a process:
+    the words (~9 MB), their set and sorted list, the joined text, and
+    after a few queries the words by character and reversed.
+
+    >>> v = TermsVocabulary(SortedTerms.of_words(["托管", "托管服务", "爱心", "黎", "贤", "花"]))
+    >>> v.containing("托管"), "爱心" in v, len(v)
+    (['托管', '托管服务'], True, 6)
+    >>> v.starting_with("托"), v.ending_with("心")
+    (['托管', '托管服务'], ['爱心'])
+    """
+
+    def __init__(self, terms: SortedTerms):  # noqa: super().__init__ would copy the words
+        self.terms = terms
+        self._scans = 0
+
+    @functools.cached_property
+    def words(self) -> list[str]:  # type: ignore[override]
+        """Every word, in order: made only for the pinyin spellings."""
+        return self.terms.words()
+
+    def __contains__(self, word: str) -> bool:
+        found = self.terms._found.get(word)  # asked often while a query is compiled
+        return (self.terms.find(word) if found is None else found) >= 0
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def containing(self, text: str) -> list[str]:
+        return self.terms.containing(text)
+
+    def starting_with(self, prefix: str) -> list[str]:
+        return self.terms.starting_with(prefix)
+
+    def ending_with(self, suffix: str) -> list[str]:
+        return self.terms.ending_with(suffix)

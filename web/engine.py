@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
 from flask import current_app
 
+from indexer import snapshot
 from indexer.archive import Archive, sort_reports
 from indexer.search import REFRESH_SECONDS, SearchService
 from indexer.records import CorpusSummary, ReportList, SyncReport
@@ -64,3 +66,16 @@ class Engine:
 
 def get_engine() -> Engine:
     return current_app.extensions["zhsearch"]
+
+
+def before_fork(store: Store) -> None:
+    """What a pre-fork server's master does once, so that its workers share
+    it instead of each making its own: the newest generation's snapshot of
+    the arrays built (in a child process, :func:`indexer.snapshot.prepare`),
+    the segmenter's dictionary loaded (30 MB), and every object made so far
+    moved out of the garbage collector's sight (``gc.freeze``), so that a
+    worker's collections do not copy the pages they sit on."""
+    if store.exists():
+        snapshot.prepare(store.index_dir)
+    store.segmenter()
+    gc.freeze()

@@ -107,6 +107,9 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
                       "REFRESH_SECONDS": 0.0}
             return make_app(store, config)
 
+    from web.engine import before_fork
+
+    before_fork(store)
     Application().run()
 
 
