@@ -73,12 +73,15 @@ __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "SEGMENTS_PER_TIER", "merge
 MERGE_WORDS = 40_000_000
 
 # A commit's new parts are merged only when the index would otherwise hold
-# more segments than this (Lucene's TieredMergePolicy's segmentsPerTier,
-# whose default is 10): merging is one core's work after the workers are
-# done, 7 s a 50,000 passages (the 2022 subset's three parts: 23 -> 30 s of
-# CPU for a rebuild), and a few segments cost a search little; the 28 parts
-# of a 1M-passage rebuild cost 200 MB of index and a second of cold search.
-SEGMENTS_PER_TIER = 10
+# more segments than this (Lucene's TieredMergePolicy keeps 10 a tier):
+# merging is one core's work after the workers are done, 7 s a 50,000
+# passages (the 2022 subset's three parts: 23 -> 30 s of CPU for a
+# rebuild), and a few segments cost a search little; the 54 parts of a
+# 1M-passage rebuild cost 200 MB of index and a second of cold search. 16,
+# not 10: the whole news folder's rebuild writes 12-13 parts of 4 MB
+# (bulkwriter.FLUSH_BYTES); merged, it took 55.6 s, kept, 33.5 s (12
+# segments, 336 MB against 293 MB merged; cold search 0.58 s).
+SEGMENTS_PER_TIER = 16
 
 # Postings re-encoded at a time (a run of whole terms): the encoding's
 # temporaries are ~90 bytes a posting.
