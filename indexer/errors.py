@@ -66,9 +66,6 @@ class IndexLocked(ZhsearchError, RuntimeError):
     default_code = "index_locked"
     status = 503
 
-    def __init__(self, message: str):
-        super().__init__(message)
-
 
 class IndexCorrupt(ZhsearchError, RuntimeError):
     """The index directory exists but cannot be opened."""
@@ -150,23 +147,27 @@ class QueryError(ZhsearchError, ValueError):
     default_code = "empty_query"
 
 
-class UnknownArticle(ZhsearchError, LookupError):
+class UnknownId(ZhsearchError, LookupError):
+    """An id the index does not hold (:attr:`ident`): the library raises it,
+    never returns None, so no front door words "unknown" itself."""
+
+    status = 404
+    message = "no such id: {}"
+
+    def __init__(self, ident: str):
+        super().__init__(self.message.format(ident), value=ident)
+        self.ident = ident
+
+
+class UnknownArticle(UnknownId):
     """An article id that the index does not hold."""
 
     default_code = "unknown_article"
-    status = 404
-
-    def __init__(self, article_id: str):
-        super().__init__(f"no article {article_id!r} is indexed", value=article_id)
-        self.article_id = article_id
+    message = "no article {!r} is indexed"
 
 
-class UnknownPassage(ZhsearchError, LookupError):
+class UnknownPassage(UnknownId):
     """A passage id that the index does not hold."""
 
     default_code = "unknown_passage"
-    status = 404
-
-    def __init__(self, passage_id: str):
-        super().__init__(f"no passage with the id {passage_id}", value=passage_id)
-        self.passage_id = passage_id
+    message = "no passage with the id {}"

@@ -199,6 +199,9 @@ HINTS: dict[str, Text] = {
                             "段落 id 见 `zhsearch search 查询 --json`"),
     "unknown_source": Text("`zhsearch stats --files` lists the reports", "`zhsearch stats --files` 列出所有报告"),
     "too_many_hits": Text("narrow the search with filters", "用筛选条件缩小搜索范围"),
+    # The Chinese errors of these two already say what to do (请管理员修正它).
+    "bad_dictionary": Text("fix userdict.dic in the corpus folder, or remove it", ""),
+    "bad_synonyms": Text("fix synonyms.dic in the corpus folder, or remove it", ""),
 }
 
 # What a front door says besides a library error. The web page speaks

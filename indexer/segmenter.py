@@ -124,9 +124,6 @@ class DictionaryError(ZhsearchError, ValueError):
     # The corpus's file is wrong, not the request: no search answers until it is fixed.
     status = 503
 
-    def __init__(self, message: str):
-        super().__init__(message, hint="fix userdict.dic in the corpus folder, or remove it")
-
 
 @dataclass(frozen=True)
 class Dictionary:

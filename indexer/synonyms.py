@@ -42,9 +42,6 @@ class SynonymsError(ZhsearchError, ValueError):
     # The corpus's file is wrong, not the request: no search answers until it is fixed.
     status = 503
 
-    def __init__(self, message: str):
-        super().__init__(message, hint="fix synonyms.dic in the corpus folder, or remove it")
-
 
 class Synonyms:
     """Word → its other forms.
