@@ -6,9 +6,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import click
 
@@ -223,8 +224,9 @@ def request_options(command: str, *, arrange: bool):
 
 
 def _fail_nicely(func):
-    """Turn the library's errors into one-line messages with a hint, in one
-    place; also applies ``--corpus``/``--index`` given after the command name."""
+    """Every command's body: passed the :class:`Context` (``click.pass_obj``),
+    with the library's errors turned into one-line messages with a hint, in
+    one place, and ``--corpus``/``--index`` given after the command name applied."""
     import functools
 
     @functools.wraps(func)
@@ -246,7 +248,7 @@ def _fail_nicely(func):
             damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
                                    f"{type(error).__name__}: {error}")
             raise Refusal(_.refusal(damaged, **quoted_limits())) from None
-    return _corpus_options(wrapper)
+    return click.pass_obj(_corpus_options(wrapper))
 
 
 # Per file: the files read, the bytes, the rate and the time left to read
@@ -390,6 +392,22 @@ def _plural(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+class _Record(Protocol):
+    def to_json(self) -> dict: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def _emit(record: R, as_json: bool, render: Callable[[R], None]) -> None:
+    """``record`` as one JSON object (the contract of ``--json``), or
+    rendered for a person."""
+    if as_json:
+        click.echo(json.dumps(record.to_json(), ensure_ascii=False))
+    else:
+        render(record)
+
+
 class StrictGroup(click.Group):
     command_class = StrictCommand
     context_class = _Context
@@ -435,7 +453,6 @@ def cli(ctx: click.Context, corpus: Path, index_dir: Path) -> None:
 @click.option("--allow-removals", is_flag=True,
               help=_.help("index", "--allow-removals"))
 @_verbose_option("index")
-@click.pass_obj
 @_fail_nicely
 def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bool) -> None:
     each = per_file_lines(verbose)
@@ -469,7 +486,6 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bo
 @click.option("--json", "as_json", is_flag=True, help=_.help("search", "--json"))
 @request_options("search", arrange=True)
 @click.option("--verbose", is_flag=True, help=_.help("search", "--verbose"))
-@click.pass_obj
 @_fail_nicely
 def search(obj: Context, request: SearchRequest, as_json: bool, verbose: bool) -> None:
     store = obj.store()
@@ -478,10 +494,7 @@ def search(obj: Context, request: SearchRequest, as_json: bool, verbose: bool) -
     if verbose and update is not None:
         _echo_outcomes(update, err=True)
     result = SearchService(store, long_lived=False).search(request)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        return
-    _echo_results(result)
+    _emit(result, as_json, _echo_results)
 
 
 def _terminal_text(snippet: Snippet) -> str:
@@ -523,7 +536,6 @@ def _echo_results(result: SearchResult) -> None:
 @click.argument("passage_id")
 @click.argument("query", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help=_.help("explain", "--json"))
-@click.pass_obj
 @_fail_nicely
 def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool) -> None:
     store = obj.store()
@@ -553,14 +565,9 @@ def _archive(obj: Context, quiet: bool = False) -> Archive:
 @click.option("--json", "as_json", is_flag=True, help=_.help("reports", "--json"))
 @click.option("--sort", type=click.Choice(REPORT_SORTS), default="date", show_default=True,
               help=_.help("reports", "--sort"))
-@click.pass_obj
 @_fail_nicely
 def reports(obj: Context, as_json: bool, sort: str) -> None:
-    listing = _archive(obj, quiet=as_json).reports(sort)
-    if as_json:
-        click.echo(json.dumps(listing.to_json(), ensure_ascii=False))
-        return
-    _echo_reports(listing)
+    _emit(_archive(obj, quiet=as_json).reports(sort), as_json, _echo_reports)
 
 
 def _echo_reports(listing: ReportList) -> None:
@@ -584,14 +591,9 @@ def _echo_reports(listing: ReportList) -> None:
 @cli.command(help=_.help("show"))
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help=_.help("show", "--json"))
-@click.pass_obj
 @_fail_nicely
 def show(obj: Context, article_id: str, as_json: bool) -> None:
-    article = _archive(obj, quiet=as_json).article(article_id)
-    if as_json:
-        click.echo(json.dumps(article.to_json(), ensure_ascii=False))
-        return
-    _echo_article(article)
+    _emit(_archive(obj, quiet=as_json).article(article_id), as_json, _echo_article)
 
 
 def _echo_article(article: ArticleView) -> None:
@@ -612,7 +614,6 @@ def _echo_article(article: ArticleView) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help=_.help("export", "--output"))
 @request_options("export", arrange=False)
-@click.pass_obj
 @_fail_nicely
 def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) -> None:
     if output is not None and not output.parent.is_dir():
@@ -637,7 +638,6 @@ def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) 
 @click.argument("paths", nargs=-1, required=True, metavar="FILE_OR_FOLDER...",
                 type=click.Path(path_type=Path))
 @_verbose_option("add")
-@click.pass_obj
 @_fail_nicely
 def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
     each = per_file_lines(verbose)
@@ -666,7 +666,6 @@ def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
 
 @cli.command(help=_.help("remove"))
 @click.argument("names", nargs=-1, required=True)
-@click.pass_obj
 @_fail_nicely
 def remove(obj: Context, names: tuple[str, ...]) -> None:
     store = obj.store()
@@ -685,7 +684,6 @@ def remove(obj: Context, names: tuple[str, ...]) -> None:
 @cli.command(help=_.help("versions"))
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help=_.help("versions", "--json"))
-@click.pass_obj
 @_fail_nicely
 def versions(obj: Context, name: str, as_json: bool) -> None:
     import datetime
@@ -709,7 +707,6 @@ def versions(obj: Context, name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--version", "number", type=click.IntRange(min=1), default=None,
               help=_.help("restore", "--version"))
-@click.pass_obj
 @_fail_nicely
 def restore(obj: Context, name: str, number: int | None) -> None:
     report = obj.store().restore(text_arg(name), number)
@@ -721,7 +718,6 @@ def restore(obj: Context, name: str, number: int | None) -> None:
 @cli.command(help=_.help("stats"))
 @click.option("--json", "as_json", is_flag=True, help=_.help("stats", "--json"))
 @click.option("--files", "list_files", is_flag=True, help=_.help("stats", "--files"))
-@click.pass_obj
 @_fail_nicely
 def stats(obj: Context, as_json: bool, list_files: bool) -> None:
     store = obj.store()
@@ -752,7 +748,6 @@ def stats(obj: Context, as_json: bool, list_files: bool) -> None:
 
 
 @cli.command(help=_.help("check"))
-@click.pass_obj
 @_fail_nicely
 def check(obj: Context) -> None:
     store = obj.store()
@@ -775,7 +770,6 @@ def check(obj: Context) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=SETTINGS["threads"].default,
               show_default=True, help=_.help("serve", "--threads"))
 @click.option("--verbose", is_flag=True, help=_.help("serve", "--verbose"))
-@click.pass_obj
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> None:
     """Serve the web search page (a process per core), building the index first when needed.
