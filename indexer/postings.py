@@ -226,15 +226,16 @@ def _leaves(reader):
 
 
 @dataclass
-class ArraysProblem:
-    """What ``check`` found wrong with a segment's arrays file (always rebuildable)."""
+class DerivedProblem:
+    """What ``check`` found wrong with a derived file, a segment's arrays or
+    the snapshot of a generation (:mod:`indexer.snapshot`): always rebuildable."""
 
     name: str
     description: str
     repaired: bool = False
 
 
-def check(ix, folder: str | Path, repair: bool = False) -> list[ArraysProblem]:
+def check(ix, folder: str | Path, repair: bool = False) -> list[DerivedProblem]:
     """Every segment's arrays file present, intact and in agreement with its segment.
 
     With ``repair``, a missing or damaged file is rebuilt and a file of a
@@ -242,7 +243,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[ArraysProblem]:
     never means a lost document.
     """
     folder = Path(folder)
-    problems: list[ArraysProblem] = []
+    problems: list[DerivedProblem] = []
     with ix.reader() as reader:
         current = set()
         for leaf, _ in _leaves(reader):
@@ -255,9 +256,9 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[ArraysProblem]:
                 _spot_check(arrays, leaf)
                 continue
             except FileNotFoundError:
-                problem = ArraysProblem(name, "missing (built on the next search)")
+                problem = DerivedProblem(name, "missing (built on the next search)")
             except DamagedArrays as error:
-                problem = ArraysProblem(name, f"damaged: {error}")
+                problem = DerivedProblem(name, f"damaged: {error}")
             if repair:
                 with _CACHE_LOCK:
                     _CACHE.pop((str(folder), expect["segment"]), None)
@@ -267,7 +268,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[ArraysProblem]:
             problems.append(problem)
     for path in sorted(folder.glob("*" + SUFFIX)):
         if path.name not in current:
-            problem = ArraysProblem(path.name, "of a segment that is gone")
+            problem = DerivedProblem(path.name, "of a segment that is gone")
             if repair:
                 path.unlink(missing_ok=True)
                 problem.repaired = True

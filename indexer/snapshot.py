@@ -45,12 +45,12 @@ import threading
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from indexer import arrays_format, postings
+from indexer.postings import DerivedProblem
 from indexer.arrays_format import DamagedArrays, SegmentArrays
 from indexer.arrays_merge import merge_arrays
 
@@ -320,16 +320,7 @@ def after_commit(ix, folder: str | Path) -> None:
                      type(error).__name__, error)
 
 
-@dataclass
-class SnapshotProblem:
-    """What ``check`` found wrong with a snapshot file (always rebuildable)."""
-
-    name: str
-    description: str
-    repaired: bool = False
-
-
-def check(ix, folder: str | Path, repair: bool = False) -> list[SnapshotProblem]:
+def check(ix, folder: str | Path, repair: bool = False) -> list[DerivedProblem]:
     """The snapshot of the newest generation, when there is one, intact and
     in agreement with the segments' arrays; no snapshot of another generation.
 
@@ -337,7 +328,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[SnapshotProblem]
     A missing snapshot is no problem: the server builds it.
     """
     folder = Path(folder)
-    problems: list[SnapshotProblem] = []
+    problems: list[DerivedProblem] = []
     names = sorted(p.name for p in folder.glob(PREFIX + "*" + SUFFIX))
     with ix.reader() as reader:
         leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
@@ -349,7 +340,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[SnapshotProblem]
             try:
                 _spot_check(load(path, parts), parts)
             except (FileNotFoundError, DamagedArrays) as error:
-                problem = SnapshotProblem(current, f"damaged: {error}")
+                problem = DerivedProblem(current, f"damaged: {error}")
                 if repair:
                     path.unlink(missing_ok=True)
                     obtain(folder, parts)
@@ -357,7 +348,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[SnapshotProblem]
                 problems.append(problem)
     for name in names:
         if name != current:
-            problem = SnapshotProblem(name, "of an older generation")
+            problem = DerivedProblem(name, "of an older generation")
             if repair:
                 (folder / name).unlink(missing_ok=True)
                 problem.repaired = True
