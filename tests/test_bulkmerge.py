@@ -30,18 +30,11 @@ from indexer.bulkwriter import write_segment
 from indexer.codec import ZhCodec
 from indexer.records import build_schema
 from indexer.store import Store
-from tests.test_bulkwriter import (BUNDLED_CORPUS, _answers, _indexed, _segments,
-                                   assert_arrays_equal, corpus_documents, generated_news,
+from tests.test_bulkwriter import (BUNDLED_CORPUS, _answers, _indexed, _segments,  # noqa: F401
+                                   assert_arrays_equal, documents, generated_news,
                                    lengths_of, postings_of, results_of, segment_files)
 
 
-@pytest.fixture(scope="module")
-def documents(tmp_path_factory) -> list[dict]:
-    folder = tmp_path_factory.mktemp("news")
-    for path in BUNDLED_CORPUS.iterdir():
-        shutil.copy(path, folder / path.name)
-    generated_news(folder)
-    return corpus_documents(folder)
 
 
 def three_segments(folder: Path, docs: list[dict]) -> whoosh_index.Index:
