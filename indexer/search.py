@@ -248,6 +248,12 @@ class SearchService:
                 pass  # the searcher it has still answers; look again next time
         return current.searcher
 
+    def generation(self) -> int:
+        """The commit this thread's searcher reads (a newer one within
+        ``refresh_seconds``): what a cache of anything read from the index
+        is keyed by."""
+        return self.searcher().ixreader.generation()
+
     def _forget_searcher(self) -> None:
         """Drop this thread's searcher after it failed, so the next call opens anew."""
         self._local.current = None

@@ -27,7 +27,7 @@ class Engine:
         self._reports: tuple[object, dict[str, ReportList]] | None = None
 
     def _generation(self) -> object:
-        return (id(self.service), self.service.searcher().ixreader.generation())
+        return (id(self.service), self.service.generation())
 
     def summary(self) -> CorpusSummary:
         """``corpus_summary()``, read again only after the index changed."""
