@@ -10,10 +10,19 @@ of either); any other test gets its own copy of both, which it may write.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# The command line speaks the locale's language, chosen when indexer.cli is
+# imported (indexer/messages.py); the tests assert its English, so they run
+# under the C locale on every machine, a Chinese one too, and so do the
+# commands they start. tests/test_cli_language.py sets the locale it tests.
+for _name in ("LANG", "LANGUAGE", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LC_ALL"] = "C.UTF-8"
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "000_37542822596f49c6.txt"
