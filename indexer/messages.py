@@ -260,6 +260,19 @@ TEXTS: dict[str, Text] = {
     "http 500": Text("handling the request failed; the server's log has it. Try again later.",
                      "处理请求时出了错，已记录在服务器日志里。请稍后再试。"),
     "http 503": Text("the service is unavailable for now; try again later.", "服务暂时不可用，请稍后再试。"),
+    # The server's own refusals, before the app sees the request (web/server.py).
+    "server 400": Text("the request is malformed.", "请求格式有误。"),
+    "server 413": Text("the upload is too large; upload fewer or smaller files at a time.",
+                       "上传的内容太大，请分几次上传，或上传较小的文件。"),
+    "server 431": Text("the address or the request headers are too long (over {kb} KB). A query is "
+                       "searched up to its first 1,000 characters; shorten it and try again.",
+                       "网址或请求头太长（超过 {kb} KB）。查询词最多搜索 1,000 个字，请缩短后再试。"),
+    "back home": Text("Back to the home page", "返回首页"),
+    # The 报告 pages.
+    "sort date": Text("by date", "按日期"),
+    "sort name": Text("by name", "按名称"),
+    "sort passages": Text("by passages", "按段落数"),
+    "size bytes": Text("{size} bytes", "{size} 字节"),
     # 为什么匹配: each rule of indexer/explain.py as a reader would say it.
     "rule word": Text("the word itself: the passage holds it (several words: next to each other)",
                       "词语本身：段落里有这个词（几个词时，它们紧挨着）"),

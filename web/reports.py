@@ -20,7 +20,7 @@ from web.security import token_ok, upload_state
 bp = Blueprint("reports", __name__)
 
 PER_PAGE = 50
-SORT_LABELS = {"date": "按日期", "name": "按名称", "passages": "按段落数"}
+SORT_LABELS = {sort: ZH.text(f"sort {sort}") for sort in REPORT_SORTS}
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
@@ -32,7 +32,7 @@ def filesize(size: int) -> str:
     ('440 字节', '9.0 KB', '3.3 MB')
     """
     if size < 1024:
-        return f"{size} 字节"
+        return ZH.text("size bytes", size=size)
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / 1024 / 1024:.1f} MB"

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from indexer.messages import TEXTS, ZH
 from indexer.store import Store
 from web import create_app
 
@@ -56,16 +57,9 @@ MAX_HEADER_BYTES = 256 * 1024
 # 2.6-3.7 ms against 3.7-4.5.
 SEND_BYTES = 256 * 1024
 
-# waitress's own refusals (a request it cannot parse or that passes its
-# bounds), by status, in Chinese.
-_SERVER_ERRORS = {
-    400: "请求格式有误。",
-    413: "上传的内容太大，请分几次上传，或上传较小的文件。",
-    431: f"网址或请求头太长（超过 {MAX_HEADER_BYTES // 1024} KB）。查询词最多搜索 1,000 个字，请缩短后再试。",
-}
 _ERROR_PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">"
                "<title>{code} - zhsearch</title><h1>{code}</h1><p>{message}</p>"
-               "<p><a href=\"/\">返回首页</a></p></html>")
+               "<p><a href=\"/\">{home}</a></p></html>")
 
 
 def server_error_response(code: int, api: bool) -> tuple[str, bytes]:
@@ -76,11 +70,15 @@ def server_error_response(code: int, api: bool) -> tuple[str, bytes]:
     >>> content_type, json.loads(body)["status"], json.loads(body)["error"][:8]
     ('application/json', 431, '网址或请求头太长')
     """
-    message = _SERVER_ERRORS.get(code, "请求无法完成。")
+    # waitress's own refusals (a request it cannot parse or that passes its
+    # bounds), in the catalogue's Chinese.
+    key = f"server {code}"
+    message = ZH.text(key, kb=MAX_HEADER_BYTES // 1024) if key in TEXTS else ZH.text("http")
     if api:
         return ("application/json",
                 json.dumps({"error": message, "status": code}, ensure_ascii=False).encode())
-    return "text/html; charset=utf-8", _ERROR_PAGE.format(code=code, message=message).encode()
+    return "text/html; charset=utf-8", _ERROR_PAGE.format(code=code, message=message,
+                                                         home=ZH.text("back home")).encode()
 
 
 def _waitress_classes(header_seconds: int) -> tuple[type, type]:
