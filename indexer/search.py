@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.index import EmptyIndexError
 from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
@@ -22,6 +20,7 @@ from indexer.document import TITLE
 from indexer.errors import (IndexCorrupt, QueryError, UnknownArticle, UnknownPassage,
                             ZhsearchError)
 from indexer.explain import Explanation, explain_text
+from indexer.generation import Generation, key_of
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query, query_truncated
 from indexer.request import SearchRequest
@@ -100,45 +99,6 @@ def _pin_columns(searcher: Searcher) -> Searcher:
     return searcher
 
 
-class _StoredFields:
-    """A searcher's stored fields, read straight from each segment's column.
-
-    Whoosh's way (searcher, multi-reader, segment reader, per-document
-    reader, column) took 56 us a hit under the profiler, a fifth of filling
-    a page of ten; the column alone does the same reading. Fields the
-    schema no longer has are left out, as Whoosh does.
-    """
-
-    def __init__(self, searcher: Searcher):
-        reader = searcher.reader()
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-        self._offsets = [offset for _, offset in leaves]
-        self._columns = [leaf._perdoc._cached_reader("_stored", STORED_COLUMN) for leaf, _ in leaves]
-        self._names = frozenset(searcher.schema.names())
-
-    @classmethod
-    def of(cls, searcher: Searcher):
-        """The reader of ``searcher``'s stored fields, made once per searcher;
-        Whoosh's own when its readers are not plain segments."""
-        found = getattr(searcher, "_zh_stored", None)
-        if found is None:
-            try:
-                found = cls(searcher)
-            except AttributeError:
-                found = searcher.stored_fields
-            searcher._zh_stored = found
-        return found
-
-    def __call__(self, docnum: int) -> dict:
-        i = bisect.bisect_right(self._offsets, docnum) - 1
-        column = self._columns[i]
-        doc = column[docnum - self._offsets[i]] if column is not None else None
-        if not doc:
-            return {}
-        return doc if doc.keys() <= self._names else {
-            k: v for k, v in doc.items() if k in self._names}
-
-
 def _whoosh_arranger(searcher: Searcher, query: wq.Query, by_date: bool, fold: bool = False,
                      ids: dict[str, dict[str, int]] | None = None) -> arrange.Arranger | None:
     """:class:`~indexer.arrange.Arranger` over Whoosh's own evaluation of
@@ -205,7 +165,7 @@ class SearchService:
         self._index = None
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._vocab: tuple[object, Vocabulary] | None = None
+        self._generations: dict[tuple, Generation] = {}
         self._changed_at = 0.0
         self._synonyms = Synonyms.watching(store.synonyms_file, refresh_seconds)
 
@@ -262,27 +222,36 @@ class SearchService:
         """Make every thread look for a new commit on its next search (after a write)."""
         self._changed_at = time.monotonic()
 
+    def generation_of(self, searcher: Searcher) -> Generation:
+        """The :class:`~indexer.generation.Generation` of the commit ``searcher``
+        reads: one per commit, shared by every thread that reads it."""
+        found: Generation | None = getattr(searcher, "_zh_generation", None)
+        if found is not None:
+            return found
+        key = key_of(searcher)
+        with self._lock:
+            found = self._generations.get(key)
+            if found is None:
+                found = Generation(key[0], key[1], self.store.index_dir, merge=self.long_lived)
+                # Threads read the newest commit or, until their next look, the
+                # one before; each holds a vocabulary (the set of a multi-segment
+                # index's words), so older ones live only on the searchers that
+                # still read them (``_zh_generation``), and go with them.
+                if len(self._generations) >= 2:
+                    del self._generations[min(self._generations)]
+                self._generations[key] = found
+        searcher._zh_generation = found
+        return found
+
+    def current(self) -> Generation:
+        """The Generation of the commit this thread's searcher reads (a newer
+        one within ``refresh_seconds``)."""
+        return self.generation_of(self.searcher())
+
     def vocabulary(self, searcher: Searcher) -> Vocabulary:
-        arrays = self._arrays(searcher)
-        # Made anew when the arrays change: a new commit, or the segments'
-        # arrays replaced by the snapshot every process shares.
-        generation = arrays if arrays is not None else searcher.ixreader.generation()
-        cached = self._vocab
-        if cached is None or cached[0] != generation:
-            if arrays is not None:
-                # The arrays hold each segment's words: 10 ms, where walking
-                # Whoosh's lexicons read them one by one (0.6 s on the 2022 subset);
-                # one segment's or the snapshot's are searched where they lie.
-                vocab = arrays.vocabulary()
-            else:
-                # Segment by segment: Whoosh's merged lexicon is twice as slow.
-                words: set[str] = set()
-                for leaf, _ in searcher.reader().leaf_readers():
-                    words.update(t.decode("utf-8") for t in leaf.lexicon("content"))
-                vocab = Vocabulary(words)
-            with self._lock:
-                self._vocab = cached = (generation, vocab)
-        return cached[1]
+        """The words of the commit ``searcher`` reads, made once per commit
+        (and again when its arrays are replaced by their merge)."""
+        return self.generation_of(searcher).vocabulary(searcher, self._arrays(searcher))
 
     @property
     def synonyms(self) -> Synonyms:
@@ -425,7 +394,7 @@ class SearchService:
         shown = picks[first:] if limit == 0 else picks[first:first + limit]
         # The needles are compiled once for every hit of the page.
         marker = Highlighter(compiled.needles)
-        stored = _StoredFields.of(searcher)
+        stored = self.generation_of(searcher).stored_fields(searcher)
         for rank, i in enumerate(shown, start=first):
             doc = stored(int(arranged.docnums[i]))
             score = round(float(arranged.relevance(title_weight)[i]), 3) if scored else None
@@ -488,10 +457,7 @@ class SearchService:
         return [_whoosh_arranger(searcher, query, by_date, fold, ids) for query in queries]
 
     def _arrays(self, searcher: Searcher) -> evaluate.IndexArrays | None:
-        try:
-            return evaluate.index_arrays(searcher, self.store.index_dir, merge=self.long_lived)
-        except evaluate.Unsupported:
-            return None
+        return self.generation_of(searcher).arrays(searcher)
 
     def _suggestion(self, text: str, searcher: Searcher) -> str | None:
         """A corrected query, offered only when it finds something."""
@@ -531,4 +497,5 @@ class SearchService:
     def corpus_summary(self) -> CorpusSummary:
         """Reports and passages in the index (as ``zhsearch stats`` counts them),
         and the sources and date range."""
-        return CorpusSummary.of(Store.file_records(self.searcher()))
+        searcher = self.searcher()
+        return self.generation_of(searcher).summary(searcher)

@@ -9,46 +9,34 @@ from pathlib import Path
 from flask import current_app
 
 from indexer import snapshot
-from indexer.archive import Archive, sort_reports
+from indexer.archive import REPORT_SORTS, Archive, sort_reports
 from indexer.search import REFRESH_SECONDS, SearchService
 from indexer.records import CorpusSummary, ReportList, SyncReport
 from indexer.store import Store
 
 
 class Engine:
-    """A Store, its SearchService and Archive, plus caches of the corpus summary
-    and the report list."""
+    """A Store, its SearchService and Archive; the corpus summary and the
+    report list are kept with the commit they were read from."""
 
     def __init__(self, store: Store, refresh_seconds: float = REFRESH_SECONDS):
         self.store = store
         self.service = SearchService(store, refresh_seconds=refresh_seconds)
         self.archive = Archive(self.service)
-        self._summary: tuple[object, CorpusSummary] | None = None
-        self._reports: tuple[object, dict[str, ReportList]] | None = None
-
-    def _generation(self) -> object:
-        return (id(self.service), self.service.generation())
 
     def summary(self) -> CorpusSummary:
-        """``corpus_summary()``, read again only after the index changed."""
-        generation = self._generation()
-        cached = self._summary
-        if cached is None or cached[0] != generation:
-            cached = (generation, self.service.corpus_summary())
-            self._summary = cached
-        return cached[1]
+        """``corpus_summary()``, read once per commit of the index."""
+        return self.service.corpus_summary()
 
     def reports(self, sort: str) -> ReportList:
-        """``archive.reports(sort)``, read again only after the index changed."""
-        generation = self._generation()
-        cached = self._reports
-        if cached is None or cached[0] != generation:
-            cached = (generation, {"date": self.archive.reports("date")})
-            self._reports = cached
-        by_sort = cached[1]
-        if sort not in by_sort:
-            by_sort[sort] = ReportList.of(sort_reports(by_sort["date"].reports, sort))
-        return by_sort[sort]
+        """``archive.reports(sort)``, read once per commit of the index
+        (:class:`~indexer.generation.Generation`)."""
+        if sort not in REPORT_SORTS:
+            return self.archive.reports(sort)  # refused there; nothing kept per stray value
+        generation = self.service.current()
+        by_date = generation.memo(("web", "reports", "date"), lambda: self.archive.reports("date"))
+        return generation.memo(("web", "reports", sort),
+                               lambda: ReportList.of(sort_reports(by_date.reports, sort)))
 
     def remove(self, source: str) -> int:
         """Remove a report through the store's single-writer path; searches see it at once."""
