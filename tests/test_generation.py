@@ -4,7 +4,7 @@ with one freshness rule, the searcher's (issue 20, item 3)."""
 import threading
 
 from indexer.search import SearchService
-from indexer.store import Store
+from tests.conftest import make_store
 
 FIRST = "# 2023年工会工作报告\n\n2023年1月5日\n\n全市劳模工匠座谈会在工人文化宫召开。\n"
 SECOND = "# 2024年科技报告\n\n2024年2月6日\n\n量子计算实验室发布蓍草图谱研究成果。\n"
@@ -22,8 +22,7 @@ def test_a_new_commit_gives_a_new_generation_and_an_old_searcher_keeps_its_own(t
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "20230105.txt").write_text(FIRST, encoding="utf-8")
-    store = Store(corpus, tmp_path / "i")
-    store.sync()
+    store = make_store(corpus, tmp_path / "i")
     service = SearchService(store)
 
     old_searcher = service.searcher()
