@@ -47,7 +47,7 @@ from indexer.arrays_format import CODED_FIELDS, FIELD, DamagedArrays, SegmentArr
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.document import TITLE
 from indexer.phrase import adjacent, position_keys
-from indexer.postings import forget, segment_arrays
+from indexer.postings import forget, leaves, segment_arrays, segments_of
 from indexer.sortedsets import _contains, _distinct
 from indexer.vocabulary import TermsVocabulary, Vocabulary
 
@@ -107,18 +107,17 @@ class IndexArrays:
     def __init__(self, searcher, folder: str | Path | None, shared: SegmentArrays | None = None):
         """The arrays of each segment of ``searcher``, or ``shared``: the
         snapshot of them all (:mod:`indexer.snapshot`)."""
-        reader = searcher.reader()
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        segments = leaves(searcher.reader())
         weighting = searcher.weighting
         if type(weighting) is not BM25F or weighting._field_B:
             raise Unsupported(f"scoring model {weighting!r}")
         self.folder = Path(folder) if folder else None
         if shared is not None:
-            self._start([_Leaf(shared, 0, _alive_all([leaf for leaf, _ in leaves]))],
+            self._start([_Leaf(shared, 0, _alive_all([leaf for leaf, _ in segments]))],
                         weighting.B, weighting.K1)
             return
         self._start([_Leaf(segment_arrays(leaf, folder), offset, _alive(leaf))
-                     for leaf, offset in leaves], weighting.B, weighting.K1)
+                     for leaf, offset in segments], weighting.B, weighting.K1)
 
     def _start(self, leaves: list[_Leaf], B: float, K1: float) -> None:
         """The statistics of these leaves, and empty caches."""
@@ -622,14 +621,12 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
     mapped, and pays nothing.
     """
     reader = searcher.reader()
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    key = (str(folder), tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
-                              for leaf, _ in leaves))
+    key = (str(folder), segments_of(reader))
     found = _INDEXES.get(key)
     if found is None:
         # A snapshot another process built is mapped at once, without
         # mapping each segment's arrays first.
-        shared = snapshot.mapped(folder, leaves) if merge else None
+        shared = snapshot.mapped(folder, leaves(reader)) if merge else None
         found = IndexArrays(searcher, folder, shared)
         with _INDEXES_LOCK:
             # Only the newest few generations are searched; older ones go.

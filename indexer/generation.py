@@ -22,6 +22,7 @@ from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.searching import Searcher
 
 from indexer import evaluate
+from indexer.postings import leaves, segments_of
 from indexer.records import CorpusSummary, FileRecord
 from indexer.store import Store
 from indexer.vocabulary import Vocabulary
@@ -29,23 +30,9 @@ from indexer.vocabulary import Vocabulary
 T = TypeVar("T")
 
 
-def segments_of(searcher: Searcher) -> tuple[tuple[str, int], ...]:
-    """The segments a searcher reads, with their deletions: with the commit's
-    number, what tells one commit from another even when a rebuilt index
-    starts numbering its commits again."""
-    reader = searcher.reader()
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    found = []
-    for leaf, _ in leaves:
-        segment = leaf.segment() if hasattr(leaf, "segment") else None
-        if segment is not None:
-            found.append((segment.segment_id(), segment.deleted_count()))
-    return tuple(found)
-
-
 def key_of(searcher: Searcher) -> tuple[int, tuple[tuple[str, int], ...]]:
     """What identifies the commit ``searcher`` reads."""
-    return searcher.ixreader.generation(), segments_of(searcher)
+    return searcher.ixreader.generation(), segments_of(searcher.reader())
 
 
 class StoredFields:
@@ -58,10 +45,10 @@ class StoredFields:
     """
 
     def __init__(self, searcher: Searcher):
-        reader = searcher.reader()
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-        self._offsets = [offset for _, offset in leaves]
-        self._columns = [leaf._perdoc._cached_reader("_stored", STORED_COLUMN) for leaf, _ in leaves]
+        segments = leaves(searcher.reader())
+        self._offsets = [offset for _, offset in segments]
+        self._columns = [leaf._perdoc._cached_reader("_stored", STORED_COLUMN)
+                         for leaf, _ in segments]
         self._names = frozenset(searcher.schema.names())
 
     @classmethod

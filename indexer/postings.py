@@ -176,7 +176,7 @@ def _remove_gone(ix, folder: Path) -> None:
 
 def _build_missing_once(ix, folder: str | Path, procs: int) -> int:
     with ix.reader() as reader:
-        missing = [leaf for leaf, _ in _leaves(reader)
+        missing = [leaf for leaf, _ in leaves(reader)
                    if not (Path(folder) / file_name(leaf.segment().segment_id())).exists()]
         if procs > 1 and len(missing) > 1:
             jobs = [(ix.storage, ix.indexname, leaf.segment().segment_id(), str(folder))
@@ -196,7 +196,7 @@ def _build_in_child(job: tuple) -> int:
     storage, indexname, segment_id, folder = job
     try:
         with storage.open_index(indexname).reader() as reader:
-            for leaf, _ in _leaves(reader):
+            for leaf, _ in leaves(reader):
                 if leaf.segment().segment_id() == segment_id:
                     _open_or_build(leaf, Path(folder))
                     return 1
@@ -218,8 +218,18 @@ def build_after_commit(ix, folder: str | Path, procs: int = 1) -> None:
                      "%s: %s", type(error).__name__, error)
 
 
-def _leaves(reader):
+def leaves(reader) -> list:
+    """Each segment reader of ``reader`` with the document number it starts
+    at: Whoosh's ``leaf_readers()``, or the reader itself when it reads one
+    segment."""
     return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+
+
+def segments_of(reader) -> tuple[tuple[str, int], ...]:
+    """The segments ``reader`` reads, each with its deletions: what one set of
+    arrays, one snapshot and one commit's Generation are kept for."""
+    return tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
+                 for leaf, _ in leaves(reader) if hasattr(leaf, "segment"))
 
 
 # -- check ---------------------------------------------------------------------
@@ -246,7 +256,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[DerivedProblem]:
     problems: list[DerivedProblem] = []
     with ix.reader() as reader:
         current = set()
-        for leaf, _ in _leaves(reader):
+        for leaf, _ in leaves(reader):
             expect = expected(leaf)
             name = file_name(expect["segment"])
             current.add(name)

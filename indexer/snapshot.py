@@ -263,7 +263,7 @@ def _main(argv: Sequence[str]) -> int:
     folder, wanted = Path(argv[0]), list(argv[1:])
     ix = whoosh_index.open_dir(str(folder))
     with ix.reader() as reader:
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        leaves = postings.leaves(reader)
         ids = [leaf.segment().segment_id() for leaf, _ in leaves]
         if (wanted and ids != wanted) or len(ids) < 2:
             return GONE
@@ -331,7 +331,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[DerivedProblem]:
     problems: list[DerivedProblem] = []
     names = sorted(p.name for p in folder.glob(PREFIX + "*" + SUFFIX))
     with ix.reader() as reader:
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        leaves = postings.leaves(reader)
         current = file_name([leaf.segment().segment_id() for leaf, _ in leaves]) \
             if len(leaves) > 1 else None
         if current in names:

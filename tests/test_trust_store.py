@@ -475,7 +475,7 @@ def test_arrays_built_for_a_segment_merged_away_meanwhile_leave_no_orphan(store,
         return built
 
     with ix.reader() as reader:
-        leaf = next(leaf for leaf, _ in postings._leaves(reader))
+        leaf = next(leaf for leaf, _ in postings.leaves(reader))
         postings.forget([leaf.segment().segment_id()], store.index_dir)
         (store.index_dir / file_name(leaf.segment().segment_id())).unlink()
         monkeypatch.setattr(postings, "build_arrays", build_then_merge)
