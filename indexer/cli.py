@@ -334,8 +334,9 @@ def _progress(quiet: bool = False, verb: str = "indexing") -> Iterator[dict]:
                                     refresh=False)
                 bar.bar_format = _WRITING_FORMAT
                 bar.refresh()
-                ticking.append(threading.Thread(target=tick, daemon=True))
-                ticking[0].start()
+                if not ticking:  # a rebuild's second pass: the clock already ticks
+                    ticking.append(threading.Thread(target=tick, daemon=True))
+                    ticking[0].start()
 
     try:
         yield {"progress": progress, "on_plan": on_plan}

@@ -185,3 +185,39 @@ def test_a_second_plan_starts_a_new_bar_that_counts_from_nothing(recorded_bars):
         callbacks["progress"]("b.txt", 10)
     assert [(b.postfix, b.closed) for b in recorded_bars] == [("1/2 files", True),
                                                               ("2/2 files", True)]
+
+
+def test_a_rebuild_read_twice_on_a_terminal_keeps_one_clock(monkeypatch):
+    """`index --rebuild` reads every file again after a damaged segment: the
+    second 'writing the index' line started the clock thread a second time,
+    and the command ended in a traceback (cannot join a thread not started)."""
+    from indexer import cli as cli_module
+
+    class TerminalBar:
+        disable = False
+        format_dict = {"elapsed": 1.0}
+        bar_format = ""
+
+        def __init__(self, total, files, verb):
+            self.refreshed = 0
+
+        def update(self, size):
+            pass
+
+        def set_postfix_str(self, text, refresh=True):
+            pass
+
+        def format_interval(self, seconds):
+            return "00:01"
+
+        def refresh(self):
+            self.refreshed += 1
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cli_module, "_progress_bar", TerminalBar)
+    with cli_module._progress() as callbacks:
+        for _ in range(2):  # the first pass, then the rebuild's second
+            callbacks["on_plan"](1, 10)
+            callbacks["progress"]("a.txt", 10)
