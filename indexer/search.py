@@ -208,12 +208,6 @@ class SearchService:
                 pass  # the searcher it has still answers; look again next time
         return current.searcher
 
-    def generation(self) -> int:
-        """The commit this thread's searcher reads (a newer one within
-        ``refresh_seconds``): what a cache of anything read from the index
-        is keyed by."""
-        return self.searcher().ixreader.generation()
-
     def _forget_searcher(self) -> None:
         """Drop this thread's searcher after it failed, so the next call opens anew."""
         self._local.current = None
@@ -237,8 +231,10 @@ class SearchService:
                 # one before; each holds a vocabulary (the set of a multi-segment
                 # index's words), so older ones live only on the searchers that
                 # still read them (``_zh_generation``), and go with them.
+                # The oldest made goes, not the lowest number: a rebuilt
+                # index numbers its commits from 1 again.
                 if len(self._generations) >= 2:
-                    del self._generations[min(self._generations)]
+                    del self._generations[next(iter(self._generations))]
                 self._generations[key] = found
         searcher._zh_generation = found
         return found
