@@ -254,10 +254,11 @@ class Store:
             return kept
         return self.write_stamp()
 
-    def write_stamp(self) -> Stamp:
+    def write_stamp(self, ix: whoosh_index.Index | None = None) -> Stamp:
         """Write the stamp of the newest commit from its records (best effort: a
-        read-only index folder keeps none) and return it."""
-        with self.open_index(create=False).searcher() as searcher:
+        read-only index folder keeps none) and return it; ``ix``, the index
+        a writer already opened, spares opening every segment again."""
+        with (ix or self.open_index(create=False)).searcher() as searcher:
             made = self.stamp_of(searcher)
         if made.commit:
             stamps.write(self.index_dir, made)
@@ -344,7 +345,7 @@ class Store:
         # it (Whoosh then raises TypeError: 'NoneType'…; a soak's upload was
         # answered 503 after its commit).
         try:
-            self.write_stamp()
+            self.write_stamp(ix)
         except Exception as error:  # noqa: BLE001 - what a raced Whoosh reader raises
             if not isinstance(error, (ZhsearchError, OSError)) and not from_whoosh(error):
                 raise
