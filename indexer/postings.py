@@ -151,7 +151,7 @@ def build_missing(ix, folder: str | Path, procs: int = 1, attempts: int = 3) -> 
     left, and the newest generation's segments are built instead.
     """
     built = 0
-    for attempt in range(attempts):
+    for _ in range(attempts):
         try:
             built += _build_missing_once(ix, folder, procs)
             break
@@ -162,15 +162,18 @@ def build_missing(ix, folder: str | Path, procs: int = 1, attempts: int = 3) -> 
 
 
 def _remove_gone(ix, folder: Path) -> None:
-    """Delete the arrays files of segments that the newest generation does
-    not hold: a build that held a segment's files while another commit
-    merged it away wrote them after Whoosh's clean-up had run. Listed
-    before the table of contents is read, so that a file of a newer
-    segment is never taken for one that is gone."""
+    """Delete the arrays files of segments that are gone: not in the newest
+    generation and without a file of their own left (:func:`_segment_gone`).
+    A build that held a segment's files while another commit merged it away
+    wrote them after Whoosh's clean-up had run. A segment another writer
+    has written but not committed yet (a bulk part, a merged segment) is
+    not in the table of contents either, and its arrays stay: removing them
+    cost its first search a rebuild. Listed before the table of contents is
+    read, so that a file of a newer segment is never taken for one that is gone."""
     names = [p.name for p in folder.glob("*" + SUFFIX)]
     current = {file_name(segment.segment_id()) for segment in ix._segments()}
     for name in names:
-        if name not in current:
+        if name not in current and _segment_gone(folder, name[:-len(SUFFIX)]):
             (folder / name).unlink(missing_ok=True)
 
 

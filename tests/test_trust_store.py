@@ -484,3 +484,19 @@ def test_arrays_built_for_a_segment_merged_away_meanwhile_leave_no_orphan(store,
     assert not (store.index_dir / file_name(merged[0])).exists()
     monkeypatch.undo()
     assert [p for p in integrity.check(store) if p.source.endswith(".zharrays")] == []
+
+
+def test_arrays_of_a_segment_not_yet_committed_are_kept_and_orphans_removed(store):
+    """A bulk writer writes its parts' .zharrays before its commit; another
+    process's clean-up after its own commit removed them as 'not in the
+    table of contents', and the part's first search rebuilt them."""
+    from indexer import postings
+    from indexer.arrays_format import file_name
+
+    pending, orphan = "MAIN_pendingpart0001", "MAIN_orphanpart00001"
+    (store.index_dir / f"{pending}.pst").write_bytes(b"written, not yet committed")
+    for segment in (pending, orphan):
+        (store.index_dir / file_name(segment)).write_bytes(b"arrays")
+    postings.build_missing(store.open_index(create=False), store.index_dir)
+    assert (store.index_dir / file_name(pending)).exists()
+    assert not (store.index_dir / file_name(orphan)).exists()
