@@ -59,7 +59,7 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
     return collector.results()
 
 
-def _reading_failed(error: BaseException) -> bool:
+def reading_failed(error: BaseException) -> bool:
     """Whether ``error`` came from reading the index's files: raised inside
     Whoosh, or a segment whose files went before they were opened."""
     return isinstance(error, SegmentGone) or from_whoosh(error)
@@ -309,7 +309,7 @@ class SearchService:
         except ZhsearchError:
             raise
         except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
-            if not _reading_failed(error):
+            if not reading_failed(error):
                 raise
             # Another process's commit may have merged this searcher's segment
             # away and deleted a file it had not opened yet (issue 19): the
@@ -320,7 +320,7 @@ class SearchService:
             except ZhsearchError:
                 raise
             except Exception as again:  # noqa: BLE001
-                if not _reading_failed(again):
+                if not reading_failed(again):
                     raise
                 # A segment file damaged past its header: one line and a hint, not a 500.
                 self._forget_searcher()

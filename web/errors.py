@@ -76,10 +76,10 @@ def _index_opens() -> bool:
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Flask has already logged the exception with its traceback.
     from indexer.arrays_build import SegmentGone
-    from indexer.store import from_whoosh
+    from indexer.search import reading_failed
 
     original = getattr(error, "original_exception", None)
-    if original is not None and (from_whoosh(original) or isinstance(original, SegmentGone)):
+    if original is not None and reading_failed(original):
         # Whoosh failed reading the index: damaged, unless the failure is
         # that of a reader which raced a commit merging its segment away (a
         # file deleted, a column Whoosh then finds gone: None) and the index
