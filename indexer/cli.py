@@ -773,11 +773,6 @@ def check(obj: Context) -> None:
 @click.option("--verbose", is_flag=True, help=_.help("serve", "--verbose"))
 @_fail_nicely
 def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> None:
-    """Serve the web search page (a process per core), building the index first when needed.
-
-    That build shows a progress bar on stderr when it is a terminal;
-    --verbose names every file it read, on stderr.
-    """
     from importlib.metadata import entry_points
 
     # The web registers its server under an entry point (setup.cfg), the
@@ -786,8 +781,7 @@ def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> No
     # on a loaded machine, once, before the index update).
     servers = entry_points(group="zhsearch.servers", name="web")
     if not servers:
-        raise click.ClickException(
-            "the web server is not installed. Hint: run `pip install -e .` again.")
+        raise click.ClickException(_.text("no_web_server"))
     serve_web = next(iter(servers)).load()
 
     store = obj.store(one_command=False)  # long-lived: one whole dictionary, built once

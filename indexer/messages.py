@@ -268,6 +268,8 @@ TEXTS: dict[str, Text] = {
                        "searched up to its first 1,000 characters; shorten it and try again.",
                        "网址或请求头太长（超过 {kb} KB）。查询词最多搜索 1,000 个字，请缩短后再试。"),
     "back home": Text("Back to the home page", "返回首页"),
+    "no_web_server": Text("the web server is not installed. Hint: run `pip install -e .` again.",
+                          "网页服务器没有安装。提示：再运行一次 `pip install -e .`。"),
     # The 报告 pages.
     "sort date": Text("by date", "按日期"),
     "sort name": Text("by name", "按名称"),
