@@ -245,9 +245,7 @@ def _fail_nicely(func):
             if not from_whoosh(error) or obj is None:
                 raise
             # Whoosh failed reading a damaged segment file.
-            damaged = IndexCorrupt(f"the index in {obj.index} is damaged: "
-                                   f"{type(error).__name__}: {error}")
-            raise Refusal(_.refusal(damaged, **quoted_limits())) from None
+            raise _refused(IndexCorrupt.damaged(obj.index, error)) from None
     return click.pass_obj(_corpus_options(wrapper))
 
 

@@ -73,8 +73,14 @@ class IndexCorrupt(ZhsearchError, RuntimeError):
     default_code = "index_corrupt"
     status = 503
 
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message, code=code)
+    @classmethod
+    def damaged(cls, folder: object, error: BaseException) -> IndexCorrupt:
+        """Whoosh failed reading a segment file of the index in ``folder``.
+
+        >>> str(IndexCorrupt.damaged("/x/index", EOFError("short read")))
+        'the index in /x/index is damaged: EOFError: short read'
+        """
+        return cls(f"the index in {folder} is damaged: {type(error).__name__}: {error}")
 
 
 class IndexUnwritable(ZhsearchError, OSError):
@@ -83,9 +89,6 @@ class IndexUnwritable(ZhsearchError, OSError):
 
     default_code = "index_read_only"
     status = 503
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message, code=code)
 
 
 class NoCorpus(ZhsearchError, FileNotFoundError):

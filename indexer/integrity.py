@@ -29,8 +29,7 @@ def check(store: Store, deep: bool = False) -> list[Problem]:
     except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
         if not from_whoosh(error):
             raise
-        raise IndexCorrupt(f"the index in {store.index_dir} is damaged: "
-                           f"{type(error).__name__}: {error}") from error
+        raise IndexCorrupt.damaged(store.index_dir, error) from error
 
 
 def _readable_to_the_end(searcher) -> None:

@@ -324,8 +324,7 @@ class SearchService:
                     raise
                 # A segment file damaged past its header: one line and a hint, not a 500.
                 self._forget_searcher()
-                raise IndexCorrupt(f"the index in {self.store.index_dir} is damaged: "
-                                   f"{type(again).__name__}: {again}") from again
+                raise IndexCorrupt.damaged(self.store.index_dir, again) from again
 
     def _search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
