@@ -337,7 +337,7 @@ def _merge_content(parts: list[arrays_format.SegmentArrays], docmaps: list[np.nd
     term: terms in UTF-8 byte order (Whoosh's), deleted documents dropped,
     documents renumbered, a term left with no posting dropped."""
     words_of = [arrays_format._split(p._terms_blob, p.header["terms"]) for p in parts]
-    union = sorted({w for words in words_of for w in words}, key=lambda w: w.encode("utf-8"))
+    union = sorted({w for words in words_of for w in words})  # UTF-8 keeps code point order
     rank = {w: i for i, w in enumerate(union)}
     local = []  # per segment: global term of each term, kept postings, their counts per term
     per_term = np.zeros(len(union), dtype=np.int64)

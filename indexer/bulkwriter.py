@@ -56,11 +56,11 @@ from whoosh.writing import IndexWriter, SegmentWriter
 
 from indexer import arrays_format, bulkmerge
 from indexer.analysis import ChineseTextField, iter_words
-from indexer.blocks import encode_field, encode_positions, write_term
+from indexer.blocks import encode_field, write_term
 from indexer.normalize import normalize_text
 from indexer.samestory import fingerprint
 
-__all__ = ["BulkWriteError", "BulkWriter", "encode_positions", "open_writer", "write_segment"]
+__all__ = ["BulkWriteError", "BulkWriter", "open_writer", "write_segment"]
 
 # -- the segment -----------------------------------------------------------------------
 
