@@ -442,10 +442,10 @@ class Store:
             if record and record.size == stat.st_size and record.mtime == stat.st_mtime:
                 continue
             to_read.append((source, path, stat))
-        gone = sum(1 for s in indexed if s not in files)
-        if gone and gone > len(indexed) * MAX_REMOVED_SHARE and not allow_removals:
-            raise TooManyRemovals(self.corpus_dir, gone, len(indexed))
-        deleted = [s for s in records if s not in files]
+        gone = [s for s in indexed if s not in files]
+        if gone and len(gone) > len(indexed) * MAX_REMOVED_SHARE and not allow_removals:
+            raise TooManyRemovals(self.corpus_dir, len(gone), len(indexed))
+        deleted = [] if rebuild else gone  # a rebuild writes everything anew
         if not to_read and not deleted and not rebuild:
             self.keep_lexicon()  # an index made before lexicons were kept
             return report
