@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from indexer import analysis, arrays_format, evaluate, postings, snapshot
 from indexer import stamp as stamps
-from indexer.records import CorpusSummary, Problem, SyncReport, content_hash
+from indexer.records import CorpusSummary, FileRecord, Problem, SyncReport, content_hash
 from indexer.segmenter import LEXICON_FILE, RECIPE_FILE, verify_lexicon, verify_recipe
 from indexer.errors import IndexCorrupt, ZhsearchError
 from indexer.store import Progress, Store, from_whoosh
@@ -60,7 +60,7 @@ def _check(store: Store, deep: bool) -> list[Problem]:
         for source in sorted(indexed_sources - set(records)):
             if any(True for _ in searcher.document_numbers(source=source)):
                 problems.append(Problem(source, "passages without a file record"))
-        stamp_problem = _stamp_problem(store, searcher)
+        stamp_problem = _stamp_problem(store, searcher, records)
         if stamp_problem:
             problems.append(Problem(stamps.STAMP_FILE, stamp_problem))
         for source, record in sorted(records.items()):
@@ -87,23 +87,25 @@ def _check(store: Store, deep: bool) -> list[Problem]:
                              store.index_dir)
     if lexicon:
         problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
-    for found in postings.check(store.open_index(create=False), store.index_dir):
+    ix = store.open_index(create=False)
+    for found in postings.check(ix, store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
-    for shared in snapshot.check(store.open_index(create=False), store.index_dir):
+    for shared in snapshot.check(ix, store.index_dir):
         problems.append(Problem(shared.name, f"search snapshot {shared.description}"))
     return problems
 
 
-def _stamp_problem(store: Store, searcher) -> str | None:
-    """What is wrong with the corpus stamp of the commit ``searcher`` reads; a
-    stamp of another commit is never read, and none at all is no problem."""
+def _stamp_problem(store: Store, searcher, records: dict[str, FileRecord]) -> str | None:
+    """What is wrong with the corpus stamp of the commit ``searcher`` reads
+    (its ``records``, read by the caller); a stamp of another commit is never
+    read, and none at all is no problem."""
     path = store.index_dir / stamps.STAMP_FILE
     if not path.exists():
         return None
     kept = stamps.read(store.index_dir)
     if kept is None:
         return "the corpus stamp is damaged (its checksum or its form is wrong)"
-    right = store.stamp_of(searcher)
+    right = store.stamp_of(searcher, records)
     if kept.commit != right.commit:
         return None
     wrong = stamps.differs(kept, right)
@@ -120,8 +122,9 @@ def repair(store: Store, problems: list[Problem], progress: Progress | None = No
     if any(p.source == RECIPE_FILE for p in problems):
         return store.rebuild(progress=progress)[0]  # every passage was cut with its numbers
     if any(map(_is_arrays, problems)):
-        postings.check(store.open_index(create=False), store.index_dir, repair=True)
-        snapshot.check(store.open_index(create=False), store.index_dir, repair=True)
+        ix = store.open_index(create=False)
+        postings.check(ix, store.index_dir, repair=True)
+        snapshot.check(ix, store.index_dir, repair=True)
     sources = sorted({p.source for p in problems
                       if not _is_arrays(p) and p.source not in (stamps.STAMP_FILE, LEXICON_FILE)})
     report = store.reindex(sources, progress) if sources else SyncReport()

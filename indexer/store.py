@@ -264,13 +264,16 @@ class Store:
             stamps.write(self.index_dir, made)
         return made
 
-    def stamp_of(self, searcher: Searcher) -> Stamp:
-        """The stamp of the commit ``searcher`` reads, from its records."""
+    def stamp_of(self, searcher: Searcher,
+                 records: dict[str, FileRecord] | None = None) -> Stamp:
+        """The stamp of the commit ``searcher`` reads, from its records
+        (``records``, when the caller has read them already)."""
         commit = stamps.toc_identity(self.index_dir, searcher.reader().generation())
-        prefixes = [leaf.segment().make_filename(".")
-                    for leaf, _ in searcher.reader().leaf_readers() if hasattr(leaf, "segment")]
+        prefixes = [f"{segment}." for segment, _ in postings.segments_of(searcher.reader())]
+        if records is None:
+            records = self.file_records(searcher)
         return Stamp(commit or "", self.meta(searcher).get("analysis"),
-                     {s: (r.size, r.mtime) for s, r in self.file_records(searcher).items()},
+                     {s: (r.size, r.mtime) for s, r in records.items()},
                      stamps.segment_files(self.index_dir, prefixes, postings.SUFFIX))
 
     # -- writing -----------------------------------------------------------------
