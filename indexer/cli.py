@@ -352,8 +352,7 @@ def _echo_outcomes(report: SyncReport, each: bool = True, err: bool = False) -> 
     counts."""
     for outcome in report.outcomes:
         if outcome.status == Status.REFUSED:
-            reason = (_.error(outcome.code, **quoted_limits()) if _.lang == "zh" and outcome.code
-                      else outcome.reason)
+            reason = _.reason(outcome.code, outcome.reason, **quoted_limits())
             click.echo(_.text("refused", name=outcome.name, reason=reason), err=True)
         elif not each:
             continue

@@ -615,6 +615,16 @@ class Catalogue:
         """The text of an error code: its Chinese, or what it means in English."""
         return _fill(self._pick(ERRORS.get(code, ERRORS["damaged_file"])), details)
 
+    def reason(self, code: str | None, reason: str, **quoted: object) -> str:
+        """Why a file was refused, as a person reads it: the store's own
+        ``reason`` (English, naming what it found), or the Chinese of its
+        ``code`` quoting ``quoted`` (:func:`indexer.readers.quoted_limits`).
+
+        >>> ZH.reason("empty_file", "the file is empty"), EN.reason("empty_file", "the file is empty")
+        ('文件是空的', 'the file is empty')
+        """
+        return self.error(code, **quoted) if self.lang == "zh" and code else reason
+
     def refusal(self, error: BaseException, **quoted: object) -> str:
         """A library error as a person reads it: the error's own English
         message and hint, or the Chinese of its code, quoting ``quoted`` (the

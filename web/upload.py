@@ -26,7 +26,7 @@ def template_globals() -> dict:
 
 def reason_zh(outcome: FileOutcome) -> str:
     """A refused file's reason in Chinese: by its code, else as the store gave it."""
-    return ZH.error(outcome.code, **quoted_limits()) if outcome.code else outcome.reason
+    return ZH.reason(outcome.code, outcome.reason, **quoted_limits())
 
 
 def _page(status: int = 200, **context) -> ResponseReturnValue:
