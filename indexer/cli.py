@@ -486,11 +486,7 @@ def index_command(obj: Context, rebuild: bool, allow_removals: bool, verbose: bo
 @click.option("--verbose", is_flag=True, help=_.help("search", "--verbose"))
 @_fail_nicely
 def search(obj: Context, request: SearchRequest, as_json: bool, verbose: bool) -> None:
-    store = obj.store()
-    with _progress(quiet=as_json) as callbacks:
-        update = store.ensure_current(**callbacks)
-    if verbose and update is not None:
-        _echo_outcomes(update, err=True)
+    store = _up_to_date(obj.store(), quiet=as_json, verbose=verbose)
     result = SearchService(store, long_lived=False).search(request)
     _emit(result, as_json, _echo_results)
 
@@ -536,9 +532,7 @@ def _echo_results(result: SearchResult) -> None:
 @click.option("--json", "as_json", is_flag=True, help=_.help("explain", "--json"))
 @_fail_nicely
 def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool) -> None:
-    store = obj.store()
-    with _progress(quiet=as_json) as callbacks:
-        store.ensure_current(**callbacks)
+    store = _up_to_date(obj.store(), quiet=as_json)
     explanation = SearchService(store, long_lived=False).explain(text_arg(" ".join(query)), passage_id)
     if as_json:
         click.echo(json.dumps(explanation.to_json(), ensure_ascii=False))
@@ -551,11 +545,20 @@ def explain(obj: Context, passage_id: str, query: tuple[str, ...], as_json: bool
     click.echo(_.text("passage_words", words=" | ".join(explanation.passage_words)))
 
 
+def _up_to_date(store: Store, quiet: bool = False, verbose: bool = False) -> Store:
+    """``store`` with its index brought in line with the corpus first, as every
+    command that reads the index does: a bar unless ``quiet``, and with
+    ``verbose`` a line per file on stderr."""
+    with _progress(quiet=quiet) as callbacks:
+        update = store.ensure_current(**callbacks)
+    if verbose and update is not None:
+        _echo_outcomes(update, err=True)
+    return store
+
+
 def _archive(obj: Context, quiet: bool = False) -> Archive:
     """The archive over an index brought up to date first, as ``search`` does."""
-    store = obj.store()
-    with _progress(quiet=quiet) as callbacks:
-        store.ensure_current(**callbacks)
+    store = _up_to_date(obj.store(), quiet=quiet)
     return Archive(SearchService(store, long_lived=False))
 
 
@@ -639,9 +642,7 @@ def export(obj: Context, request: SearchRequest, fmt: str, output: Path | None) 
 @_fail_nicely
 def add(obj: Context, paths: tuple[Path, ...], verbose: bool) -> None:
     each = per_file_lines(verbose)
-    store = obj.store()
-    with _progress() as callbacks:
-        store.ensure_current(**callbacks)
+    store = _up_to_date(obj.store())
     plan = plan_add(list(paths), store.corpus)
     for folder in plan.in_corpus:
         click.echo(_.text("in_corpus_folder", folder=folder), err=True)
@@ -781,11 +782,8 @@ def serve(obj: Context, host: str, port: int, threads: int, verbose: bool) -> No
         raise click.ClickException(_.text("no_web_server"))
     serve_web = next(iter(servers)).load()
 
-    store = obj.store(one_command=False)  # long-lived: one whole dictionary, built once
-    with _progress() as callbacks:
-        update = store.ensure_current(**callbacks)
-    if verbose and update is not None:
-        _echo_outcomes(update, err=True)
+    # long-lived: one whole dictionary, built once
+    store = _up_to_date(obj.store(one_command=False), verbose=verbose)
     click.echo(_.text("serving", corpus=obj.corpus, host=host, port=port), err=True)
     serve_web(store, host=host, port=port, threads=threads)
 
