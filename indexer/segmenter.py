@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
+from indexer.corpus import write_atomically
 from indexer.errors import ZhsearchError
 
 BUNDLED_DICTIONARY = Path(__file__).with_name("data") / "userdict.txt"
@@ -459,8 +460,9 @@ def _keep_recipe(recipe: Recipe, cache_dir: Path | None) -> None:
         return
     if _load_recipe(recipe.key, cache_dir) != recipe:
         try:
-            _write_atomically(Path(cache_dir) / RECIPE_FILE,
-                              json.dumps(recipe.to_json(), ensure_ascii=False).encode())
+            write_atomically(Path(cache_dir) / RECIPE_FILE,
+                             json.dumps(recipe.to_json(), ensure_ascii=False).encode(),
+                             make_folders=False)
         except OSError:
             return  # a read-only index: the next process computes it again
     _kept.add((str(cache_dir), recipe.key))
@@ -490,7 +492,8 @@ def verify_recipe(dictionaries: Sequence[Path | Dictionary], cache_dir: Path) ->
     _verified.add((key, right.digest()))
     if right.digest() == kept.digest():
         return None
-    _write_atomically(path, json.dumps(right.to_json(), ensure_ascii=False).encode())
+    write_atomically(path, json.dumps(right.to_json(), ensure_ascii=False).encode(),
+                     make_folders=False)
     with _lock:
         for cached in [k for k in _segmenters if k.endswith(f":{key}")]:
             del _segmenters[cached]
@@ -572,19 +575,6 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "none"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- the lexicon: cutting a query without building the whole dictionary -------
@@ -814,11 +804,12 @@ def keep_lexicon(sources: Sequence[Path | Dictionary], cache_dir: Path) -> None:
             lexicon = compute_lexicon(key, recipe, dictionaries)
             try:
                 shared.mkdir(parents=True, exist_ok=True)
-                _write_atomically(shared / LEXICON_FILE, lexicon.to_bytes())
+                write_atomically(shared / LEXICON_FILE, lexicon.to_bytes(), make_folders=False)
             except OSError:
                 pass  # no writable cache folder: the next index computes it again
         try:
-            _write_atomically(Path(cache_dir) / LEXICON_FILE, lexicon.to_bytes())
+            write_atomically(Path(cache_dir) / LEXICON_FILE, lexicon.to_bytes(),
+                             make_folders=False)
         except OSError:
             return  # a read-only index: queries are cut by the whole dictionary
     _kept.add((str(cache_dir), f"lexicon:{key}:{recipe.digest()}"))
@@ -840,7 +831,7 @@ def verify_lexicon(sources: Sequence[Path | Dictionary], cache_dir: Path) -> str
         kept = b""
     if kept == right:
         return None
-    _write_atomically(path, right)
+    write_atomically(path, right, make_folders=False)
     if kept[:kept.find(b"\n")] != right[:right.find(b"\n")]:
         return None  # made for a recipe since replaced: never read, now current
     return "did not hold jieba's words and frequencies; recomputed"

@@ -26,9 +26,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from indexer.corpus import write_atomically
 
 STAMP_FILE = "corpus-stamp.json"
 STAMP_FORMAT = 1
@@ -137,17 +138,9 @@ def read(index_dir: Path) -> Stamp | None:
 def write(index_dir: Path, stamp: Stamp) -> bool:
     """Replace the stamp in one step; False when the folder cannot be written
     (a read-only index: the records are read instead, as before)."""
-    path = Path(index_dir) / STAMP_FILE
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".zhsearch-", suffix=".tmp", dir=index_dir)
+        write_atomically(Path(index_dir) / STAMP_FILE, stamp.to_bytes(), make_folders=False)
     except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(stamp.to_bytes())
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
         return False
     return True
 
