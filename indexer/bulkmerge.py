@@ -60,7 +60,7 @@ from whoosh.util import fib
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import arrays_build, arrays_format, postings
-from indexer.blocks import encode_field, write_term
+from indexer.blocks import encode_field, write_terms
 
 __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "SEGMENTS_PER_TIER", "merge_policy", "merge_segments", "tiers"]
 
@@ -407,9 +407,8 @@ def _write_content(fieldwriter: Any, name: str, field: Any, content: dict,
             deltas[starts] = pos[starts]
         values = encode_field(freqs[a:b].astype(np.int64), deltas)
         del pos, deltas
-        for i in range(t, end):
-            write_term(fieldwriter, words[i].encode("utf-8"), docs[ptr[i]:ptr[i + 1]],
-                        freqs[ptr[i]:ptr[i + 1]], values, ptr[i] - a, lengths)
+        write_terms(fieldwriter, [w.encode("utf-8") for w in words[t:end]],
+                    content["term_ptr"][t:end + 1], docs, freqs, values, lengths, values_first=a)
         t = end
     fieldwriter.finish_field()
 
@@ -433,11 +432,13 @@ def _merge_other(fieldwriter: Any, name: str, field: Any, readers: list,
                  docmaps: list[np.ndarray], lengths: np.ndarray | None, doc_count: int
                  ) -> tuple[list[bytes], np.ndarray]:
     """Any other indexed field, term by term: an ``Existence`` field (every
-    ID field) a block at a time, any other by Whoosh's per-posting path.
-    Returns the field's terms with postings and each document's code."""
+    ID field) gathered and written at once, any other by Whoosh's
+    per-posting path. Returns the field's terms with postings and each
+    document's code."""
     plain = type(field.format) is Existence
     names: list[bytes] = []
     codes = np.full(doc_count, -1, dtype=np.int32)
+    gathered: list[np.ndarray] = []  # a plain field's documents, term by term
     started = False
     for btext, group in groupby(_field_terms(readers, name, field.format, plain),
                                 key=lambda item: item[0]):
@@ -448,10 +449,7 @@ def _merge_other(fieldwriter: Any, name: str, field: Any, readers: list,
             docs = docs[docs >= 0]
             if not len(docs):
                 continue
-            if not started:
-                fieldwriter.start_field(name, field)
-                started = True
-            write_term(fieldwriter, btext, docs, None, None, 0, lengths)
+            gathered.append(docs)
         else:
             found = []
             for _, i, _ in items:
@@ -474,6 +472,12 @@ def _merge_other(fieldwriter: Any, name: str, field: Any, readers: list,
             docs = np.array([f[0] for f in found], dtype=np.int64)
         codes[docs] = len(names)
         names.append(btext)
+    if gathered:
+        term_ptr = np.zeros(len(gathered) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in gathered], out=term_ptr[1:])
+        fieldwriter.start_field(name, field)
+        write_terms(fieldwriter, names, term_ptr, np.concatenate(gathered), lengths=lengths)
+        started = True
     if started:
         fieldwriter.finish_field()
     return names, codes

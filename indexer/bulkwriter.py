@@ -6,12 +6,12 @@ codec (``add_postings``, a per-posting Python loop, with a length look-up
 per posting): about 80 % of the CPU of a ``zhsearch index`` (issue 20). This
 module cuts each passage once, with the analysis of the schema's field
 (:func:`indexer.analysis.iter_words`, so words and positions are the
-field's own), sorts the postings with numpy, and gives Whoosh's
-``W3FieldWriter`` and ``W3PerDocWriter`` whole blocks of postings. The files
-are the codec's, written by the codec's own code: stock Whoosh 2.7.4 opens
-them, and ``tests/test_bulkwriter.py`` checks that the segment holds the
-same terms, postings, stored fields and lengths as Whoosh's writer makes of
-the same documents.
+field's own), sorts the postings with numpy, writes each field's postings
+and term infos at once (:func:`indexer.blocks.write_terms`) into the files
+of Whoosh's ``W3FieldWriter``, and the stored fields through Whoosh's
+``W3PerDocWriter``. Stock Whoosh 2.7.4 opens them, and
+``tests/test_bulkwriter.py`` checks that the segment's files are the bytes
+Whoosh's writer makes of the same documents.
 
 The ``.zharrays`` of the segment (:mod:`indexer.arrays_format`) are derived from
 the same numpy arrays, with no read-back.
@@ -43,6 +43,7 @@ import pickle
 import traceback
 from array import array
 from collections.abc import Sequence
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,13 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import Schema
 from whoosh.analysis import IDTokenizer
-from whoosh.formats import Existence, Positions
+from whoosh.formats import Existence
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import IndexWriter, SegmentWriter
 
 from indexer import arrays_format, bulkmerge
 from indexer.analysis import ChineseTextField, iter_words
-from indexer.blocks import encode_field, write_term
+from indexer.blocks import encode_field, write_terms
 from indexer.normalize import normalize_text
 from indexer.samestory import fingerprint
 
@@ -226,10 +227,8 @@ def _write_bulk_field(fieldwriter, found: _Postings, lengths: np.ndarray | None)
     del deltas
     term_ptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(post_rank, minlength=len(words)), out=term_ptr[1:])
-    ptr = term_ptr.tolist()
-    for t, i in enumerate(order):
-        a, b = ptr[t], ptr[t + 1]
-        write_term(fieldwriter, btexts[i], post_doc[a:b], freqs[a:b], values, a, lengths)
+    write_terms(fieldwriter, [btexts[i] for i in order], term_ptr, post_doc, freqs, values,
+                lengths)
     return {"words": [words[i] for i in order], "term_ptr": term_ptr, "docs": post_doc,
             "freqs": freqs, "positions": tok_pos}
 
@@ -239,26 +238,25 @@ def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None
     found.other.sort(key=lambda p: (p[0], p[1]))
     terms: list[bytes] = []
     docs_of: list[list[int]] = []
-    items: list[list[tuple]] = []
-    for posting in found.other:
-        if not terms or terms[-1] != posting[0]:
-            terms.append(posting[0])
+    for btext, docnum, _, _ in found.other:
+        if not terms or terms[-1] != btext:
+            terms.append(btext)
             docs_of.append([])
-            items.append([])
-        docs_of[-1].append(posting[1])
-        items[-1].append(posting)
-    fmt = fieldwriter._format
-    for btext, docs, its in zip(terms, docs_of, items):
-        if isinstance(fmt, Positions) or any(v for _, _, _, v in its) or any(
-                w != 1.0 for _, _, w, _ in its):
-            # Anything but a plain ID field: Whoosh's own per-posting path.
+        docs_of[-1].append(docnum)
+    if type(fieldwriter._format) is Existence and all(
+            not v and w == 1.0 for _, _, w, v in found.other):
+        term_ptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in docs_of], out=term_ptr[1:])
+        docs = np.fromiter((d for ds in docs_of for d in ds), dtype=np.int64,
+                           count=int(term_ptr[-1]))
+        write_terms(fieldwriter, terms, term_ptr, docs, lengths=lengths)
+    else:  # anything but a plain ID field: Whoosh's own per-posting path
+        for btext, its in groupby(found.other, key=lambda p: p[0]):
             fieldwriter.start_term(btext)
             for _, docnum, weight, vbytes in its:
                 fieldwriter.add(docnum, weight, vbytes or b"",
                                 int(lengths[docnum]) if lengths is not None else 0)
             fieldwriter.finish_term()
-        else:
-            write_term(fieldwriter, btext, np.array(docs, dtype=np.int64), None, None, 0, lengths)
     return {"terms": terms, "docs": docs_of}
 
 

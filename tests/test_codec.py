@@ -32,3 +32,47 @@ def test_a_field_without_lengths_is_looked_up_once_per_segment_not_per_posting(t
     with ix.reader() as reader:
         assert [reader.doc_field_length(n, "content") for n in (0, 299)] == [3, 3]
         assert reader.doc_field_length(0, "source", 7) == 7
+
+
+def _postings(reader) -> dict:
+    found = {}
+    for fieldname, btext in reader.all_terms():
+        m = reader.postings(fieldname, btext)
+        items = found[(fieldname, btext)] = []
+        while m.is_active():
+            items.append((m.id(), m.weight(), m.value() or b""))  # b"" or None: no value
+            m.next()
+    return found
+
+
+def test_terms_of_one_passage_kept_in_their_term_info_read_and_merge_as_whooshs_blocks(tmp_path):
+    """Stock Whoosh reads, searches and merges a segment whose terms of one
+    posting are kept in the term info, as it does the plain W3 codec's."""
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.qparser import QueryParser
+    from whoosh.writing import OPTIMIZE
+
+    def index(folder, codec):
+        folder.mkdir()
+        ix = FileStorage(str(folder)).create_index(build_schema())
+        for batch in range(2):  # two segments, merged below by Whoosh's own merge
+            with ix.writer(codec=codec) as writer:
+                for n in range(150):
+                    writer.add_document(id=f"p{batch}-{n}", kind="paragraph", source="a.txt",
+                                        content="劳模精神" if n % 50 else f"工会{n}号")
+        return ix
+
+    plain, inlined = index(tmp_path / "plain", W3Codec()), index(tmp_path / "inlined", ZhCodec())
+    with plain.reader() as expected, inlined.reader() as got:
+        assert _postings(got) == _postings(expected)
+        kept = [t for leaf, _ in got.leaf_readers() for t in leaf.all_terms()
+                if leaf.term_info(*t).is_inlined()]
+        assert len(kept) >= 300  # every id, and the words of one passage
+    query = QueryParser("content", inlined.schema).parse("工会0号 OR 劳模")
+    with plain.searcher() as s1, inlined.searcher() as s2:
+        assert [(h.docnum, h.score) for h in s2.search(query, limit=None)] == \
+            [(h.docnum, h.score) for h in s1.search(query, limit=None)]
+    for ix in (plain, inlined):
+        ix.writer().commit(mergetype=OPTIMIZE)  # Whoosh's own merge, its own codec
+    with plain.reader() as expected, inlined.reader() as got:
+        assert _postings(got) == _postings(expected)
