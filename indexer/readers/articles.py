@@ -48,6 +48,10 @@ _PUNCTUATION = re.compile(r"[：:—，,；;《》“”\"!！?？|｜]+")
 _MAX_PARTS = 8
 # A digest line's numbering: "4.", "4、", "（4）", "①".
 _NUMBERING = re.compile(r"^\s*(?:[（(]?\d{1,3}[)）.、．:：]|[\u2460-\u2473])\s*")
+# What str.isalnum() refuses: re's \w is isalnum() or "_", for every code
+# point. One C loop instead of a generator: key() of every body passage was
+# 0.75 s of the 1.37 s of reading the 2022 news.
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def key(text: str) -> str:
@@ -58,7 +62,7 @@ def key(text: str) -> str:
     True
     """
     text = _NUMBERING.sub("", unicodedata.normalize("NFKC", text))
-    return "".join(c for c in text.lower() if c.isalnum())
+    return _NOT_ALNUM.sub("", text.lower())
 
 
 def title_from_name(name: str) -> str:
