@@ -12,10 +12,8 @@ The bulk writer (:mod:`indexer.bulkwriter`) and the bulk merge
 
 from __future__ import annotations
 
-import zlib
 from bisect import bisect_left
 from collections.abc import Sequence
-from pickle import dumps
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -24,7 +22,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 
 from indexer import arrays_format
-from indexer.codec import inline_values
+from indexer.codec import block_bytes, inline_values, inlined_bytes
 
 __all__ = ["ENCODE_CHUNK", "EncodedPositions", "encode_field", "encode_positions", "write_terms"]
 
@@ -277,7 +275,7 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
         if b - a < inline:
             inlined = (tuple(doc_list[a:b]), tuple(weight_list[a:b]), tuple(inline_values(
                 take(a + base - values_first, b + base - values_first) if take else [], b - a)))
-            tindex.add(prefix + btext, head + dumps(inlined, 2))
+            tindex.add(prefix + btext, head + inlined_bytes(inlined))
             continue
         term_start = offset
         out.append(WHOOSH3_HEADER_MAGIC)
@@ -291,17 +289,14 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
                 mini_weights = weight_list[i]
             else:
                 mini_weights = tuple(weight_list[i:j])
-            data = dumps((tuple(gap_list[i:j]), mini_weights,
-                          tuple(take(i + base - values_first, j + base - values_first))
-                          if take else None), 2)
-            if compression:
-                data = zlib.compress(data, compression)
-            info = dumps((j - i, doc_list[j - 1], b_top[k], compression,
-                          b_minbyte[k], b_maxbyte[k]), 2)
-            size = len(info) + len(data)
-            out += (pack_int(-size if k == last else size), info, data)
-            offset += 4 + size
-            held += size
+            block = block_bytes(
+                tuple(gap_list[i:j]), mini_weights,
+                tuple(take(i + base - values_first, j + base - values_first)) if take else None,
+                j - i, doc_list[j - 1], b_top[k], b_minbyte[k], b_maxbyte[k], compression,
+                k == last)
+            out.append(block)
+            offset += len(block)
+            held += len(block)
         tindex.add(prefix + btext, head + pack_long(term_start) + pack_int(offset - term_start))
         if held >= _WRITE_BYTES:
             postfile.write(b"".join(out))

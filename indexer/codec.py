@@ -45,9 +45,13 @@ tokenizer); segments written by the plain W3 codec are read as they are.
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3PostingsWriter,
-                                  _lenfield)
-from whoosh.util.numeric import byte_to_length
+import zlib
+from pickle import dumps
+
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter,
+                                  W3PerDocReader, W3PostingsWriter, W3TermInfo, _lenfield)
+from whoosh.system import pack_int
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 
 _UNREAD = object()  # a field whose lengths column was not looked for yet
@@ -73,6 +77,49 @@ class ZhCodec(W3Codec):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
                                compression=self._compression, inlinelimit=self._inlinelimit)
 
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+
+# The pickle protocol of postings that hold values (see the module's text).
+VALUES_PROTOCOL = 4
+
+
+def _protocol(values) -> int:
+    return VALUES_PROTOCOL if values and any(v is not None for v in values) else 2
+
+
+def block_bytes(gaps: tuple, weights, values, count: int, last_id: int, top_weight: float,
+                min_byte: int, max_byte: int, compression: int, last: bool) -> bytes:
+    """One block of a postings file as W3PostingsWriter lays it out: its
+    length (negative for a term's last block), the pickled block info (count,
+    last id, top weight, compression, length bytes), then the data: the ids
+    as gaps, the weights and values as Whoosh minifies them, pickled and
+    compressed.
+
+    >>> from whoosh.compat import loads
+    >>> b = block_bytes((3, 2), None, None, 2, 5, 1.0, 1, 2, 3, True)
+    >>> info = dumps((2, 5, 1.0, 3, 1, 2), 2)
+    >>> b[:4] == pack_int(-(len(b) - 4)), loads(zlib.decompress(b[4 + len(info):]))
+    (True, ((3, 2), None, None))
+    """
+    data = dumps((gaps, weights, values), _protocol(values))
+    if compression:
+        data = zlib.compress(data, compression)
+    info = dumps((count, last_id, top_weight, compression, min_byte, max_byte), 2)
+    size = len(info) + len(data)
+    return pack_int(-size if last else size) + info + data
+
+
+def inlined_bytes(postings: tuple) -> bytes:
+    """The pickle of a term's postings kept in its term info: ``(ids, weights, values)``.
+
+    >>> from whoosh.compat import loads
+    >>> loads(inlined_bytes(((7,), (2.0,), (b"\\x00",))))
+    ((7,), (2.0,), (b'\\x00',))
+    """
+    return dumps(postings, _protocol(postings[2]))
+
 
 def inline_values(values: list[bytes], count: int) -> list[bytes | None]:
     """The values kept with a term's postings in its term info: for a format
@@ -88,7 +135,36 @@ def inline_values(values: list[bytes], count: int) -> list[bytes | None]:
     return list(values) if values else [None] * count
 
 
+class _TermInfo(W3TermInfo):
+    def to_bytes(self):
+        if not self.is_inlined():
+            return super().to_bytes()
+        head = super().to_bytes()[:self._struct.size]
+        return head + inlined_bytes(self._inlined)
+
+
+class _FieldWriter(W3FieldWriter):
+    def start_term(self, btext):
+        if self._postwriter is None:
+            raise Exception("Called start_term before start_field")
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
+
+
 class _PostingsWriter(W3PostingsWriter):
+    def _write_block(self, last=False):
+        # W3PostingsWriter's own, its bytes made by block_bytes.
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids
+        self._postfile.write(block_bytes(
+            self._mini_ids(), self._mini_weights(), self._mini_values(), len(ids), ids[-1],
+            self._maxweight, length_to_byte(self._minlength), length_to_byte(self._maxlength),
+            self._compression, last))
+        self._blockcount += 1
+        self._new_block()
+
     def finish_postings(self):
         if not self.written() and len(self) < self._inlinelimit:
             # W3PostingsWriter's own branch, with the method's right name.
