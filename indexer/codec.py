@@ -78,7 +78,37 @@ class ZhCodec(W3Codec):
                                compression=self._compression, inlinelimit=self._inlinelimit)
 
     def field_writer(self, storage, segment):
-        return _FieldWriter(self, storage, segment)
+        writer = _FieldWriter(self, storage, segment)
+        for structfile in (writer._postfile, writer._tindex.dbfile):
+            structfile.file = _CountedFile(structfile.file)
+        return writer
+
+
+class _CountedFile:
+    """A file written from start to end, whose position is counted instead
+    of asked of the system: Whoosh's term table asks for it twice a term,
+    and each ``tell()`` of a buffered file is an ``lseek`` (~2.5 us here):
+    12 % of the CPU of merging the news folder's 12 segments."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._position = raw.tell()
+
+    def write(self, data) -> int:
+        written = self._raw.write(data)
+        self._position += written
+        return written
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, *args) -> int:
+        found = self._raw.seek(*args)
+        self._position = self._raw.tell()
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
 
 
 # The pickle protocol of postings that hold values (see the module's text).
