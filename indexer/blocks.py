@@ -191,6 +191,28 @@ def _reduce(ufunc: np.ufunc, values: np.ndarray, start: np.ndarray, stop: np.nda
     return ufunc.reduceat(np.append(values, values[:1]), bounds)[0::2]
 
 
+# Postings and terms written at a time: the lists of a run hold ~150 bytes
+# a posting and a term (a merge's ID field at 1M passages is a million of
+# each).
+WRITE_RUN = 1 << 16
+
+
+def _runs(ptr: np.ndarray) -> list[int]:
+    """Term numbers that cut ``ptr``'s terms into runs of at most WRITE_RUN
+    postings and terms together (a term alone may hold more), first and
+    last included.
+
+    >>> _runs(np.array([0, 40_000, 70_000, 70_001, 300_000]))
+    [0, 1, 3, 4]
+    """
+    terms = len(ptr) - 1
+    if terms < 1:
+        return [0]
+    cost = (ptr - ptr[0]) + np.arange(terms + 1)
+    ends = np.searchsorted(cost, np.arange(WRITE_RUN, int(cost[-1]), WRITE_RUN), side="right") - 1
+    return sorted({0, terms, *(int(t) for t in ends if 0 < t < terms)})
+
+
 def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs: np.ndarray,
                 freqs: np.ndarray | None = None, values: EncodedPositions | None = None,
                 lengths: np.ndarray | None = None, values_first: int = 0) -> None:
@@ -219,6 +241,12 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
     postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
     prefix = pack_ushort(fieldwriter._fieldid)
     ptr = np.asarray(term_ptr, dtype=np.int64)
+    runs = _runs(ptr)
+    if len(runs) > 2:
+        for a, b in zip(runs, runs[1:]):
+            write_terms(fieldwriter, btexts[a:b], ptr[a:b + 1], docs, freqs, values, lengths,
+                        values_first)
+        return
     base = int(ptr[0]) if len(ptr) else 0
     ptr = ptr - base
     n = int(ptr[-1]) if len(ptr) else 0

@@ -362,13 +362,16 @@ def test_arrays_built_in_small_chunks_are_the_arrays_of_the_segment(documents, t
         assert_arrays_equal(arrays_build.build_arrays(reader), derived)
 
 
-def test_positions_encoded_in_small_chunks_make_the_same_segment(documents, tmp_path,
+def test_positions_encoded_and_terms_written_in_small_chunks_make_the_same_segment(documents, tmp_path,
                                                                 monkeypatch):
     (tmp_path / "whole").mkdir()
     (tmp_path / "chunks").mkdir()
     _, whole = bulk_index_of(tmp_path / "whole", documents)
     assert len(whole[1]["docs"]) > 20 * 100
     monkeypatch.setattr(blocks, "ENCODE_CHUNK", 100)
+    # Terms written in runs of about 100 postings and terms: runs end
+    # before, after and at a term of several blocks.
+    monkeypatch.setattr(blocks, "WRITE_RUN", 100)
     _, chunks = bulk_index_of(tmp_path / "chunks", documents)
     assert segment_files(tmp_path / "chunks") == segment_files(tmp_path / "whole")
     assert_arrays_equal(chunks, whole)
