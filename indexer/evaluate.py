@@ -600,6 +600,9 @@ class _SegmentRun:
 # -- one per searcher generation --------------------------------------------------
 
 _INDEXES: dict[tuple, IndexArrays] = {}
+# How many sets of arrays a process keeps: threads read the newest commit or,
+# until their next look, the one before, of one index or a few.
+_KEEP = 8
 # False merges before answering (tests): the same results, deterministically.
 MERGE_IN_BACKGROUND = True
 _INDEXES_LOCK = threading.Lock()
@@ -619,28 +622,41 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
     it answers, later ones in a background thread while the segments'
     arrays answer; a one-shot search reads each segment's as they are
     mapped, and pays nothing.
+
+    Kept by what they cover: the folder, and each segment with its number
+    of deletions (a segment's deletions only grow, so the count names
+    them). Two threads that miss at once may both make them; the first to
+    insert wins and the other uses its arrays, merged or not, so that an
+    insert never replaces an entry (which may be the merge of the
+    segments already) and one merge runs per entry.
     """
     reader = searcher.reader()
     key = (str(folder), segments_of(reader))
     found = _INDEXES.get(key)
-    if found is None:
-        # A snapshot another process built is mapped at once, without
-        # mapping each segment's arrays first.
-        shared = snapshot.mapped(folder, leaves(reader)) if merge else None
-        found = IndexArrays(searcher, folder, shared)
-        with _INDEXES_LOCK:
-            # Only the newest few generations are searched; older ones go.
-            if len(_INDEXES) >= 8:
-                _INDEXES.clear()
-            _INDEXES[key] = found
-        if merge and len(found.leaves) > 1:
-            if MERGE_IN_BACKGROUND and _merged_before:
-                threading.Thread(target=_merge_later, args=(key, found), daemon=True,
-                                 name="zhsearch-merge-arrays").start()
-            else:
-                _merge_later(key, found)
-                found = _INDEXES.get(key, found)
-    return found
+    if found is not None:
+        return found
+    # A snapshot another process built is mapped at once, without
+    # mapping each segment's arrays first.
+    shared = snapshot.mapped(folder, leaves(reader)) if merge else None
+    made = IndexArrays(searcher, folder, shared)
+    with _INDEXES_LOCK:
+        found = _INDEXES.get(key)
+        if found is not None:
+            return found  # another thread's, made meanwhile
+        # Only the newest few generations are searched: the oldest made
+        # goes, never the one a thread is about to use (clear() dropped
+        # the current entry, and its merge ran again).
+        while len(_INDEXES) >= _KEEP:
+            del _INDEXES[next(iter(_INDEXES))]
+        _INDEXES[key] = made
+    if merge and len(made.leaves) > 1:
+        if MERGE_IN_BACKGROUND and _merged_before:
+            threading.Thread(target=_merge_later, args=(key, made), daemon=True,
+                             name="zhsearch-merge-arrays").start()
+        else:
+            _merge_later(key, made)
+            return _INDEXES.get(key, made)
+    return made
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from .test_snapshot import two_segments  # noqa: F401 - a fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -111,3 +113,59 @@ def test_a_read_that_races_twice_is_try_again_not_a_damaged_index(store, racing)
     page = client.get(f"/doc/{article}")
     assert page.status_code == 503 and page.headers["Retry-After"] == "1"
     assert "zhsearch index --rebuild" not in page.get_data(as_text=True)
+
+
+# -- the arrays cache: two threads that miss at once ---------------------------------
+
+
+def test_two_threads_that_miss_the_arrays_at_once_share_one_entry_and_one_merge(
+        two_segments, monkeypatch):
+    """Thread A and thread B both miss the cache for the same segments; A
+    inserts its arrays and merges them; only then does B insert. Before, B's
+    insert replaced A's merged arrays with its per-segment ones and B merged
+    again: searches went back to walking every segment until that second
+    merge ended (in a server, in a background thread)."""
+    import threading
+
+    from indexer import evaluate, snapshot
+    from indexer.search import SearchService
+
+    store = two_segments
+    a_searcher = SearchService(store).searcher()
+    b_searcher = SearchService(store).searcher()
+    both_missed = threading.Barrier(2, timeout=60)
+    a_done = threading.Event()
+    real_mapped, real_merged = snapshot.mapped, evaluate.IndexArrays.merged
+    merges: list[str] = []
+
+    def mapped(folder, leaves):
+        both_missed.wait()  # each has looked in the cache and found nothing
+        if threading.current_thread().name == "B":
+            assert a_done.wait(60), "A never finished"
+        return real_mapped(folder, leaves)
+
+    def merged(self):
+        merges.append(threading.current_thread().name)
+        return real_merged(self)
+
+    monkeypatch.setattr(snapshot, "mapped", mapped)
+    monkeypatch.setattr(evaluate.IndexArrays, "merged", merged)
+    got: dict[str, object] = {}
+
+    def run(name, searcher):
+        got[name] = evaluate.index_arrays(searcher, store.index_dir, merge=True)
+        if name == "A":
+            a_done.set()
+
+    threads = [threading.Thread(target=run, args=(n, s), name=n)
+               for n, s in (("A", a_searcher), ("B", b_searcher))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert set(got) == {"A", "B"}
+    assert len(got["A"].leaves) == 1, "A merged the segments before answering"
+    key = (str(store.index_dir), evaluate.segments_of(a_searcher.reader()))
+    assert evaluate._INDEXES[key] is got["A"], "B's later insert replaced A's merged arrays"
+    assert got["B"] is got["A"]
+    assert merges == ["A"]
