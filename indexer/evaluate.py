@@ -606,22 +606,19 @@ _KEEP = 8
 # False merges before answering (tests): the same results, deterministically.
 MERGE_IN_BACKGROUND = True
 _INDEXES_LOCK = threading.Lock()
-# Whether this process has merged a generation. Its first is merged before
-# the first search answers: the snapshot comes from a child process (1-3 s
-# on a loaded machine), and the searches answered from the segments
-# meanwhile took 5-6 ms at the median where merged ones took 2 (the 2022
-# subset, 3 segments, load 9). A server's master builds it before forking.
-_merged_before = False
 
 
 def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> IndexArrays:
     """The arrays under ``searcher``, shared by every thread that sees the same segments.
 
     With ``merge`` (a long-lived service), the segments are merged into one
-    (:func:`indexer.snapshot.obtain`), the process's first generation before
-    it answers, later ones in a background thread while the segments'
-    arrays answer; a one-shot search reads each segment's as they are
-    mapped, and pays nothing.
+    (:func:`indexer.snapshot.obtain`) in a background thread, one per
+    entry, while the segments' arrays answer; a one-shot search reads each
+    segment's as they are mapped, and pays nothing. A request never waits
+    for the merge: the first generation of a process was merged in the
+    request's thread, which then waited for another process's build of the
+    snapshot, up to its lock's 600 s. (A server's master builds the
+    snapshot before it forks, so that its workers map it at once.)
 
     Kept by what they cover: the folder, and each segment with its number
     of deletions (a segment's deletions only grow, so the count names
@@ -650,7 +647,7 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
             del _INDEXES[next(iter(_INDEXES))]
         _INDEXES[key] = made
     if merge and len(made.leaves) > 1:
-        if MERGE_IN_BACKGROUND and _merged_before:
+        if MERGE_IN_BACKGROUND:
             threading.Thread(target=_merge_later, args=(key, made), daemon=True,
                              name="zhsearch-merge-arrays").start()
         else:
@@ -660,13 +657,10 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
-    global _merged_before
     try:
         one = per_segment.merged()
     except (DamagedArrays, MemoryError, OSError, ValueError):
         return  # the segments' own arrays go on answering
-    finally:
-        _merged_before = True
     if one is per_segment:
         return  # no snapshot this time: the segments' arrays stay in use
     with _INDEXES_LOCK:

@@ -169,3 +169,64 @@ def test_two_threads_that_miss_the_arrays_at_once_share_one_entry_and_one_merge(
     assert evaluate._INDEXES[key] is got["A"], "B's later insert replaced A's merged arrays"
     assert got["B"] is got["A"]
     assert merges == ["A"]
+
+
+# -- no request waits for the merge of the arrays ------------------------------------
+
+_HOLD_LOCK = """
+import fcntl, sys
+lock = open(sys.argv[1], "a+b")
+fcntl.lockf(lock, fcntl.LOCK_EX, 1, int(sys.argv[2]))
+print("held", flush=True)
+sys.stdin.read()  # until the test closes it
+"""
+
+
+@pytest.mark.slow
+def test_a_first_search_answers_while_another_process_builds_the_snapshot(
+        two_segments, monkeypatch):
+    """Another process holds the lock of the snapshot's build (its build under
+    way). Before, a process's first search merged the arrays in the request's
+    own thread, and so waited for that build, up to the lock's 600 s: it had
+    not answered after 60 s. Now it answers from the segments' arrays at
+    once, and the merge follows in the background once the lock is free."""
+    import threading
+
+    from indexer import evaluate, snapshot
+    from indexer.search import SearchService
+
+    store = two_segments
+    expected = [(r.total, [h.id for h in r.hits]) for r in
+                (SearchService(store, long_lived=False).search(q, limit=0) for q in ("劳模", "工会"))]
+    # A process that starts now: nothing mapped, its first generation.
+    evaluate._INDEXES.clear()
+    monkeypatch.setattr(evaluate, "MERGE_IN_BACKGROUND", True)
+    monkeypatch.setattr(evaluate, "_merged_before", False, raising=False)
+    with store.open_index(create=False).reader() as reader:
+        ids = [leaf.segment().segment_id() for leaf, _ in evaluate.leaves(reader)]
+    assert len(ids) > 1
+    name = snapshot.file_name(ids)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(store.index_dir / snapshot.LOCK_NAME),
+         str(snapshot._lock_byte(name))], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        answered: list = []
+        service = SearchService(store)
+        search = threading.Thread(target=lambda: answered.extend(
+            (r.total, [h.id for h in r.hits])
+            for r in (service.search(q, limit=0) for q in ("劳模", "工会"))), daemon=True)
+        search.start()
+        search.join(60)  # a guard against a hang only: it answers in well under a second
+        assert not search.is_alive(), "the search waited for another process's build"
+        assert answered == expected
+        assert not (store.index_dir / name).exists(), "the lock was held: nothing built yet"
+    finally:
+        holder.communicate(b"", timeout=60)  # the lock goes with the process
+    merging = [t for t in threading.enumerate() if t.name == "zhsearch-merge-arrays"]
+    for thread in merging:
+        thread.join(300)
+    assert (store.index_dir / name).exists(), "the merge followed once the lock was free"
+    index = evaluate.index_arrays(service.searcher(), store.index_dir, merge=True)
+    assert len(index.leaves) == 1
+
