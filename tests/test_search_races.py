@@ -230,3 +230,43 @@ def test_a_first_search_answers_while_another_process_builds_the_snapshot(
     index = evaluate.index_arrays(service.searcher(), store.index_dir, merge=True)
     assert len(index.leaves) == 1
 
+
+@pytest.mark.slow
+def test_a_search_does_not_wait_for_ever_on_another_process_building_a_segments_arrays(
+        two_segments, monkeypatch):
+    """A segment's arrays file is missing and another process holds the lock
+    of its build (a stopped process holds it for ever). Before, a search
+    waited on that lock without bound (it had not answered after 60 s); now
+    it waits ``postings.WAIT_SECONDS`` at most, then reads the segment into
+    memory itself and answers, and leaves the file to the other build."""
+    import threading
+    import zlib
+
+    from indexer import arrays_format, evaluate, postings
+    from indexer.search import SearchService
+
+    store = two_segments
+    expected = [h.id for h in SearchService(store, long_lived=False).search("劳模", limit=0).hits]
+    with store.open_index(create=False).reader() as reader:
+        segment = evaluate.leaves(reader)[-1][0].segment().segment_id()
+    (store.index_dir / arrays_format.file_name(segment)).unlink()
+    evaluate._INDEXES.clear()  # a process that starts now
+    postings._CACHE.clear()
+    monkeypatch.setattr(postings, "WAIT_SECONDS", 0.2, raising=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(store.index_dir / ".zharrays.lock"),
+         str(zlib.crc32(segment.encode()) % (1 << 30))], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        answered: list = []
+        search = threading.Thread(target=lambda: answered.extend(
+            h.id for h in SearchService(store, long_lived=False).search("劳模", limit=0).hits),
+            daemon=True)
+        search.start()
+        search.join(60)  # a guard against a hang only
+        assert not search.is_alive(), "the search waited for another process's build"
+        assert answered == expected
+        assert not (store.index_dir / arrays_format.file_name(segment)).exists()
+    finally:
+        holder.communicate(b"", timeout=60)
