@@ -129,6 +129,8 @@ class IndexArrays:
             self.doc_count_all or 1) or 1
         self._idf: dict[str, float] = {}
         self._dates_lock = threading.Lock()
+        # Whether index_arrays has started the merge of these arrays.
+        self.merge_started = False
         self._dates_ready = False
         self._attributes_ready = False
         self.years: list[str] = []
@@ -630,30 +632,34 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
     reader = searcher.reader()
     key = (str(folder), segments_of(reader))
     found = _INDEXES.get(key)
-    if found is not None:
-        return found
-    # A snapshot another process built is mapped at once, without
-    # mapping each segment's arrays first.
-    shared = snapshot.mapped(folder, leaves(reader)) if merge else None
-    made = IndexArrays(searcher, folder, shared)
-    with _INDEXES_LOCK:
-        found = _INDEXES.get(key)
-        if found is not None:
-            return found  # another thread's, made meanwhile
-        # Only the newest few generations are searched: the oldest made
-        # goes, never the one a thread is about to use (clear() dropped
-        # the current entry, and its merge ran again).
-        while len(_INDEXES) >= _KEEP:
-            del _INDEXES[next(iter(_INDEXES))]
-        _INDEXES[key] = made
-    if merge and len(made.leaves) > 1:
-        if MERGE_IN_BACKGROUND:
-            threading.Thread(target=_merge_later, args=(key, made), daemon=True,
-                             name="zhsearch-merge-arrays").start()
-        else:
-            _merge_later(key, made)
-            return _INDEXES.get(key, made)
-    return made
+    if found is None:
+        # A snapshot another process built is mapped at once, without
+        # mapping each segment's arrays first.
+        shared = snapshot.mapped(folder, leaves(reader)) if merge else None
+        made = IndexArrays(searcher, folder, shared)
+        with _INDEXES_LOCK:
+            found = _INDEXES.get(key)
+            if found is None:  # else another thread's, made meanwhile
+                # Only the newest few generations are searched: the oldest
+                # made goes, never the one a thread is about to use (clear()
+                # dropped the current entry, and its merge ran again).
+                while len(_INDEXES) >= _KEEP:
+                    del _INDEXES[next(iter(_INDEXES))]
+                _INDEXES[key] = found = made
+    if merge and len(found.leaves) > 1:
+        # One merge per entry, whoever made it (a one-shot read in the same
+        # process makes it without one).
+        with _INDEXES_LOCK:
+            start = not found.merge_started and _INDEXES.get(key) is found
+            found.merge_started = True
+        if start:
+            if MERGE_IN_BACKGROUND:
+                threading.Thread(target=_merge_later, args=(key, found), daemon=True,
+                                 name="zhsearch-merge-arrays").start()
+            else:
+                _merge_later(key, found)
+                return _INDEXES.get(key, found)
+    return found
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:

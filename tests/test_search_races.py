@@ -270,3 +270,20 @@ def test_a_search_does_not_wait_for_ever_on_another_process_building_a_segments_
         assert not (store.index_dir / arrays_format.file_name(segment)).exists()
     finally:
         holder.communicate(b"", timeout=60)
+
+
+def test_arrays_a_one_shot_read_made_are_merged_for_a_long_lived_service(two_segments):
+    """The cache is shared by the services of a process, and keyed by the
+    segments only: arrays made first by a one-shot read (``check``'s stats,
+    a script) were found by the long-lived service, which then never merged
+    them; it walked every segment for the life of the process."""
+    from indexer import evaluate
+    from indexer.search import SearchService
+
+    store = two_segments  # merges before answering: MERGE_IN_BACKGROUND off
+    one_shot = SearchService(store, long_lived=False)
+    one_shot.search("劳模")
+    assert len(evaluate.index_arrays(one_shot.searcher(), store.index_dir).leaves) > 1
+    server = SearchService(store)
+    server.search("劳模")
+    assert len(evaluate.index_arrays(server.searcher(), store.index_dir, merge=True).leaves) == 1
