@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from whoosh.searching import Searcher
+
 from indexer import names
 from indexer.document import TITLE
 from indexer.errors import NotInCorpus, QueryError
@@ -96,7 +98,10 @@ class Archive:
         ``name`` (by pinyin) or ``passages`` (most first)."""
         if sort not in REPORT_SORTS:
             raise QueryError(f"sort must be one of {', '.join(REPORT_SORTS)}", code="bad_sort")
-        searcher = self.service.searcher()
+        return self.service.reading(lambda searcher: self._reports(searcher, sort))
+
+    @staticmethod
+    def _reports(searcher: Searcher, sort: str) -> ReportList:
         # The article titles, from the title passages only: 5,872 of them on
         # the 2022 news (365 files) read in 0.19 s, where looking up each
         # article's first passage took 0.73 s.
@@ -114,7 +119,10 @@ class Archive:
 
     def report(self, source: str) -> ReportView:
         """One report and its articles in order; :class:`NotInCorpus` when none is indexed."""
-        searcher = self.service.searcher()
+        return self.service.reading(lambda searcher: self._report(searcher, source))
+
+    @staticmethod
+    def _report(searcher: Searcher, source: str) -> ReportView:
         docnum = searcher.document_number(kind=FILE, source=source)
         if docnum is None:
             raise NotInCorpus(source)
@@ -147,9 +155,9 @@ class Archive:
         name that leads out of the folder or to a hidden file, and a file
         that is gone.
         """
-        searcher = self.service.searcher()
         path = self.store.corpus.path_of(source)
-        if path is None or names.is_hidden(source) or searcher.document_number(kind=FILE, source=source) is None \
+        if path is None or names.is_hidden(source) or not self.service.reading(
+                lambda searcher: searcher.document_number(kind=FILE, source=source) is not None) \
                 or not path.is_file() or not is_supported(path):
             raise NotInCorpus(source)
         # Absolute: a web server resolves a relative path against its own folder.

@@ -36,6 +36,9 @@ class ZhsearchError(Exception):
 
     default_code = "damaged_file"
     status = 400
+    # Seconds after which the same request may well succeed (HTTP Retry-After);
+    # None: asking again changes nothing.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, hint: str = "",
                  **details: object):
@@ -65,6 +68,16 @@ class IndexLocked(ZhsearchError, RuntimeError):
 
     default_code = "index_locked"
     status = 503
+
+
+class IndexChanged(ZhsearchError, RuntimeError):
+    """A read of the index met files that other processes' commits had just
+    merged away, and so did its one retry on the newest commit; the index
+    itself opens. The next request reads a newer commit."""
+
+    default_code = "index_changed"
+    status = 503
+    retry_after = 1
 
 
 class IndexCorrupt(ZhsearchError, RuntimeError):

@@ -129,6 +129,8 @@ class IndexArrays:
             self.doc_count_all or 1) or 1
         self._idf: dict[str, float] = {}
         self._dates_lock = threading.Lock()
+        # Whether index_arrays has started the merge of these arrays.
+        self.merge_started = False
         self._dates_ready = False
         self._attributes_ready = False
         self.years: list[str] = []
@@ -600,25 +602,32 @@ class _SegmentRun:
 # -- one per searcher generation --------------------------------------------------
 
 _INDEXES: dict[tuple, IndexArrays] = {}
+# How many sets of arrays a process keeps: threads read the newest commit or,
+# until their next look, the one before, of one index or a few.
+_KEEP = 8
 # False merges before answering (tests): the same results, deterministically.
 MERGE_IN_BACKGROUND = True
 _INDEXES_LOCK = threading.Lock()
-# Whether this process has merged a generation. Its first is merged before
-# the first search answers: the snapshot comes from a child process (1-3 s
-# on a loaded machine), and the searches answered from the segments
-# meanwhile took 5-6 ms at the median where merged ones took 2 (the 2022
-# subset, 3 segments, load 9). A server's master builds it before forking.
-_merged_before = False
 
 
 def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> IndexArrays:
     """The arrays under ``searcher``, shared by every thread that sees the same segments.
 
     With ``merge`` (a long-lived service), the segments are merged into one
-    (:func:`indexer.snapshot.obtain`), the process's first generation before
-    it answers, later ones in a background thread while the segments'
-    arrays answer; a one-shot search reads each segment's as they are
-    mapped, and pays nothing.
+    (:func:`indexer.snapshot.obtain`) in a background thread, one per
+    entry, while the segments' arrays answer; a one-shot search reads each
+    segment's as they are mapped, and pays nothing. A request never waits
+    for the merge: the first generation of a process was merged in the
+    request's thread, which then waited for another process's build of the
+    snapshot, up to its lock's 600 s. (A server's master builds the
+    snapshot before it forks, so that its workers map it at once.)
+
+    Kept by what they cover: the folder, and each segment with its number
+    of deletions (a segment's deletions only grow, so the count names
+    them). Two threads that miss at once may both make them; the first to
+    insert wins and the other uses its arrays, merged or not, so that an
+    insert never replaces an entry (which may be the merge of the
+    segments already) and one merge runs per entry.
     """
     reader = searcher.reader()
     key = (str(folder), segments_of(reader))
@@ -627,30 +636,37 @@ def index_arrays(searcher, folder: str | Path | None, merge: bool = False) -> In
         # A snapshot another process built is mapped at once, without
         # mapping each segment's arrays first.
         shared = snapshot.mapped(folder, leaves(reader)) if merge else None
-        found = IndexArrays(searcher, folder, shared)
+        made = IndexArrays(searcher, folder, shared)
         with _INDEXES_LOCK:
-            # Only the newest few generations are searched; older ones go.
-            if len(_INDEXES) >= 8:
-                _INDEXES.clear()
-            _INDEXES[key] = found
-        if merge and len(found.leaves) > 1:
-            if MERGE_IN_BACKGROUND and _merged_before:
+            found = _INDEXES.get(key)
+            if found is None:  # else another thread's, made meanwhile
+                # Only the newest few generations are searched: the oldest
+                # made goes, never the one a thread is about to use (clear()
+                # dropped the current entry, and its merge ran again).
+                while len(_INDEXES) >= _KEEP:
+                    del _INDEXES[next(iter(_INDEXES))]
+                _INDEXES[key] = found = made
+    if merge and len(found.leaves) > 1:
+        # One merge per entry, whoever made it (a one-shot read in the same
+        # process makes it without one).
+        with _INDEXES_LOCK:
+            start = not found.merge_started and _INDEXES.get(key) is found
+            found.merge_started = True
+        if start:
+            if MERGE_IN_BACKGROUND:
                 threading.Thread(target=_merge_later, args=(key, found), daemon=True,
                                  name="zhsearch-merge-arrays").start()
             else:
                 _merge_later(key, found)
-                found = _INDEXES.get(key, found)
+                return _INDEXES.get(key, found)
     return found
 
 
 def _merge_later(key: tuple, per_segment: IndexArrays) -> None:
-    global _merged_before
     try:
         one = per_segment.merged()
     except (DamagedArrays, MemoryError, OSError, ValueError):
         return  # the segments' own arrays go on answering
-    finally:
-        _merged_before = True
     if one is per_segment:
         return  # no snapshot this time: the segments' arrays stay in use
     with _INDEXES_LOCK:

@@ -123,6 +123,8 @@ ERRORS: dict[str, Text] = {
     # The index.
     "index_locked": Text("another process is writing the index",
                          "索引正在被另一个 zhsearch 程序写入，请稍后再试。"),
+    "index_changed": Text("the index changed twice while it was read (other processes' commits)",
+                          "索引刚刚更新，服务暂时不可用，请稍后再试。"),
     "index_corrupt": Text("the index cannot be opened",
                           "索引无法打开。请管理员运行 `zhsearch index --rebuild` 重建索引。"),
     "no_index": Text("there is no index yet", "还没有索引。请管理员运行 `zhsearch index` 建立索引。"),
@@ -178,6 +180,7 @@ ERRORS: dict[str, Text] = {
 HINTS: dict[str, Text] = {
     "index_locked": Text("wait for the other zhsearch command to finish, then try again",
                          ""),
+    "index_changed": Text("try again", ""),
     "index_corrupt": Text("run `zhsearch index --rebuild` to rebuild it from the corpus",
                           ""),
     "no_index": Text("run `zhsearch index` to build it",

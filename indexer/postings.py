@@ -17,6 +17,7 @@ from the segment, never trusted.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import logging
@@ -54,6 +55,11 @@ _CACHE: dict[tuple[str, str], SegmentArrays] = {}
 _CACHE_LOCK = threading.Lock()
 # Arrays of segments no longer open are dropped past this many entries.
 _CACHE_SEGMENTS = 256
+# How long a search waits for another process's build of a segment's arrays
+# before it reads the segment itself: a build took 2-3 s per 25,000
+# passages on a loaded machine, and a stopped process holds its lock for ever.
+WAIT_SECONDS = 30.0
+_POLL_SECONDS = 0.05
 
 
 def expected(reader) -> dict:
@@ -107,7 +113,13 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
         return from_memory(*build_arrays(reader))
     byte = zlib.crc32(expect["segment"].encode()) % (1 << 30)
     with lock:
-        fcntl.lockf(lock, fcntl.LOCK_EX, 1, byte)
+        if not _lock_within(lock, byte, WAIT_SECONDS):
+            # Another process's build did not end in time (stopped, or on a
+            # far larger segment): this one reads the segment itself, into
+            # memory, and leaves the file to that build.
+            _log.warning("arrays of segment %s: another build held its lock over %.0f s; "
+                         "built in memory", expect["segment"], WAIT_SECONDS)
+            return from_memory(*build_arrays(reader))
         try:
             try:
                 return load_file(path, expect)
@@ -128,6 +140,22 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
             return load_file(path, expect)
         finally:
             fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
+
+
+def _lock_within(lock, byte: int, wait: float) -> bool:
+    """Take one byte's POSIX record lock of ``lock``, waiting at most ``wait``
+    seconds for another process that holds it; False when it did not come."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
+            return True
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
 
 
 def _segment_gone(folder: Path, segment_id: str) -> bool:

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from whoosh import collectors, sorting
@@ -17,8 +20,8 @@ from whoosh.searching import Searcher
 from indexer import analysis, arrange, evaluate
 from indexer.arrays_build import SegmentGone
 from indexer.document import TITLE
-from indexer.errors import (IndexCorrupt, QueryError, UnknownArticle, UnknownPassage,
-                            ZhsearchError)
+from indexer.errors import (IndexChanged, IndexCorrupt, QueryError, UnknownArticle,
+                            UnknownPassage, ZhsearchError)
 from indexer.explain import Explanation, explain_text
 from indexer.generation import Generation, key_of
 from indexer.highlight import Highlighter
@@ -59,10 +62,32 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
     return collector.results()
 
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
 def reading_failed(error: BaseException) -> bool:
     """Whether ``error`` came from reading the index's files: raised inside
     Whoosh, or a segment whose files went before they were opened."""
-    return isinstance(error, SegmentGone) or from_whoosh(error)
+    return isinstance(error, (SegmentGone, ReaderClosed)) or from_whoosh(error)
+
+
+def _raced(error: BaseException) -> bool:
+    """Whether a reading failure is the kind a reader meets when another
+    process's commit merged its segment away: a file deleted, a column
+    Whoosh then finds gone (None), a reader closed. A damaged file fails
+    otherwise ("Block tag error", struct, EOF)."""
+    return isinstance(error, (SegmentGone, FileNotFoundError, ReaderClosed)) or (
+        isinstance(error, TypeError) and "'NoneType'" in str(error))
+
+
+def _retried(method: Callable[Concatenate[SearchService, P], T]
+             ) -> Callable[Concatenate[SearchService, P], T]:
+    """A :class:`SearchService` method run under :meth:`SearchService.reading`."""
+    @functools.wraps(method)
+    def read(self: SearchService, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.reading(lambda _searcher: method(self, *args, **kwargs))
+    return read
 
 
 def _pin_columns(searcher: Searcher) -> Searcher:
@@ -212,6 +237,55 @@ class SearchService:
         """Drop this thread's searcher after it failed, so the next call opens anew."""
         self._local.current = None
 
+    def reading(self, read: Callable[[Searcher], T]) -> T:
+        """``read(searcher)`` on this thread's searcher: the one rule for every
+        read the web and the command line make of the index.
+
+        Another process's commit may merge this searcher's segments away and
+        delete a file it had not opened yet (issue 19), or leave it a closed
+        reader: the read is then made once more, on the newest commit. When
+        that fails too, the index is damaged (:class:`IndexCorrupt`), unless
+        the failure is again a race's and the index opens now
+        (:class:`IndexChanged`: try again). A read inside another (``article``
+        compiling its query) is retried by the outer one only, so a request
+        is read at most twice.
+        """
+        if getattr(self._local, "reading", False):
+            return read(self.searcher())
+        self._local.reading = True
+        try:
+            try:
+                return read(self.searcher())
+            except ZhsearchError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
+                if not reading_failed(error):
+                    raise
+                self._forget_searcher()
+            try:
+                return read(self.searcher())
+            except ZhsearchError:
+                raise
+            except Exception as again:  # noqa: BLE001
+                if not reading_failed(again):
+                    raise
+                self._forget_searcher()
+                raise self._failure(again) from again
+        finally:
+            self._local.reading = False
+
+    def _failure(self, error: BaseException) -> ZhsearchError:
+        """What a read that failed twice means (see :meth:`reading`)."""
+        if _raced(error):
+            try:
+                self.store.open_index(create=False)
+                return IndexChanged(f"the index in {self.store.index_dir} changed while it was "
+                                    f"read: {type(error).__name__}: {error}")
+            except ZhsearchError:
+                pass
+        # A segment file damaged past its header: one line and a hint, not a 500.
+        return IndexCorrupt.damaged(self.store.index_dir, error)
+
     def refresh(self) -> None:
         """Make every thread look for a new commit on its next search (after a write)."""
         self._changed_at = time.monotonic()
@@ -239,6 +313,7 @@ class SearchService:
         searcher._zh_generation = found
         return found
 
+    @_retried
     def current(self) -> Generation:
         """The Generation of the commit this thread's searcher reads (a newer
         one within ``refresh_seconds``)."""
@@ -254,6 +329,7 @@ class SearchService:
         """The synonym groups; an edited ``synonyms.dic`` counts within a second."""
         return self._synonyms()
 
+    @_retried
     def compile(self, text: str) -> CompiledQuery:
         searcher = self.searcher()
         return self._compile(text, self.vocabulary(searcher))
@@ -295,36 +371,7 @@ class SearchService:
         request = text if isinstance(text, SearchRequest) else SearchRequest.of(
             text, page, limit, source=source, date_from=date_from,
             date_to=date_to, sort=sort, group=group, scope=scope, fold=fold)
-
-        def attempt() -> SearchResult:
-            return self._search(request)
-
-        try:
-            return attempt()
-        except ReaderClosed:
-            # Whatever closed it, this thread's searcher is useless now: open
-            # the latest commit and answer, rather than fail every later search.
-            self._forget_searcher()
-            return attempt()
-        except ZhsearchError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a damaged segment raises nearly anything
-            if not reading_failed(error):
-                raise
-            # Another process's commit may have merged this searcher's segment
-            # away and deleted a file it had not opened yet (issue 19): the
-            # newest commit answers. Only when it fails too is the index damaged.
-            self._forget_searcher()
-            try:
-                return attempt()
-            except ZhsearchError:
-                raise
-            except Exception as again:  # noqa: BLE001
-                if not reading_failed(again):
-                    raise
-                # A segment file damaged past its header: one line and a hint, not a 500.
-                self._forget_searcher()
-                raise IndexCorrupt.damaged(self.store.index_dir, again) from again
+        return self.reading(lambda _searcher: self._search(request))
 
     def _search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
@@ -465,6 +512,7 @@ class SearchService:
         found = query is not None and (arrays.count(query) if arrays else len(_run(searcher, query, 1)))
         return corrected if found else None
 
+    @_retried
     def article(self, article_id: str, query: str = "") -> ArticleView:
         """A whole article, its passages in order, every match of ``query`` marked;
         :class:`UnknownArticle` when no passage has this article id."""
@@ -480,6 +528,7 @@ class SearchService:
             first.get("byline", ""),
             [ArticlePassage.from_stored(d, tuple(marker.spans(d["content"]))) for d in docs])
 
+    @_retried
     def explain(self, query: str, passage_id: str) -> Explanation:
         """为什么匹配: how ``query`` matches the passage ``passage_id``, term by term;
         :class:`UnknownPassage` when the index holds no such passage."""
@@ -489,6 +538,7 @@ class SearchService:
         with analysis.using(self.store.segmenter()):  # cut as the index was
             return explain_text(query, doc["content"], passage_id, self.synonyms)
 
+    @_retried
     def corpus_summary(self) -> CorpusSummary:
         """Reports and passages in the index (as ``zhsearch stats`` counts them),
         and the sources and date range."""

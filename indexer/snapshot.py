@@ -178,14 +178,18 @@ def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
                  wait: float) -> SegmentArrays | None:
     """:func:`obtain` in this process, under the lock."""
     global builds
-    with _BUILD_LOCK:
+    deadline = time.monotonic() + wait
+    # Another thread's build (it holds the process's record lock) is waited
+    # for no longer than another process's.
+    if not _BUILD_LOCK.acquire(timeout=max(wait, 0.0)):
+        return None
+    try:
         try:
             lock = open(folder / LOCK_NAME, "a+b")
         except OSError:
             return arrays_format.from_memory(*build(parts))
         with lock:
             byte = _lock_byte(path.name)
-            deadline = time.monotonic() + wait
             while True:
                 try:
                     fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
@@ -214,6 +218,8 @@ def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
                 return load(path, parts)
             finally:
                 fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
+    finally:
+        _BUILD_LOCK.release()
 
 
 def _build_in_child(folder: Path, segment_ids: Sequence[str] | None,

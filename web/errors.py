@@ -58,37 +58,14 @@ def library_error(error: ZhsearchError) -> ResponseReturnValue:
     # The status is the error class's own (indexer/errors.py).
     if error.status >= 500:
         current_app.logger.error("%s: %s", error.code, error)
-    return error_response(error.status, ZH.error(error.code, **quoted_limits(), **error.details))
-
-
-def _index_opens() -> bool:
-    """Whether the index opens now, every segment of its newest commit."""
-    from web.engine import get_engine
-
-    try:
-        get_engine().store.open_index(create=False)
-        return True
-    except ZhsearchError:
-        return False
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return error_response(error.status, ZH.error(error.code, **quoted_limits(), **error.details),
+                          headers)
 
 
 @bp.app_errorhandler(InternalServerError)
 def internal_error(error: InternalServerError) -> ResponseReturnValue:
-    # Flask has already logged the exception with its traceback.
-    from indexer.arrays_build import SegmentGone
-    from indexer.search import reading_failed
-
-    original = getattr(error, "original_exception", None)
-    if original is not None and reading_failed(original):
-        # Whoosh failed reading the index: damaged, unless the failure is
-        # that of a reader which raced a commit merging its segment away (a
-        # file deleted, a column Whoosh then finds gone: None) and the index
-        # opens now; the next request answers then (issue 19: a saved upload
-        # was told to rebuild the index). A damaged file fails otherwise
-        # ("Block tag error", struct, EOF) and keeps the hint to rebuild.
-        raced = isinstance(original, (SegmentGone, FileNotFoundError)) or (
-            isinstance(original, TypeError) and "'NoneType'" in str(original))
-        if raced and _index_opens():
-            return error_response(503, ZH.text("http 503"), {"Retry-After": "1"})
-        return error_response(503, ZH.error("index_corrupt"))
+    # Flask has already logged the exception with its traceback. A failure
+    # reading the index is the library's to name (SearchService.reading):
+    # it arrives here as a ZhsearchError, never as Whoosh's own exception.
     return error_response(500, ZH.text("http 500"))
