@@ -23,6 +23,7 @@ from indexer.document import TITLE
 from indexer.errors import (IndexChanged, IndexCorrupt, QueryError, UnknownArticle,
                             UnknownPassage, ZhsearchError)
 from indexer.explain import Explanation, explain_text
+from indexer.exclusion import fixed_exclusions
 from indexer.generation import Generation, key_of
 from indexer.highlight import Highlighter
 from indexer.query import CompiledQuery, compile_query, query_truncated
@@ -51,8 +52,10 @@ def _run(searcher: Searcher, query: wq.Query, limit: int, by_date: bool = False)
     Whoosh's shortcuts are off: block-quality skipping can loop for ever on
     float ties in 2.7.4 (whoosh-community/whoosh#446, #461), and dropping
     sub-queries that cannot reach the top N leaves their documents out of
-    the total. Every match is counted for the total anyway.
+    the total. Every match is counted for the total anyway. Exclusions are
+    matched without Whoosh 2.7.4's two bugs (:mod:`indexer.exclusion`).
     """
+    query = fixed_exclusions(query)
     if by_date:
         collector = collectors.SortingCollector(
             sorting.FieldFacet("date", reverse=True), limit=limit)

@@ -2,8 +2,8 @@
 through: code that only the tests need, moved out of the engine (issue 20).
 
 - :class:`WhooshService`: a SearchService that never reads the arrays, so
-  every query runs through Whoosh's own matchers, the reference, with
-  :class:`AndNotMatcher` for exclusions (Whoosh 2.7.4's has two bugs);
+  every query runs through Whoosh's own matchers, the reference (with
+  :mod:`indexer.exclusion`'s matcher for exclusions, as the engine's own);
 - :func:`search` and :class:`Ranked`: the raw top k and exact total of a
   query tree over the arrays, with the raw BM25 scores, before any
   arranging;
@@ -13,12 +13,10 @@ through: code that only the tests need, moved out of the engine (issue 20).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.matching import ReadTooFar, binary
 from whoosh.searching import Searcher
 
 from indexer import evaluate
@@ -28,73 +26,12 @@ from indexer.query import CompiledQuery
 from indexer.search import SearchService, _run
 
 
-class AndNotMatcher(binary.AndNotMatcher):
-    """Whoosh 2.7.4's matcher of ``a ANDNOT b`` (``职工 -工会``) without its
-    two bugs; the arrays never had them:
-
-    - ``_find_first`` compares the first ids only: when the excluded matcher
-      starts before the first match, that match is never excluded. On the
-      bundled report, ``工会`` first stands in the title passage, before the
-      first passage that holds ``职工``, which holds ``工会`` too: Whoosh
-      returned it for ``职工 -工会``;
-    - ``skip_to`` reads the id of an exhausted matcher: ``改革 -优秀`` with a
-      date range raised IndexError.
-    """
-
-    def _find_first(self) -> None:
-        if self.a.is_active() and self.b.is_active():
-            self._find_next()
-
-    def skip_to(self, id: int) -> None:
-        if not self.a.is_active():
-            raise ReadTooFar
-        if id < self.a.id():
-            return
-        self.a.skip_to(id)
-        if self.a.is_active() and self.b.is_active():
-            self.b.skip_to(id)
-            self._find_next()
-
-
-class _AndNot(wq.AndNot):
-    """``a ANDNOT b`` matched by the fixed :class:`AndNotMatcher`."""
-
-    def matcher(self, searcher, context=None):
-        return AndNotMatcher(self.a.matcher(searcher, context),
-                             self.b.matcher(searcher, searcher.boolean_context()))
-
-
-def _fixed(query: wq.Query) -> wq.Query:
-    """``query`` with every ``AndNot`` an :class:`_AndNot`; the nodes on no
-    path to one are the same objects (``Query.accept`` would rebuild every
-    ``Or`` without its ``scale`` and ``minmatch``)."""
-    if type(query) is wq.AndNot:
-        return _AndNot(_fixed(query.a), _fixed(query.b))
-    if isinstance(query, wq.WrappingQuery):
-        child = _fixed(query.child)
-        return query if child is query.child else query._rewrap(child)
-    if isinstance(query, (wq.And, wq.Or)):
-        subqueries = [_fixed(q) for q in query.subqueries]
-        if all(new is old for new, old in zip(subqueries, query.subqueries)):
-            return query
-        fixed = copy.copy(query)
-        fixed.subqueries = subqueries
-        return fixed
-    return query
-
-
 class WhooshService(SearchService):
     """Searches through Whoosh's own evaluation only: the reference the
     array evaluation is compared with."""
 
     def _arrays(self, searcher: Searcher) -> IndexArrays | None:
         return None
-
-    @staticmethod
-    def _query(compiled: CompiledQuery, source: str | None, date_from: str | None,
-               date_to: str | None, scope: str = "all") -> wq.Query | None:
-        query = SearchService._query(compiled, source, date_from, date_to, scope)
-        return None if query is None else _fixed(query)
 
 
 @dataclass

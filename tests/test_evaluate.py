@@ -24,7 +24,7 @@ from whoosh import query as wq
 from whoosh import index as whoosh_index
 from whoosh import writing
 
-from indexer import arrays_format, evaluate, postings
+from indexer import arrays_format, evaluate, exclusion, postings
 from indexer.docsets import AdjacentWords, AnyTerm
 from indexer.search import SearchService, _run
 from indexer.store import Store
@@ -74,7 +74,7 @@ def _no_merge(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Whoosh 2.7.4's AndNotMatcher (the matcher of "劳模 -表彰") has two bugs,
-# fixed in the reference (tests/reference.py: AndNotMatcher); the arrays
+# fixed in indexer/exclusion.py, which the engine's Whoosh evaluation uses; the arrays
 # never had them. Query trees handed to Whoosh here, not through
 # WhooshService, get the same fix.
 
@@ -84,8 +84,8 @@ def fixed_reference():
     from whoosh.matching import binary
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(binary.AndNotMatcher, "_find_first", reference.AndNotMatcher._find_first)
-        mp.setattr(binary.AndNotMatcher, "skip_to", reference.AndNotMatcher.skip_to)
+        mp.setattr(binary.AndNotMatcher, "_find_first", exclusion.AndNotMatcher._find_first)
+        mp.setattr(binary.AndNotMatcher, "skip_to", exclusion.AndNotMatcher.skip_to)
         yield
 
 
@@ -361,7 +361,7 @@ def test_an_excluded_word_is_never_in_a_result(tmp_path):
     service = SearchService(store)
     result = service.search("劳模 -表彰")
     assert [h.text for h in result.hits] == ["劳模精神。"]
-    # Whoosh's matcher raised IndexError here (see reference.AndNotMatcher.skip_to).
+    # Whoosh's matcher raised IndexError here (see exclusion.AndNotMatcher.skip_to).
     assert service.search("劳模 -表彰", date_from="2023-02-01").total == 0
 
 
