@@ -7,6 +7,7 @@ can be posted to another, and an uploaded file is found on the next request.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -84,32 +85,42 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def server(corpus_dir, index_dir):
+@contextlib.contextmanager
+def _serving(corpus_dir: Path, index_dir: Path, **env: str):
+    """``zhsearch serve`` on a free loopback port, with ``env`` added to its
+    environment, once it answers a search; stopped by Ctrl+C afterwards."""
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "--corpus", str(corpus_dir), "--index", str(index_dir),
          "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        assert proc.poll() is None, proc.stdout.read().decode("utf-8", "replace")
-        try:
-            if _request(port, "GET", "/api/search?" + urlencode({"q": "劳模"}))[0] == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the server did not answer"
-        time.sleep(0.2)
-    yield proc, port
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode("utf-8", "replace")
+            try:
+                if _request(port, "GET", "/api/search?" + urlencode({"q": "劳模"}))[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer"
+            time.sleep(0.2)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+
+
+@pytest.fixture
+def server(corpus_dir, index_dir):
+    with _serving(corpus_dir, index_dir) as running:
+        yield running
 
 
 def _search(port: int, query: str) -> dict:
@@ -144,20 +155,51 @@ def _multipart(fields: dict[str, str], name: str, content: bytes) -> tuple[bytes
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def _form(port: int) -> tuple[str, str]:
+    """The upload form's CSRF token and the session cookie it goes with."""
+    status, headers, page = _request(port, "GET", "/upload")
+    assert status == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.decode()).group(1)
+    return token, headers["Set-Cookie"].split(";", 1)[0]
+
+
+def _upload(port: int, form: tuple[str, str], name: str, text: str) -> tuple[int, str]:
+    """Posts one file with ``form`` (from :func:`_form`): the status and the page."""
+    token, cookie = form
+    body, content_type = _multipart({"csrf_token": token}, name, text.encode())
+    status, _, page = _request(port, "POST", "/upload", body,
+                               {"Content-Type": content_type, "Cookie": cookie})
+    return status, page.decode("utf-8", "replace")
+
+
 def test_a_form_from_one_worker_posts_to_another_and_is_found_at_once(server):
     _, port = server
     for i in range(6):  # each request on its own connection: any worker may answer
         word = f"bluewhale{i}x{uuid.uuid4().hex[:6]}"
-        status, headers, page = _request(port, "GET", "/upload")
-        assert status == 200
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.decode()).group(1)
-        cookie = headers["Set-Cookie"].split(";", 1)[0]
-        body, content_type = _multipart({"csrf_token": token}, f"报告{i}.txt",
-                                        f"新报告提到{word}。\n".encode())
-        status, _, page = _request(port, "POST", "/upload", body,
-                                   {"Content-Type": content_type, "Cookie": cookie})
-        assert status == 200, page.decode("utf-8", "replace")[:300]
-        assert "已添加" in page.decode()
+        status, page = _upload(port, _form(port), f"报告{i}.txt", f"新报告提到{word}。\n")
+        assert status == 200, page[:300]
+        assert "已添加" in page
+        assert _search(port, word)["total"] == 1
+
+
+def test_a_form_stays_valid_across_restarts_with_the_same_secret_key(corpus_dir, index_dir):
+    # README: "Set ZHSEARCH_SECRET_KEY to keep upload forms valid across
+    # restarts". Under gunicorn every start used a fresh random key instead.
+    from indexer.messages import ZH
+
+    word = f"bluewhale{uuid.uuid4().hex[:6]}"
+    with _serving(corpus_dir, index_dir, ZHSEARCH_SECRET_KEY="first key") as (_, port):
+        form = _form(port)
+    # Another key: the form is refused, as any forged one (the check is real).
+    with _serving(corpus_dir, index_dir, ZHSEARCH_SECRET_KEY="another key") as (_, port):
+        status, page = _upload(port, form, "报告.txt", f"新报告提到{word}。\n")
+        assert status == 400 and ZH.text("form_expired") in page, page[:300]
+        assert _search(port, word)["total"] == 0
+    # The first key again: the form served before both restarts is accepted.
+    with _serving(corpus_dir, index_dir, ZHSEARCH_SECRET_KEY="first key") as (_, port):
+        status, page = _upload(port, form, "报告.txt", f"新报告提到{word}。\n")
+        assert status == 200, page[:300]
+        assert "已添加" in page
         assert _search(port, word)["total"] == 1
 
 

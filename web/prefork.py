@@ -87,9 +87,15 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
 
     count = workers or cores()
     per_worker = max(2, -(-threads // count))
-    # One key for every worker: a form served by one worker is posted to
-    # another (its CSRF token is signed with the key).
-    secret = secrets.token_hex(32)
+    # The settings are read once, here, as create_app reads them: every
+    # worker gets the same config.
+    config = settings.flask_config(settings.from_env())
+    # The key signs the upload form's CSRF token: ZHSEARCH_SECRET_KEY when
+    # set, so an open form stays valid across restarts (a fresh key here
+    # refused every form served before the restart with 400); otherwise
+    # one random key for every worker, since a form served by one worker is
+    # posted to another.
+    config.setdefault("SECRET_KEY", secrets.token_hex(32))
 
     class Application(BaseApplication):
         def load_config(self) -> None:
@@ -98,14 +104,13 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 5000, threads: int 
 
         def load(self):
             # In each worker, after the fork: no searcher or file is shared.
-            config = {**settings.flask_config(settings.from_env()),
-                      "SECRET_KEY": secret, "HOST": host,
-                      # Another worker may have committed an upload: look for
-                      # a newer commit on every request (a directory listing,
-                      # ~30 us), so that an added file is found on the very
-                      # next request whichever worker answers it.
-                      "REFRESH_SECONDS": 0.0}
-            return make_app(store, config)
+            return make_app(store, {**config, "HOST": host,
+                                    # Another worker may have committed an upload:
+                                    # look for a newer commit on every request (a
+                                    # directory listing, ~30 us), so that an added
+                                    # file is found on the very next request
+                                    # whichever worker answers it.
+                                    "REFRESH_SECONDS": 0.0})
 
     from web.engine import before_fork
 
