@@ -19,6 +19,7 @@ from indexer.store import Store
 from indexer.vocabulary import TermsVocabulary
 
 from .conftest import NEWS_MD, SEED
+from .reference import WhooshService
 from .test_evaluate import _no_merge
 
 QUERIES = ["劳模", "工会", "代表大会", "托管", '"劳模精神"', "劳模 -表彰", "职工 OR 工匠"]
@@ -57,9 +58,7 @@ def _answers(service: SearchService) -> list[tuple[int, list[str], list]]:
 
 
 def _reference(store: Store) -> list[tuple[int, list[str], list]]:
-    whoosh = SearchService(store)
-    whoosh.evaluator = "whoosh"
-    return _answers(whoosh)
+    return _answers(WhooshService(store))
 
 
 def _snapshots(store: Store) -> list[Path]:
