@@ -144,6 +144,30 @@ def test_a_new_commit_removes_the_snapshot_of_the_old_generation(two_segments, m
     assert _snapshots(store) == []
 
 
+def test_a_snapshot_finished_after_a_commit_of_a_new_generation_is_not_left_behind(
+        two_segments, monkeypatch):
+    """A build that ends after another process committed (and cleaned up)
+    leaves no snapshot of the older generation for ``check`` to find."""
+    store = two_segments
+    with store.open_index(create=False).searcher() as searcher:
+        parts = [postings.segment_arrays(leaf, store.index_dir)
+                 for leaf, _ in postings.leaves(searcher.reader())]
+    write_file = arrays_format.write_file
+
+    def commit_first(path, data):
+        # The commit and its clean-up run while the build is under way.
+        (store.corpus_dir / "20230601.md").write_text("# 新闻\n\n劳模工会新闻。", encoding="utf-8")
+        store.sync()
+        return write_file(path, data)
+
+    monkeypatch.setattr(arrays_format, "write_file", commit_first)
+    built = snapshot.obtain(store.index_dir, parts, in_child=False)
+    assert built is not None and built.doc_count == sum(p.doc_count for p in parts)
+    monkeypatch.setattr(arrays_format, "write_file", write_file)
+    assert _snapshots(store) == []
+    assert snapshot.check(store.open_index(create=False), store.index_dir) == []
+
+
 _RACER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
