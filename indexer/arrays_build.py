@@ -12,11 +12,12 @@ import pickle
 from collections.abc import Iterator
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, W3LeafMatcher, _lenfield
 
 from indexer.arrays_format import (CODED_FIELDS, FIELD, DamagedArrays, _blob, _ranges,
                                    _smallest_uint)
 from indexer.samestory import fingerprint
+from indexer.whoosh_internals import (is_segment_reader, lengths_column, stored_column,
+                                       term_blocks, terms_reader)
 
 
 class SegmentGone(RuntimeError):
@@ -25,32 +26,10 @@ class SegmentGone(RuntimeError):
     the new generation's are."""
 
 
-def _term_blocks(terms_reader, terminfo, fmt) -> Iterator[tuple[list, list]]:
-    """Yield ``(ids, values)`` per block of one term's postings, deletions
-    included; ids are deltas from 0 within each block.
-
-    Reads Whoosh 2.7.4's block data directly: going through the matcher one
-    posting at a time takes 3 s per 25,000-passage segment.
-    """
-    if terminfo.is_inlined():
-        ids, _, values = terminfo.inlined_postings()
-        ids = list(ids)
-        yield [ids[0]] + [b - a for a, b in zip(ids, ids[1:])] if ids else [], values
-        return
-    offset, length = terminfo.extent()
-    m = W3LeafMatcher(terms_reader._postfile, offset, length, fmt)
-    while True:
-        m._read_data()
-        yield m._data[0], m._data[2]
-        if m._lastblock:
-            return
-        m._goto(m._nextoffset)
-
-
-def _term_ids(terms_reader, terminfo, fmt) -> np.ndarray:
+def _term_ids(terms, terminfo, fmt) -> np.ndarray:
     """One term's document numbers, deletions included."""
     parts = [np.cumsum(np.asarray(ids, dtype=np.int64))
-             for ids, _ in _term_blocks(terms_reader, terminfo, fmt)]
+             for ids, _ in term_blocks(terms, terminfo, fmt)]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
@@ -104,8 +83,8 @@ def _decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return counts, running - np.repeat(base, counts)
 
 
-def _field_items(terms_reader, fieldname: str) -> Iterator[tuple[bytes, object]]:
-    for (name, btext), terminfo in terms_reader.items_from(fieldname, b""):
+def _field_items(terms, fieldname: str) -> Iterator[tuple[bytes, object]]:
+    for (name, btext), terminfo in terms.items_from(fieldname, b""):
         if name != fieldname:
             return
         yield btext, terminfo
@@ -121,11 +100,10 @@ def _hold(reader) -> None:
     file once open stays readable after it is deleted; one already gone
     means the segment is gone (every document stores fields).
     """
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+    if not is_segment_reader(reader):
         return
-    perdoc._cached_reader(_lenfield(FIELD), LENGTHS_COLUMN)  # absent when no passage has text
-    if reader.doc_count_all() and perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+    lengths_column(reader, FIELD)  # absent when no passage has text
+    if reader.doc_count_all() and stored_column(reader) is None:
         raise SegmentGone(f"segment {reader.segment().segment_id()} was merged away")
 
 
@@ -189,12 +167,12 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
     fmt = schema[FIELD].format
     if getattr(fmt, "field_boost", 1.0) != 1.0:
         raise DamagedArrays("the content field has a field boost; weights would not be frequencies")
-    terms_reader = reader._terms
+    terms = terms_reader(reader)
     words: list[str] = []
-    has_field = FIELD in schema and FIELD in terms_reader.indexed_field_names()
+    has_field = FIELD in schema and FIELD in terms.indexed_field_names()
     total = 0
     if has_field:
-        for btext, terminfo in _field_items(terms_reader, FIELD):
+        for btext, terminfo in _field_items(terms, FIELD):
             words.append(btext.decode("utf-8"))
             total += terminfo.doc_frequency()  # type: ignore[attr-defined]
     docs = _Filling(total, np.int32)
@@ -221,11 +199,11 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
         values.clear()
 
     if has_field:
-        for t, (btext, terminfo) in enumerate(_field_items(terms_reader, FIELD)):
+        for t, (btext, terminfo) in enumerate(_field_items(terms, FIELD)):
             if t >= len(words) or words[t].encode("utf-8") != btext:
                 raise DamagedArrays("the segment's terms changed while its arrays were built")
             n = 0
-            for ids, vals in _term_blocks(terms_reader, terminfo, fmt):
+            for ids, vals in term_blocks(terms, terminfo, fmt):
                 deltas.extend(ids)
                 values.extend(vals)
                 block_lens.append(len(ids))
@@ -260,12 +238,12 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
     for fieldname in CODED_FIELDS:
         codes = np.full(doc_count, -1, dtype=np.int32)
         names: list[bytes] = []
-        if fieldname in schema and fieldname in terms_reader.indexed_field_names():
+        if fieldname in schema and fieldname in terms.indexed_field_names():
             sub_fmt = schema[fieldname].format
-            for btext, terminfo in _field_items(terms_reader, fieldname):
+            for btext, terminfo in _field_items(terms, fieldname):
                 code = len(names)
                 names.append(btext)
-                codes[_term_ids(terms_reader, terminfo, sub_fmt)] = code
+                codes[_term_ids(terms, terminfo, sub_fmt)] = code
         # Whoosh's lexicon is in byte order already: codes order like the values.
         arrays[f"{fieldname}_codes"] = codes
         arrays[f"{fieldname}_names"] = _blob([b.decode("utf-8") for b in names])

@@ -16,13 +16,13 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.formats import Positions
 from whoosh.system import pack_int, pack_long, pack_ushort
-from whoosh.util.numeric import _length_byte_cache
 
 from indexer import arrays_format
 from indexer.codec import block_bytes, inline_values, inlined_bytes
+from indexer.whoosh_internals import LENGTH_BYTES, field_writer_files, term_info_packer
 
 __all__ = ["ENCODE_CHUNK", "EncodedPositions", "encode_field", "encode_positions", "write_terms"]
 
@@ -158,7 +158,7 @@ class EncodedPositions:
 
 # length_to_byte's table: a length's byte is its bisect_left here (255 from
 # 106,374 on, 0 for no length), as Whoosh's block and term statistics keep it.
-_LENGTH_BYTES = np.array(_length_byte_cache, dtype=np.int64)
+_LENGTH_BYTES = np.array(LENGTH_BYTES, dtype=np.int64)
 _NO_LENGTH = np.iinfo(np.int64).max
 # Output kept before it is written to the postings file.
 _WRITE_BYTES = 1 << 20
@@ -233,13 +233,13 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
     codec's writer spent ~37 us a block in Python around the pickle and
     zlib calls, over 50,000 blocks a segment of 19,137 passages.
     """
-    codec = fieldwriter._codec
-    limit, compression, inline = codec._blocklimit, codec._compression, codec._inlinelimit
-    fixed = fieldwriter._format.fixed_value_size()
+    files = field_writer_files(fieldwriter)
+    limit, compression, inline = files.blocklimit, files.compression, files.inlinelimit
+    fixed = files.format.fixed_value_size()
     if (fixed == 0) != (values is None) or (fixed is not None and fixed != 0):
         raise ValueError("write_terms writes Positions or Existence postings only")
-    postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
-    prefix = pack_ushort(fieldwriter._fieldid)
+    postfile, tindex = files.postfile, files.term_table
+    prefix = pack_ushort(files.field_id)
     ptr = np.asarray(term_ptr, dtype=np.int64)
     runs = _runs(ptr)
     if len(runs) > 2:
@@ -291,7 +291,7 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
     ptr_list, start_list, stop_list = ptr.tolist(), start.tolist(), stop.tolist()
     first_list = first_block.tolist()
     t_weight, t_top = t_weight.tolist(), t_top.tolist()
-    pack_info = W3TermInfo._struct.pack
+    pack_info = term_info_packer()
     take = values.take if values is not None else None
     offset = postfile.tell()
     out: list[bytes] = []

@@ -61,6 +61,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from indexer import arrays_build, arrays_format, postings
 from indexer.blocks import encode_field, write_terms
+from indexer.whoosh_internals import (field_length, raw_stored_column, set_field_length,
+                                       stored_bytes_writer, terms_reader)
 
 __all__ = ["MERGE_SMALL", "MERGE_WORDS", "OPTIMIZE", "SEGMENTS_PER_TIER", "merge_policy", "merge_segments", "tiers"]
 
@@ -97,7 +99,7 @@ _COPY_SLICE = 1 << 18
 
 
 def _words(segment: Any) -> int:
-    return int(getattr(segment, "_fieldlengths", {}).get(arrays_format.FIELD, 0))
+    return field_length(segment, arrays_format.FIELD)
 
 
 def _all_deleted(segment: Any) -> bool:
@@ -298,10 +300,10 @@ def _merge_documents(storage: Any, schema: Schema, codec: Any, readers: list, se
             # and pickled: copying the bytes instead of unpickling and pickling
             # again took the merge of the 2022 segments (50,618 passages) from
             # 9.8 to 7.9 s of CPU.
-            stored = reader._perdoc.column_reader("_stored", _RAW)
+            stored = raw_stored_column(reader, _RAW)
             # W3PerDocWriter made its column (STORED_COLUMN: pickled, then
             # compressed); its bytes writer under both takes the bytes.
-            add_stored = perdoc._get_column("_stored")._child
+            add_stored = stored_bytes_writer(perdoc)
             for docnum in reader.all_doc_ids():
                 docmap[docnum] = new
                 perdoc.start_doc(new)
@@ -331,7 +333,7 @@ def _merge_documents(storage: Any, schema: Schema, codec: Any, readers: list, se
             total += int(reader.field_length(name))
             for docnum in np.flatnonzero(docmap < 0).tolist():
                 total -= reader.doc_field_length(docnum, name) or 0
-        segment._fieldlengths[name] = max(0, total)
+        set_field_length(segment, name, max(0, total))
     return docmaps, {n: np.array(v, dtype=np.int64) for n, v in lengths.items()}
 
 
@@ -426,8 +428,8 @@ def _field_terms(readers: list, name: str, fmt: Any, plain: bool
         for btext, info in arrays_build._field_items(terms, name):
             yield btext, i, arrays_build._term_ids(terms, info, fmt) if plain else None
 
-    runs = [run(i, reader._terms) for i, reader in enumerate(readers)
-            if name in reader._terms.indexed_field_names()]
+    runs = [run(i, terms_reader(reader)) for i, reader in enumerate(readers)
+            if name in terms_reader(reader).indexed_field_names()]
     return heapq.merge(*runs, key=lambda item: (item[0], item[1]))
 
 
@@ -510,7 +512,7 @@ def _derive(segment: Any, doc_count: int, content: dict, codes: dict,
     }
     header: dict[str, Any] = {
         "segment": segment.segment_id(), "doc_count": doc_count,
-        "field_length": int(segment._fieldlengths.get(arrays_format.FIELD, 0)),
+        "field_length": field_length(segment, arrays_format.FIELD),
         "terms": len(content["words"]), "vocabularies": {}}
     for name in arrays_format.CODED_FIELDS:
         names, field_codes = codes.get(name, ([], np.full(doc_count, -1, dtype=np.int32)))

@@ -60,6 +60,7 @@ from indexer.analysis import ChineseTextField, iter_words
 from indexer.blocks import encode_field, write_terms
 from indexer.normalize import normalize_text
 from indexer.samestory import fingerprint
+from indexer.whoosh_internals import field_length, field_writer_files
 
 __all__ = ["BulkWriteError", "BulkWriter", "open_writer", "write_segment"]
 
@@ -243,7 +244,7 @@ def _write_other_field(fieldwriter, found: _Postings, lengths: np.ndarray | None
             terms.append(btext)
             docs_of.append([])
         docs_of[-1].append(docnum)
-    if type(fieldwriter._format) is Existence and all(
+    if type(field_writer_files(fieldwriter).format) is Existence and all(
             not v and w == 1.0 for _, _, w, v in found.other):
         term_ptr = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum([len(d) for d in docs_of], out=term_ptr[1:])
@@ -291,7 +292,7 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
     }
     header: dict[str, Any] = {
         "segment": segment.segment_id(), "doc_count": doc_count,
-        "field_length": int(segment._fieldlengths.get(field, 0)), "terms": len(words),
+        "field_length": field_length(segment, field), "terms": len(words),
         "vocabularies": {}}
     for name in arrays_format.CODED_FIELDS:
         codes = np.full(doc_count, -1, dtype=np.int32)

@@ -50,6 +50,7 @@ from indexer.phrase import adjacent, position_keys
 from indexer.postings import forget, leaves, segment_arrays, segments_of
 from indexer.sortedsets import _contains, _distinct
 from indexer.vocabulary import TermsVocabulary, Vocabulary
+from indexer.whoosh_internals import bm25f_field_b
 
 # Below this many postings per document of a segment, a union is merged by
 # sorting; above it, by marking a per-document array (2,000 postings: 20 us
@@ -109,7 +110,7 @@ class IndexArrays:
         snapshot of them all (:mod:`indexer.snapshot`)."""
         segments = leaves(searcher.reader())
         weighting = searcher.weighting
-        if type(weighting) is not BM25F or weighting._field_B:
+        if type(weighting) is not BM25F or bm25f_field_b(weighting):
             raise Unsupported(f"scoring model {weighting!r}")
         self.folder = Path(folder) if folder else None
         if shared is not None:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.searching import Searcher
 
 from indexer import evaluate
@@ -26,6 +25,7 @@ from indexer.postings import leaves, segments_of
 from indexer.records import CorpusSummary, FileRecord
 from indexer.store import Store
 from indexer.vocabulary import Vocabulary
+from indexer.whoosh_internals import stored_column
 
 T = TypeVar("T")
 
@@ -47,8 +47,7 @@ class StoredFields:
     def __init__(self, searcher: Searcher):
         segments = leaves(searcher.reader())
         self._offsets = [offset for _, offset in segments]
-        self._columns = [leaf._perdoc._cached_reader("_stored", STORED_COLUMN)
-                         for leaf, _ in segments]
+        self._columns = [stored_column(leaf) for leaf, _ in segments]
         self._names = frozenset(searcher.schema.names())
 
     @classmethod

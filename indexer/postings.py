@@ -35,6 +35,7 @@ from indexer.arrays_build import SegmentGone, _term_ids, build_arrays
 from indexer.arrays_format import (FIELD, SUFFIX, DamagedArrays, SegmentArrays, _split, encode,
                                    file_name, from_memory, load_file, write_file)
 from indexer.samestory import fingerprint
+from indexer.whoosh_internals import segments, terms_reader
 
 
 _log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ def _remove_gone(ix, folder: Path) -> None:
     cost its first search a rebuild. Listed before the table of contents is
     read, so that a file of a newer segment is never taken for one that is gone."""
     names = [p.name for p in folder.glob("*" + SUFFIX)]
-    current = {file_name(segment.segment_id()) for segment in ix._segments()}
+    current = {file_name(segment.segment_id()) for segment in segments(ix)}
     for name in names:
         if name not in current and _segment_gone(folder, name[:-len(SUFFIX)]):
             (folder / name).unlink(missing_ok=True)
@@ -331,10 +332,11 @@ def _spot_check(arrays: SegmentArrays, leaf, samples: int = 64) -> None:
     words = _split(arrays._terms_blob, count)
     step = max(1, count // samples)
     fmt = leaf.schema[FIELD].format
+    terms = terms_reader(leaf)
     for i in range(0, count, step):
         word = words[i]
         start, end = int(arrays.term_ptr[i]), int(arrays.term_ptr[i + 1])
-        whoosh_ids = _term_ids(leaf._terms, leaf._terms.term_info(FIELD, word.encode("utf-8")), fmt)
+        whoosh_ids = _term_ids(terms, terms.term_info(FIELD, word.encode("utf-8")), fmt)
         if not np.array_equal(whoosh_ids, arrays.docs[start:end]):
             raise DamagedArrays(f"the postings of {word!r} differ from the segment's")
 

@@ -37,6 +37,7 @@ from indexer.store import Store, from_whoosh
 from indexer.suggest import suggest
 from indexer.synonyms import Synonyms
 from indexer.vocabulary import Vocabulary
+from indexer.whoosh_internals import pin_column_files
 
 # How often a long-lived searcher looks for a newer commit of the index, by
 # default (SearchService's ``refresh_seconds``; the web's REFRESH_SECONDS).
@@ -107,23 +108,14 @@ def _pin_columns(searcher: Searcher) -> Searcher:
     500, ``KeyError: 'content'``).
     """
     for leaf, _ in searcher.reader().leaf_readers():
-        perdoc = getattr(leaf, "_perdoc", None)
-        segment = leaf.segment() if hasattr(leaf, "segment") else None
-        if perdoc is None or segment is None or not hasattr(perdoc, "_colfiles"):
-            continue
-        prefix, suffix = segment.make_filename("."), ".col"
-        for name in perdoc._storage.list():
-            if name.startswith(prefix) and name.endswith(suffix):
-                column = name[len(prefix):-len(suffix)]
-                if column not in perdoc._colfiles:
-                    perdoc._colfiles[column] = perdoc._get_column_file(column)
         # Whoosh asks the folder whether a column exists before each first
         # read of it: the files opened here are the answer, deleted or not.
-        pinned = frozenset(perdoc._colfiles)
-        perdoc.has_column = pinned.__contains__
+        pinned = pin_column_files(leaf)
+        if pinned is None:
+            continue
         if leaf.doc_count_all() and "_stored" not in pinned:
             searcher.close()
-            raise SegmentGone(f"segment {segment.segment_id()} was merged away")
+            raise SegmentGone(f"segment {leaf.segment().segment_id()} was merged away")
     return searcher
 
 

@@ -53,6 +53,7 @@ from indexer import arrays_format, postings
 from indexer.postings import DerivedProblem
 from indexer.arrays_format import DamagedArrays, SegmentArrays
 from indexer.arrays_merge import merge_arrays
+from indexer.whoosh_internals import segments
 
 SUFFIX = ".zhsnap"
 PREFIX = "snapshot_"
@@ -305,8 +306,8 @@ def _main(argv: Sequence[str]) -> int:
 
 def _current(ix) -> str | None:
     """The snapshot file name of ``ix``'s newest generation (None: one segment)."""
-    segments = [segment.segment_id() for segment in ix._segments()]
-    return file_name(segments) if len(segments) > 1 else None
+    ids = [segment.segment_id() for segment in segments(ix)]
+    return file_name(ids) if len(ids) > 1 else None
 
 
 def remove_stale(ix, folder: str | Path, older_than: float = 3600.0) -> list[str]:
