@@ -90,6 +90,29 @@ def _smallest_uint(maximum: int) -> type:
     return np.uint64
 
 
+def postings_arrays(term_ptr: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
+                    pos_ptr: np.ndarray, positions: np.ndarray) -> dict[str, np.ndarray]:
+    """The postings arrays of a ``.zharrays`` as the file keeps them: the
+    smallest unsigned type for the frequencies and positions, 32-bit
+    document numbers, 32-bit position pointers while they fit. Every builder
+    (a segment written, read back or merged; a snapshot) finishes its arrays here.
+
+    >>> a = postings_arrays(np.array([0, 2]), np.array([3, 4]), np.array([1, 300]),
+    ...                     np.array([0, 1, 301]), np.arange(301))
+    >>> [str(a[k].dtype) for k in ("docs", "freqs", "pos_ptr", "positions")]
+    ['int32', 'uint16', 'uint32', 'uint16']
+    """
+    return {
+        "term_ptr": np.asarray(term_ptr, dtype=np.int64),
+        "docs": docs.astype(np.int32, copy=False),
+        "freqs": freqs.astype(_smallest_uint(int(freqs.max()) if len(freqs) else 0), copy=False),
+        "pos_ptr": pos_ptr.astype(np.uint32 if int(pos_ptr[-1]) < 2**32 else np.int64,
+                                  copy=False),
+        "positions": positions.astype(
+            _smallest_uint(int(positions.max()) if len(positions) else 0), copy=False),
+    }
+
+
 def _blob(strings: list[str]) -> np.ndarray:
     """Strings joined by NUL (never in a term, file name or date) as bytes."""
     return np.frombuffer("\0".join(strings).encode("utf-8"), dtype=np.uint8)

@@ -6,11 +6,12 @@ as the snapshot every process maps (:mod:`indexer.snapshot`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.arrays_format import (CODED_FIELDS, SegmentArrays, _blob, _ranges, _smallest_uint,
-                                   _split, from_memory)
+from indexer.arrays_format import (CODED_FIELDS, SegmentArrays, _blob, _ranges, _split,
+                                   from_memory, postings_arrays)
 
 
 # Postings per slice when merged positions are copied (bounds the temporaries).
@@ -40,63 +41,117 @@ def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
     return from_memory(*merge_arrays(parts))
 
 
-def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.ndarray]]:
-    """The header and arrays of :func:`merged`; its words in byte order, as
-    ``sorted()`` orders them (a :class:`~indexer.terms.SortedTerms` finds
-    them by bisection)."""
+@dataclass
+class MergedPostings:
+    """The content field's postings of several segments as one list per word:
+    words in byte order, positions concatenated per posting."""
+
+    words: list[str]
+    term_ptr: np.ndarray
+    docs: np.ndarray
+    freqs: np.ndarray
+    pos_ptr: np.ndarray
+    positions: np.ndarray
+
+
+def merge_postings(parts: Sequence[SegmentArrays],
+                   docmaps: Sequence[np.ndarray] | None = None) -> MergedPostings:
+    """The postings of ``parts`` merged: each document renumbered by its
+    segment's ``docmaps`` (-1: dropped, a word left with no posting dropped
+    too), or, without ``docmaps``, numbered as Whoosh's multi-segment reader
+    numbers them (each segment after the ones before it). The merge of a
+    commit's segments (:mod:`indexer.bulkmerge`) and the snapshot of a
+    generation (:func:`merge_arrays`) are both this.
+
+    >>> from indexer.arrays_format import _toy
+    >>> a = from_memory(*_toy(["劳模", "工会"], [[0, 1], [1]], 2))
+    >>> b = from_memory(*_toy(["工会"], [[0]], 1))
+    >>> m = merge_postings([a, b], [np.array([0, -1]), np.array([1])])
+    >>> m.words, m.docs.tolist()
+    (['劳模', '工会'], [0, 1])
+    """
+    if docmaps is None:
+        docmaps, offset = [], 0
+        for p in parts:
+            docmaps.append(np.arange(offset, offset + p.doc_count, dtype=np.int64))
+            offset += p.doc_count
     words_of = [_split(p._terms_blob, p.header["terms"]) for p in parts]
-    every = sorted(set().union(*words_of))
-    ids: dict[str, int] = dict(zip(every, range(len(every))))
-    n_terms = len(ids)
-    global_of = [np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))
-                 for words in words_of]
+    union = sorted(set().union(*words_of))  # UTF-8 keeps code point order: Whoosh's
+    rank: dict[str, int] = dict(zip(union, range(len(union))))
+    local = []  # per segment: global word of each word, postings kept, kept per word
+    per_term = np.zeros(len(union), dtype=np.int64)
+    for p, words, docmap in zip(parts, words_of, docmaps):
+        g = np.fromiter((rank[w] for w in words), dtype=np.int64, count=len(words))
+        sizes = np.diff(p.term_ptr).astype(np.int64)
+        if len(docmap) and int(docmap.min()) >= 0:
+            keep, kept = None, sizes  # no document dropped
+        else:
+            keep = docmap[p.docs] >= 0 if len(p.docs) else np.zeros(0, dtype=bool)
+            term_of = np.repeat(np.arange(len(words), dtype=np.int64), sizes)
+            kept = np.bincount(term_of[keep], minlength=len(words)).astype(np.int64)
+            del term_of
+        np.add.at(per_term, g, kept)
+        local.append((g, keep, kept))
+    present = per_term > 0
+    term_ptr = np.zeros(len(union) + 1, dtype=np.int64)
+    np.cumsum(per_term, out=term_ptr[1:])
+    total = int(term_ptr[-1])
     # Each segment's list of a word goes right after the earlier segments'
     # lists of that word: a scatter, no sort (a stable argsort of the whole
     # folder's postings took 0.4 s).
-    sizes = [np.diff(p.term_ptr).astype(np.int64) for p in parts]
-    per_term = np.zeros(n_terms, dtype=np.int64)
-    for g, s in zip(global_of, sizes):
-        np.add.at(per_term, g, s)
-    term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(per_term, out=term_ptr[1:])
-    filled = term_ptr[:-1].copy()
-    total = int(term_ptr[-1])
     docs = np.empty(total, dtype=np.int32)
-    freqs = np.empty(total, dtype=np.uint32)
-    counts = np.empty(total, dtype=np.uint32)  # positions per posting
-    dests = []  # where each segment's postings go, in the segment's order
-    offset = 0
-    for p, g, s in zip(parts, global_of, sizes):
-        dest = _ranges(filled[g], s)
-        docs[dest] = p.docs + offset
-        freqs[dest] = p.freqs
-        counts[dest] = np.diff(p.pos_ptr)
+    freqs = np.empty(total, dtype=np.result_type(*(p.freqs for p in parts)) if parts else np.uint8)
+    dests = []
+    filled = term_ptr[:-1].copy()
+    for p, docmap, (g, keep, kept) in zip(parts, docmaps, local):
+        dest = _ranges(filled[g], kept)
+        if keep is None:
+            docs[dest] = docmap[p.docs]
+            freqs[dest] = p.freqs
+        else:
+            docs[dest] = docmap[p.docs[keep]]
+            freqs[dest] = p.freqs[keep]
+        filled[g] += kept
         dests.append(dest)
-        filled[g] += s
-        offset += p.doc_count
-    pos_ptr = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(counts, out=pos_ptr[1:])
+    # A posting holds one position per occurrence: its frequency.
+    pos_ptr = np.zeros(total + 1, dtype=np.uint32 if int(freqs.sum(dtype=np.int64)) < 2**32
+                       else np.int64)
+    np.cumsum(freqs, dtype=pos_ptr.dtype, out=pos_ptr[1:])
     # Each segment's positions are copied to their new places a slice of
     # postings at a time: one gather over all of them made int64 index
     # arrays of every position at once (the whole folder's merge peaked at
     # 628 MB RSS for a 200 MB result).
-    positions = np.empty(int(pos_ptr[-1]), dtype=np.result_type(*(p.positions for p in parts)))
-    for p, dest in zip(parts, dests):
+    positions = np.empty(int(pos_ptr[-1]),
+                         dtype=np.result_type(*(p.positions for p in parts)) if parts else np.uint8)
+    for p, (g, keep, kept), dest in zip(parts, local, dests):
+        src = None if keep is None else np.flatnonzero(keep)
         for a in range(0, len(dest), _MERGE_SLICE):
-            chunk = dest[a:a + _MERGE_SLICE]
-            first, last = int(p.pos_ptr[a]), int(p.pos_ptr[a + len(chunk)])
-            positions[_ranges(pos_ptr[chunk], counts[chunk].astype(np.int64))] = p.positions[first:last]
-    del dests
+            to = dest[a:a + _MERGE_SLICE]
+            chunk = np.arange(a, a + len(to)) if src is None else src[a:a + _MERGE_SLICE]
+            counts = p.pos_ptr[chunk + 1].astype(np.int64) - p.pos_ptr[chunk].astype(np.int64)
+            positions[_ranges(pos_ptr[to].astype(np.int64), counts)] = p.positions[
+                _ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
+    del dests, local
+    if not present.all():
+        term_ptr = np.concatenate(([0], term_ptr[1:][present]))
+    return MergedPostings([w for w, k in zip(union, present.tolist()) if k], term_ptr,
+                          docs, freqs, pos_ptr, positions)
+
+
+def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.ndarray]]:
+    """The header and arrays of :func:`merged`; its words in byte order, as
+    ``sorted()`` orders them (a :class:`~indexer.terms.SortedTerms` finds
+    them by bisection)."""
+    merged = merge_postings(parts)
     arrays: dict[str, np.ndarray] = {
-        "term_ptr": term_ptr,
-        "docs": docs,
-        "freqs": freqs.astype(_smallest_uint(int(freqs.max()) if total else 0)),
-        "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
-        "positions": positions.astype(_smallest_uint(int(positions.max()) if len(positions) else 0)),
+        **postings_arrays(merged.term_ptr, merged.docs, merged.freqs, merged.pos_ptr,
+                          merged.positions),
         "lengths": np.concatenate([p.lengths for p in parts]),
         "fingerprints": np.concatenate([p.fingerprints for p in parts]),
-        "terms": _blob(every),
+        "terms": _blob(merged.words),
     }
+    offset = sum(p.doc_count for p in parts)
+    n_terms = len(merged.words)
     vocabularies: dict[str, int] = {}
     header = {"segment": "+".join(p.segment_id for p in parts),
               "doc_count": offset, "field_length": sum(p.field_length for p in parts),

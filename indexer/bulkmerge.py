@@ -59,7 +59,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util import fib
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from indexer import arrays_build, arrays_format, postings
+from indexer import arrays_build, arrays_format, arrays_merge, postings
 from indexer.blocks import encode_field, write_terms
 from indexer.whoosh_internals import (field_length, raw_stored_column, set_field_length,
                                        stored_bytes_writer, terms_reader)
@@ -91,8 +91,6 @@ SEGMENTS_PER_TIER = 16
 # Postings re-encoded at a time (a run of whole terms): the encoding's
 # temporaries are ~90 bytes a posting.
 _WRITE_CHUNK = 1 << 16
-# Postings whose positions are copied at a time (bounds the index temporaries).
-_COPY_SLICE = 1 << 18
 
 
 # -- choosing ----------------------------------------------------------------------
@@ -245,7 +243,7 @@ def _merge(storage: Any, schema: Schema, codec: Any, readers: list, segment: Any
         raise _Empty
     arrays = [postings.segment_arrays(r, folder) for r in readers]
     fieldwriter = codec.field_writer(storage, segment)
-    content = _merge_content(arrays, docmaps)
+    content = arrays_merge.merge_postings(arrays, docmaps)
     codes: dict[str, tuple[list[bytes], np.ndarray]] = {}
     try:
         for name in names:
@@ -253,7 +251,7 @@ def _merge(storage: Any, schema: Schema, codec: Any, readers: list, segment: Any
             if not field.indexed:
                 continue
             if name == arrays_format.FIELD:
-                if len(content["words"]):
+                if len(content.words):
                     _write_content(fieldwriter, name, field, content, lengths.get(name))
             else:
                 found = _merge_other(fieldwriter, name, field, readers, docmaps,
@@ -337,65 +335,13 @@ def _merge_documents(storage: Any, schema: Schema, codec: Any, readers: list, se
     return docmaps, {n: np.array(v, dtype=np.int64) for n, v in lengths.items()}
 
 
-def _merge_content(parts: list[arrays_format.SegmentArrays], docmaps: list[np.ndarray]) -> dict:
-    """The content field's postings of every segment's arrays as one list per
-    term: terms in UTF-8 byte order (Whoosh's), deleted documents dropped,
-    documents renumbered, a term left with no posting dropped."""
-    words_of = [arrays_format._split(p._terms_blob, p.header["terms"]) for p in parts]
-    union = sorted({w for words in words_of for w in words})  # UTF-8 keeps code point order
-    rank = {w: i for i, w in enumerate(union)}
-    local = []  # per segment: global term of each term, kept postings, their counts per term
-    per_term = np.zeros(len(union), dtype=np.int64)
-    for p, words, docmap in zip(parts, words_of, docmaps):
-        g = np.fromiter((rank[w] for w in words), dtype=np.int64, count=len(words))
-        keep = docmap[p.docs] >= 0 if len(p.docs) else np.zeros(0, dtype=bool)
-        sizes = np.diff(p.term_ptr).astype(np.int64)
-        term_of = np.repeat(np.arange(len(words), dtype=np.int64), sizes)
-        kept = np.bincount(term_of[keep], minlength=len(words)).astype(np.int64)
-        del term_of
-        np.add.at(per_term, g, kept)
-        local.append((g, keep, kept))
-    present = per_term > 0
-    words = [w for w, k in zip(union, present.tolist()) if k]
-    term_ptr = np.zeros(len(union) + 1, dtype=np.int64)
-    np.cumsum(per_term, out=term_ptr[1:])
-    total = int(term_ptr[-1])
-    docs = np.empty(total, dtype=np.int32)
-    freqs = np.empty(total, dtype=np.result_type(*(p.freqs for p in parts)) if parts else np.uint8)
-    dests = []
-    filled = term_ptr[:-1].copy()
-    for p, docmap, (g, keep, kept) in zip(parts, docmaps, local):
-        dest = arrays_format._ranges(filled[g], kept)
-        docs[dest] = docmap[p.docs[keep]]
-        freqs[dest] = p.freqs[keep]
-        filled[g] += kept
-        dests.append(dest)
-    # Positions per posting are its frequency (Positions: one per occurrence).
-    pos_ptr = np.zeros(total + 1, dtype=np.uint32 if int(freqs.sum(dtype=np.int64)) < 2**32
-                       else np.int64)
-    np.cumsum(freqs, dtype=pos_ptr.dtype, out=pos_ptr[1:])
-    positions = np.empty(int(pos_ptr[-1]),
-                         dtype=np.result_type(*(p.positions for p in parts)) if parts else np.uint8)
-    for p, (g, keep, kept), dest in zip(parts, local, dests):
-        src = np.flatnonzero(keep)
-        for a in range(0, len(src), _COPY_SLICE):
-            chunk = src[a:a + _COPY_SLICE]
-            to = dest[a:a + _COPY_SLICE]
-            counts = (p.pos_ptr[chunk + 1].astype(np.int64) - p.pos_ptr[chunk].astype(np.int64))
-            positions[arrays_format._ranges(pos_ptr[to].astype(np.int64), counts)] = p.positions[
-                arrays_format._ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
-    del dests, local
-    return {"words": words, "term_ptr": np.concatenate(([0], term_ptr[1:][present])).astype(np.int64),
-            "docs": docs, "freqs": freqs, "pos_ptr": pos_ptr, "positions": positions}
-
-
-def _write_content(fieldwriter: Any, name: str, field: Any, content: dict,
+def _write_content(fieldwriter: Any, name: str, field: Any, content: arrays_merge.MergedPostings,
                    lengths: np.ndarray | None) -> None:
     """The merged content postings through Whoosh's field writer, a run of
     whole terms (about :data:`_WRITE_CHUNK` postings) re-encoded at a time."""
-    words = content["words"]
-    ptr = content["term_ptr"].tolist()
-    docs, freqs, pos_ptr, positions = (content[k] for k in ("docs", "freqs", "pos_ptr", "positions"))
+    words = content.words
+    ptr = content.term_ptr.tolist()
+    docs, freqs, pos_ptr, positions = content.docs, content.freqs, content.pos_ptr, content.positions
     fieldwriter.start_field(name, field)
     t = 0
     while t < len(words):
@@ -413,7 +359,7 @@ def _write_content(fieldwriter: Any, name: str, field: Any, content: dict,
         values = encode_field(freqs[a:b].astype(np.int64), deltas)
         del pos, deltas
         write_terms(fieldwriter, [w.encode("utf-8") for w in words[t:end]],
-                    content["term_ptr"][t:end + 1], docs, freqs, values, lengths, values_first=a)
+                    content.term_ptr[t:end + 1], docs, freqs, values, lengths, values_first=a)
         t = end
     fieldwriter.finish_field()
 
@@ -488,32 +434,24 @@ def _merge_other(fieldwriter: Any, name: str, field: Any, readers: list,
     return names, codes
 
 
-def _derive(segment: Any, doc_count: int, content: dict, codes: dict,
+def _derive(segment: Any, doc_count: int, content: arrays_merge.MergedPostings, codes: dict,
             parts: list[arrays_format.SegmentArrays], docmaps: list[np.ndarray]) -> tuple:
     """The header and arrays :func:`indexer.arrays_build.build_arrays` would read
     back from the merged segment, from the merged arrays."""
     keep = [docmap >= 0 for docmap in docmaps]
-    freqs = content["freqs"]
-    positions = content["positions"]
-    pos_ptr = content["pos_ptr"]
     arrays: dict[str, np.ndarray] = {
-        "term_ptr": content["term_ptr"],
-        "docs": content["docs"],
-        "freqs": freqs.astype(arrays_format._smallest_uint(int(freqs.max()) if len(freqs) else 0),
-                              copy=False),
-        "pos_ptr": pos_ptr.astype(np.uint32 if int(pos_ptr[-1]) < 2**32 else np.int64, copy=False),
-        "positions": positions.astype(
-            arrays_format._smallest_uint(int(positions.max()) if len(positions) else 0), copy=False),
+        **arrays_format.postings_arrays(content.term_ptr, content.docs, content.freqs,
+                                        content.pos_ptr, content.positions),
         "lengths": np.concatenate([p.lengths[k] for p, k in zip(parts, keep)]).astype(
             np.uint32, copy=False),
         "fingerprints": np.concatenate([p.fingerprints[k] for p, k in zip(parts, keep)]).astype(
             np.int64, copy=False),
-        "terms": arrays_format._blob(content["words"]),
+        "terms": arrays_format._blob(content.words),
     }
     header: dict[str, Any] = {
         "segment": segment.segment_id(), "doc_count": doc_count,
         "field_length": field_length(segment, arrays_format.FIELD),
-        "terms": len(content["words"]), "vocabularies": {}}
+        "terms": len(content.words), "vocabularies": {}}
     for name in arrays_format.CODED_FIELDS:
         names, field_codes = codes.get(name, ([], np.full(doc_count, -1, dtype=np.int32)))
         arrays[f"{name}_codes"] = field_codes

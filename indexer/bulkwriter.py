@@ -279,12 +279,7 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
     pos_ptr = np.zeros(len(post_docs) + 1, dtype=np.int64)
     np.cumsum(freqs, out=pos_ptr[1:])
     arrays: dict[str, np.ndarray] = {
-        "term_ptr": term_ptr,
-        "docs": post_docs.astype(np.int32),
-        "freqs": freqs.astype(arrays_format._smallest_uint(int(freqs.max()) if len(freqs) else 0)),
-        "pos_ptr": pos_ptr.astype(np.uint32 if pos_ptr[-1] < 2**32 else np.int64),
-        "positions": positions.astype(
-            arrays_format._smallest_uint(int(positions.max()) if len(positions) else 0)),
+        **arrays_format.postings_arrays(term_ptr, post_docs, freqs, pos_ptr, positions),
         "lengths": coded.get(field, np.zeros(doc_count, dtype=np.int64)).astype(np.uint32),
         "fingerprints": np.array([fingerprint(d.get(field), d.get("kind")) for d in docs],
                                  dtype=np.int64).reshape(doc_count),

@@ -647,10 +647,12 @@ def test_any_damage_is_reported_by_check_and_repaired_by_rebuild(tmp_path, store
 
     def segment_file(*suffixes: str) -> Path:
         # Plain segment files (.trm, .pst, ._stored.col); a compound .seg holds them all.
+        # The largest: an upload's postings are all kept in its term table
+        # (a word of one passage), and its .pst holds nothing to damage.
         for suffix in (*suffixes, ".seg"):
-            found = sorted(store.index_dir.glob(f"MAIN_*{suffix}"))
+            found = sorted(store.index_dir.glob(f"MAIN_*{suffix}"), key=lambda p: p.stat().st_size)
             if found:
-                return found[0]
+                return found[-1]
         raise AssertionError(f"no segment file in {sorted(store.index_dir.iterdir())}")
 
     tocs = sorted(store.index_dir.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.split("_")[-1]))
@@ -730,8 +732,9 @@ def test_a_damaged_segment_is_a_503_page_not_a_500(store):
 
     for n in (1, 2):
         store.add_uploads([(f"新闻{n}.md", f"# 新闻\n\n第{n}号新闻：劳模座谈。\n".encode())])
+    # The largest: an upload's words of one passage are kept in its term table.
     postings = sorted(store.index_dir.glob("MAIN_*.pst")) or sorted(store.index_dir.glob("*.seg"))
-    os.truncate(postings[0], 10)
+    os.truncate(max(postings, key=lambda p: p.stat().st_size), 10)
     app = create_app({"TESTING": False, "SECRET_KEY": "t"}, store=store)
     response = app.test_client().get("/search?q=劳模")
     assert response.status_code == 503
