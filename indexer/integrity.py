@@ -18,7 +18,7 @@ from indexer.store import Progress, Store, from_whoosh
 def check(store: Store, deep: bool = False) -> list[Problem]:
     """Every corpus file indexed once, with its current content; no orphans;
     with ``deep``, every segment readable to its end and the segmenter's
-    recipe recomputed.
+    recipe and lexicon recomputed.
 
     Raises :class:`IndexCorrupt` when a segment file is damaged (the hint is
     ``zhsearch index --rebuild``).
@@ -89,8 +89,9 @@ def _check(store: Store, deep: bool) -> list[Problem]:
                                store.index_dir)
         if recipe:
             problems.append(Problem(RECIPE_FILE, recipe))
+    # The lexicon is checked whole here, recomputed by `zhsearch check` only.
     lexicon = verify_lexicon([analysis.BUNDLED_DICTIONARY, store.user_dictionary],
-                             store.index_dir)
+                             store.index_dir, recompute=deep)
     if lexicon:
         problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
     ix = store.open_index(create=False)

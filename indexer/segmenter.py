@@ -815,14 +815,22 @@ def keep_lexicon(sources: Sequence[Path | Dictionary], cache_dir: Path) -> None:
     _kept.add((str(cache_dir), f"lexicon:{key}:{recipe.digest()}"))
 
 
-def verify_lexicon(sources: Sequence[Path | Dictionary], cache_dir: Path) -> str | None:
+def verify_lexicon(sources: Sequence[Path | Dictionary], cache_dir: Path,
+                   recompute: bool = True) -> str | None:
     """Recompute the lexicon kept in ``cache_dir``; when it was wrong, replace it
-    and say so. One made for other dictionaries or recipe is never read."""
+    and say so. One made for other dictionaries or recipe is never read.
+
+    Without ``recompute``, a lexicon whole by its checksum and made for these
+    dictionaries and recipe is taken as it is: recomputing loads jieba's
+    whole dictionary, 1.26 s of the 1.6 s ``zhsearch index`` spent checking
+    the 2022 news after writing it."""
     dictionaries = [d for d in map(_read, sources) if d is not None]
     key = dictionaries_key(dictionaries)
     recipe = _load_recipe(key, cache_dir)
     path = Path(cache_dir) / LEXICON_FILE
     if recipe is None or recipe.backend != "rjieba" or not path.exists():
+        return None
+    if not recompute and _load_lexicon(key, recipe, Path(cache_dir)) is not None:
         return None
     right = compute_lexicon(key, recipe, dictionaries).to_bytes()
     try:

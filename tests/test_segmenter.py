@@ -325,7 +325,7 @@ def test_a_damaged_lexicon_is_never_read_and_check_writes_it_anew(tmp_path, monk
     path.write_bytes(bytes(damaged))
     monkeypatch.setattr(segmenter_module, "_segmenters", OrderedDict())
     assert isinstance(_one_command(store).segmenter(), RjiebaSegmenter)  # the whole one
-    problems = integrity.check(store)
+    problems = integrity.check(store)  # what `zhsearch index` runs: found by its checksum
     assert [p.source for p in problems] == [segmenter_module.LEXICON_FILE]
     assert path.read_bytes() == right
     assert integrity.check(store) == []
@@ -353,3 +353,10 @@ def test_a_lexicon_with_numbers_no_jieba_gives_never_reaches_rjieba(tmp_path, mo
     quick = _one_command(store).segmenter()
     assert isinstance(quick, segmenter_module.LexiconSegmenter)
     assert quick.cut("弘扬劳模精神") == whole.cut("弘扬劳模精神")
+    # Whole by its checksum: `zhsearch index` takes it as it is, `zhsearch
+    # check` recomputes it and writes it anew.
+    integrity.check(store)
+    assert path.read_bytes() == forged.to_bytes()
+    integrity.check(store, deep=True)
+    assert segmenter_module.Lexicon.from_bytes(path.read_bytes(), whole.key, recipe).words_in(
+        "劳模")["劳模"] > 0
