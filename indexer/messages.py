@@ -118,6 +118,9 @@ ERRORS: dict[str, Text] = {
                          "读取这个文件用时太长，已停止读取"),
     "read_memory": Text("reading the file needed more memory than the limit",
                         "读取这个文件需要的内存太多，已停止读取"),
+    "reader_unavailable": Text("the process that reads report files did not start within its "
+                               "memory limit (ZHSEARCH_READ_MEMORY_MB)",
+                               "读取文件的进程在内存上限（ZHSEARCH_READ_MEMORY_MB）内无法启动，文件没有读取"),
     "read_budget": Text("the files of one add or upload used up the time they may take to read",
                         "这一批文件的读取时间已用完，这个文件没有读取；请单独再上传一次"),
     # The index.

@@ -308,6 +308,23 @@ def test_a_read_that_runs_out_of_memory_is_refused_and_the_next_file_is_read():
         pool.close()
 
 
+def test_a_reader_that_cannot_start_within_its_memory_refuses_the_file_not_reads_it_unbounded():
+    """At 150 MB no reader process can start (it needs ~200 MB of address
+    space): the file is refused, naming the setting, and not read in the
+    calling process, which has no memory limit at all."""
+    from indexer.errors import UnsupportedFile
+    from indexer.readers.worker import ReaderPool
+
+    pool = ReaderPool(memory_mb=150, seconds=120, workers=1)
+    try:
+        with pytest.raises(UnsupportedFile) as refused:
+            pool.read("# 新闻\n\n劳模座谈。\n".encode(), "small.md")
+        assert refused.value.code == "reader_unavailable"
+        assert "ZHSEARCH_READ_MEMORY_MB" in str(refused.value)
+    finally:
+        pool.close()
+
+
 # -- the web: Host, Origin, form encoding, bounded responses ---------------------------------
 
 

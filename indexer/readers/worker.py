@@ -192,12 +192,21 @@ class ReaderPool:
         if worker is None:
             try:
                 worker = self._start()
-            except (OSError, RuntimeError):
-                # No worker can start here (a sandbox without subprocesses):
+            except OSError:
+                # No process can be started here (a sandbox without subprocesses):
                 # read in this process, with the reader limits alone.
                 self._idle.put(None)
                 from indexer.readers import read_report
                 return read_report(data, name)
+            except RuntimeError:
+                # It started and died, or never said it was ready: with too low a
+                # memory limit (30 MB) it cannot import the readers. Reading here
+                # instead would read without any memory limit at all.
+                self._idle.put(None)
+                raise UnsupportedFile(
+                    name, f"not read: the process that reads report files did not start "
+                          f"within {self.memory_mb} MB of memory (ZHSEARCH_READ_MEMORY_MB)",
+                    code="reader_unavailable") from None
         healthy = False
         started = time.monotonic()
         try:
