@@ -327,6 +327,11 @@ class Store:
                 _remove_new_files(self.index_dir, before)
                 if isinstance(error, OSError) and not isinstance(error, ZhsearchError):
                     raise _unwritable(self.index_dir, error) from None
+                if isinstance(error, Exception) and not isinstance(error, ZhsearchError) \
+                        and from_whoosh(error):
+                    # Under the writer lock no other writer changes a file:
+                    # Whoosh failing to read one is a damaged segment.
+                    raise IndexCorrupt.damaged(self.index_dir, error) from error
                 raise
             try:
                 writer.commit()

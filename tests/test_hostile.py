@@ -756,3 +756,24 @@ def test_a_damaged_segment_is_a_503_page_not_a_500(store):
     response = app.test_client().get("/search?q=劳模")
     assert response.status_code == 503
     assert "zhsearch index --rebuild" in response.get_data(as_text=True)
+
+
+def test_an_upload_into_a_damaged_index_is_a_503_page_not_a_500(store):
+    """Whoosh fails reading the file records of a damaged segment while the
+    upload's writer reads them: the page says the index is damaged (503,
+    rebuild), not 500, and the upload is not half made: the corpus is as
+    it was."""
+    from web import create_app
+
+    before = sorted(p.name for p in store.corpus_dir.rglob("*"))
+    stored = sorted(store.index_dir.glob("MAIN_*._stored.col"))
+    largest = max(stored, key=lambda p: p.stat().st_size)
+    largest.write_bytes(os.urandom(largest.stat().st_size))
+    app = create_app({"TESTING": False, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False},
+                     store=store)
+    response = app.test_client().post(
+        "/upload", data={"files": [(io.BytesIO("# 新闻\n\n劳模座谈。\n".encode()), "新闻.md")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 503, response.get_data(as_text=True)[-800:]
+    assert "zhsearch index --rebuild" in response.get_data(as_text=True)
+    assert sorted(p.name for p in store.corpus_dir.rglob("*")) == before
