@@ -184,12 +184,18 @@ class Archive:
             query, source=source, date_from=date_from, date_to=date_to, sort=sort, scope=scope)
         request = request.replace(page=1, group=Group.PASSAGE, fold=Fold.NONE)
         if max_hits is not None:
-            total = self.service.search(request.replace(limit=1)).total
-            if total > max_hits:
-                raise QueryError(f"{total:,} hits; an export holds at most {max_hits:,}",
-                                 code="too_many_hits", total=f"{total:,}", limit=f"{max_hits:,}")
+            _within(self.service.search(request.replace(limit=1)).total, max_hits)
         result = self.service.search(request.replace(limit=0))
+        if max_hits is not None:
+            # A commit between the count and the read may have added hits.
+            _within(result.total, max_hits)
         return [ExportRow.of(hit) for hit in result.hits]
+
+
+def _within(total: int, max_hits: int) -> None:
+    if total > max_hits:
+        raise QueryError(f"{total:,} hits; an export holds at most {max_hits:,}",
+                         code="too_many_hits", total=f"{total:,}", limit=f"{max_hits:,}")
 
 
 def sort_reports(reports: list[ReportSummary], sort: str) -> list[ReportSummary]:

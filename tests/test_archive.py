@@ -137,6 +137,28 @@ def test_export_refuses_more_hits_than_allowed_before_reading_them(archive):
     assert caught.value.details == {"total": str(total), "limit": str(total - 1)}
 
 
+def test_export_never_holds_more_hits_than_allowed_when_the_index_grew_after_the_count(
+        archive, monkeypatch):
+    """The count is taken on one commit, the hits read on a newer one with
+    more: still refused, not handed out over the limit."""
+    import dataclasses
+
+    search = archive.service.search
+    total = search("工会").total
+    calls = []
+
+    def search_then_commit(request, *args, **kwargs):
+        result = search(request, *args, **kwargs)
+        calls.append(request)
+        # The first call counts on the older, smaller commit.
+        return dataclasses.replace(result, total=total - 1) if len(calls) == 1 else result
+
+    monkeypatch.setattr(archive.service, "search", search_then_commit)
+    with pytest.raises(QueryError) as caught:
+        archive.export("工会", max_hits=total - 1)
+    assert caught.value.code == "too_many_hits" and len(calls) == 2
+
+
 def test_csv_opens_in_a_spreadsheet_and_jsonl_reads_back(archive):
     rows = archive.export("劳模")
     data = csv_bytes(rows)
