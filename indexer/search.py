@@ -309,6 +309,14 @@ class SearchService:
         return found
 
     @_retried
+    def warm(self) -> None:
+        """Open the newest commit and map its arrays (the snapshot a server's
+        master built before forking), as a first search would: a server
+        worker does it when it starts, so that its first request does not
+        wait for it and every worker maps the one snapshot whether or not a
+        request has reached it yet."""
+        self.reading(self._arrays)
+
     def current(self) -> Generation:
         """The Generation of the commit this thread's searcher reads (a newer
         one within ``refresh_seconds``)."""

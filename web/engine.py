@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,8 +12,11 @@ from flask import current_app
 from indexer import snapshot
 from indexer.archive import REPORT_SORTS, Archive, sort_reports
 from indexer.search import REFRESH_SECONDS, SearchService
+from indexer.errors import ZhsearchError
 from indexer.records import CorpusSummary, ReportList, SyncReport
 from indexer.store import Store
+
+_log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -23,6 +27,14 @@ class Engine:
         self.store = store
         self.service = SearchService(store, refresh_seconds=refresh_seconds)
         self.archive = Archive(self.service)
+
+    def warm(self) -> None:
+        """The service's newest commit opened and its arrays mapped (best
+        effort: a missing or damaged index is reported by the first request)."""
+        try:
+            self.service.warm()
+        except (ZhsearchError, OSError) as error:
+            _log.warning("the index was not opened ahead of the first request: %s", error)
 
     def summary(self) -> CorpusSummary:
         """``corpus_summary()``, read once per commit of the index."""

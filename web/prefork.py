@@ -142,6 +142,10 @@ class WaitressWorker(_GunicornWorker):  # type: ignore[misc,valid-type]
         server = waitress_server(self.wsgi, self.cfg.threads,
                                  sockets=[listener.sock for listener in self.sockets])
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        # The index opened and the master's snapshot mapped now, not by the
+        # first request this worker happens to get.
+        threading.Thread(target=self.wsgi.extensions["zhsearch"].warm, name="warm",
+                         daemon=True).start()
         # Returns when a signal handler raises SystemExit (waitress then
         # stops its threads).
         server.run()
