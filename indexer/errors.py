@@ -157,6 +157,15 @@ class NoSuchVersion(ZhsearchError, FileNotFoundError):
         self.name = name
 
 
+class BadSetting(ZhsearchError, ValueError):
+    """An environment variable of :mod:`indexer.settings` holds a value that
+    cannot be used (``ZHSEARCH_MAX_UPLOAD_MB=abc``): refused where it is read,
+    naming the variable, not a traceback."""
+
+    default_code = "bad_setting"
+    status = 500
+
+
 class QueryError(ZhsearchError, ValueError):
     """A search request that cannot be run as given; ``str()`` says why."""
 

@@ -121,6 +121,8 @@ ERRORS: dict[str, Text] = {
     "reader_unavailable": Text("the process that reads report files did not start within its "
                                "memory limit (ZHSEARCH_READ_MEMORY_MB)",
                                "读取文件的进程在内存上限（ZHSEARCH_READ_MEMORY_MB）内无法启动，文件没有读取"),
+    "bad_setting": Text("an environment variable holds a value zhsearch cannot use",
+                        "环境变量 {variable} 的值“{value}”无法使用。"),
     "read_budget": Text("the files of one add or upload used up the time they may take to read",
                         "这一批文件的读取时间已用完，这个文件没有读取；请单独再上传一次"),
     # The index.
@@ -181,6 +183,8 @@ ERRORS: dict[str, Text] = {
 # in the text itself). Codes without an entry have no hint; an empty Chinese
 # hint means the code's Chinese text already says what to do.
 HINTS: dict[str, Text] = {
+    "bad_setting": Text("set the variable to a valid value, or unset it for the default",
+                        "请把这个环境变量改成有效的值，或者删除它以使用默认值"),
     "index_locked": Text("wait for the other zhsearch command to finish, then try again",
                          ""),
     "index_changed": Text("try again", ""),
@@ -393,12 +397,6 @@ TEXTS: dict[str, Text] = {
 }
 
 
-def _setting(name: str) -> str:
-    from indexer.settings import SETTINGS
-
-    return SETTINGS[name].help
-
-
 _JSON = Text("Print one JSON object instead of text.", "输出一个 JSON 对象，而不是文本。")
 _EACH_FILE = Text("A line per file even on a terminal, where a progress bar and a summary stand "
                   "in for them.", "在终端上也逐个文件输出一行（否则显示进度条和汇总）。")
@@ -411,11 +409,13 @@ _AFTER = Text(" Same as before the command.", "与写在命令之前相同。")
 HELP: dict[str, Text] = {
     "zhsearch": Text("Full-text search for Chinese report and news files.",
                      "中文报告和新闻文件的全文搜索。"),
-    "--corpus": Text(_setting("corpus"), "报告文件所在的文件夹。"),
-    "--index": Text(_setting("index"), "搜索索引所在的文件夹。"),
-    "--host": Text(_setting("host"), "监听的地址；不是本机回环地址时，上传需要 ZHSEARCH_UPLOAD_TOKEN。"),
-    "--port": Text(_setting("port"), "监听的端口。"),
-    "--threads": Text(_setting("threads"), "WSGI 服务器的工作线程数。"),
+    "--corpus": Text("Folder of report files.", "报告文件所在的文件夹。"),
+    "--index": Text("Folder of the search index.", "搜索索引所在的文件夹。"),
+    "--host": Text("Address to listen on; anything but loopback needs ZHSEARCH_UPLOAD_TOKEN "
+                   "for uploads.",
+                    "监听的地址；不是本机回环地址时，上传需要 ZHSEARCH_UPLOAD_TOKEN。"),
+    "--port": Text("Port to listen on.", "监听的端口。"),
+    "--threads": Text("Worker threads of the WSGI server.", "WSGI 服务器的工作线程数。"),
     "--version": Text("Show the version and exit.", "显示版本并退出。"),
     "--help": Text("Show this message and exit.", "显示本帮助并退出。"),
     "--json": _JSON,

@@ -7,6 +7,9 @@ setting has one name, one variable and one default wherever it is read.
 ('ZHSEARCH_CORPUS', 'corpus')
 >>> from_env({"ZHSEARCH_MAX_UPLOAD_MB": "5"})["max_upload_mb"]
 5.0
+>>> from_env({"ZHSEARCH_READ_MEMORY_MB": "lots"})
+Traceback (most recent call last):
+indexer.errors.BadSetting: ZHSEARCH_READ_MEMORY_MB='lots' cannot be used: invalid literal for int() with base 10: 'lots'
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from indexer.errors import BadSetting
+# The help of the settings that are options of the command line is the
+# catalogue's, in English and Chinese.
+from indexer.messages import HELP
 
 
 @dataclass(frozen=True)
@@ -40,15 +48,13 @@ def _hosts(value: str) -> tuple[str, ...]:
 
 
 _TABLE = [
-    Setting("corpus", "ZHSEARCH_CORPUS", "corpus", "Folder of report files.",
+    Setting("corpus", "ZHSEARCH_CORPUS", "corpus", HELP["--corpus"].en,
             config_key="CORPUS_DIR"),
-    Setting("index", "ZHSEARCH_INDEX", "index", "Folder of the search index.",
+    Setting("index", "ZHSEARCH_INDEX", "index", HELP["--index"].en,
             config_key="INDEX_DIR"),
-    Setting("host", None, "127.0.0.1",
-            "Address to listen on; anything but loopback needs ZHSEARCH_UPLOAD_TOKEN for uploads.",
-            config_key="HOST"),
-    Setting("port", None, 5000, "Port to listen on.", int),
-    Setting("threads", None, 8, "Worker threads of the WSGI server.", int),
+    Setting("host", None, "127.0.0.1", HELP["--host"].en, config_key="HOST"),
+    Setting("port", None, 5000, HELP["--port"].en, int),
+    Setting("threads", None, 8, HELP["--threads"].en, int),
     Setting("upload_token", "ZHSEARCH_UPLOAD_TOKEN", None,
             "Token the upload form asks for; without one, uploads work on loopback only.",
             config_key="UPLOAD_TOKEN"),
@@ -92,7 +98,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for setting in _TABLE:
         raw = environ.get(setting.env) if setting.env else None
-        values[setting.name] = setting.parse(raw) if raw else setting.default
+        try:
+            values[setting.name] = setting.parse(raw) if raw else setting.default
+        except ValueError as error:
+            raise BadSetting(f"{setting.env}={raw!r} cannot be used: {error}",
+                             variable=setting.env, value=raw) from None
     return values
 
 

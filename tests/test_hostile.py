@@ -777,3 +777,27 @@ def test_an_upload_into_a_damaged_index_is_a_503_page_not_a_500(store):
     assert response.status_code == 503, response.get_data(as_text=True)[-800:]
     assert "zhsearch index --rebuild" in response.get_data(as_text=True)
     assert sorted(p.name for p in store.corpus_dir.rglob("*")) == before
+
+
+@pytest.mark.parametrize("command", [["add"], ["serve"]])
+def test_a_setting_that_cannot_be_used_is_one_line_naming_it_not_a_traceback(
+        tmp_path, corpus_dir, index_dir, command):
+    """An operator's typo in an environment variable (``ZHSEARCH_READ_MEMORY_MB=2G``,
+    ``ZHSEARCH_MAX_UPLOAD_MB=abc``): refused where it is read, naming the
+    variable, with what to do; nothing is added."""
+    report = tmp_path / "季度报告.txt"
+    report.write_text("劳模座谈。\n", encoding="utf-8")
+    before = sorted(p.name for p in corpus_dir.rglob("*"))
+    variable, value = ("ZHSEARCH_READ_MEMORY_MB", "2G") if command == ["add"] else \
+        ("ZHSEARCH_MAX_UPLOAD_MB", "abc")
+    from .test_serve import _free_port
+
+    args = [*command, str(report)] if command == ["add"] else \
+        [*command, "--port", str(_free_port())]
+    done = zhsearch(corpus_dir, index_dir, *args,
+                    env={**os.environ, variable: value, "LC_ALL": "C.UTF-8"})
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert any(variable in line and value in line for line in lines), done.stderr
+    assert sorted(p.name for p in corpus_dir.rglob("*")) == before
