@@ -114,7 +114,7 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
         return from_memory(*build_arrays(reader))
     byte = zlib.crc32(expect["segment"].encode()) % (1 << 30)
     with lock:
-        if not _lock_within(lock, byte, WAIT_SECONDS):
+        if not lock_within(lock, byte, WAIT_SECONDS):
             # Another process's build did not end in time (stopped, or on a
             # far larger segment): this one reads the segment itself, into
             # memory, and leaves the file to that build.
@@ -143,7 +143,7 @@ def _open_or_build(reader, folder: Path | None) -> SegmentArrays:
             fcntl.lockf(lock, fcntl.LOCK_UN, 1, byte)
 
 
-def _lock_within(lock, byte: int, wait: float) -> bool:
+def lock_within(lock, byte: int, wait: float) -> bool:
     """Take one byte's POSIX record lock of ``lock``, waiting at most ``wait``
     seconds for another process that holds it; False when it did not come."""
     deadline = time.monotonic() + wait

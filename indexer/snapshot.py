@@ -34,7 +34,6 @@ temporary files of builds that died (:func:`after_commit`).
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import logging
@@ -61,7 +60,6 @@ LOCK_NAME = ".zhsnap.lock"
 # A build took 3.9 s at the whole folder on a loaded machine; a process
 # waits this long for another's before it goes on with the segments' arrays.
 WAIT_SECONDS = 600.0
-_POLL_SECONDS = 0.05
 # One build at a time per process: a POSIX record lock is the process's,
 # and closing any handle of the lock file releases all of them.
 _BUILD_LOCK = threading.Lock()
@@ -191,16 +189,8 @@ def _obtain_here(folder: Path, path: Path, parts: Sequence[SegmentArrays],
             return arrays_format.from_memory(*build(parts))
         with lock:
             byte = _lock_byte(path.name)
-            while True:
-                try:
-                    fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
-                    break
-                except OSError as error:
-                    if error.errno not in (errno.EACCES, errno.EAGAIN):
-                        raise
-                    if time.monotonic() >= deadline:
-                        return None
-                    time.sleep(_POLL_SECONDS)
+            if not postings.lock_within(lock, byte, deadline - time.monotonic()):
+                return None
             try:
                 try:
                     return load(path, parts)  # built by the process this one waited for
