@@ -160,8 +160,6 @@ class EncodedPositions:
 # 106,374 on, 0 for no length), as Whoosh's block and term statistics keep it.
 _LENGTH_BYTES = np.array(LENGTH_BYTES, dtype=np.int64)
 _NO_LENGTH = np.iinfo(np.int64).max
-# Output kept before it is written to the postings file.
-_WRITE_BYTES = 1 << 20
 
 
 def _length_bytes(lengths: np.ndarray) -> np.ndarray:
@@ -193,7 +191,7 @@ def _reduce(ufunc: np.ufunc, values: np.ndarray, start: np.ndarray, stop: np.nda
 
 # Postings and terms written at a time: the lists of a run hold ~150 bytes
 # a posting and a term (a merge's ID field at 1M passages is a million of
-# each).
+# each), and its output is held until the run ends.
 WRITE_RUN = 1 << 16
 
 
@@ -294,8 +292,7 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
     pack_info = term_info_packer()
     take = values.take if values is not None else None
     offset = postfile.tell()
-    out: list[bytes] = []
-    held = 0
+    out: list[bytes] = []  # a run's postings file bytes, written at its end
     for t, btext in enumerate(btexts):
         a, b = ptr_list[t], ptr_list[t + 1]
         head = pack_info(b - a < inline, t_weight[t], b - a, t_minbyte[t], t_maxbyte[t],
@@ -324,9 +321,5 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
                 k == last)
             out.append(block)
             offset += len(block)
-            held += len(block)
         tindex.add(prefix + btext, head + pack_long(term_start) + pack_int(offset - term_start))
-        if held >= _WRITE_BYTES:
-            postfile.write(b"".join(out))
-            out, held = [], 0
     postfile.write(b"".join(out))
