@@ -24,7 +24,8 @@ from indexer import arrays_format
 from indexer.codec import block_bytes, inline_values, inlined_bytes
 from indexer.whoosh_internals import LENGTH_BYTES, field_writer_files, term_info_packer
 
-__all__ = ["ENCODE_CHUNK", "EncodedPositions", "encode_field", "encode_positions", "write_terms"]
+__all__ = ["ENCODE_CHUNK", "EncodedPositions", "encode_field", "encode_positions", "gaps",
+           "write_terms"]
 
 _PICKLE_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO, EMPTY_LIST, BINPUT 0
 
@@ -97,27 +98,45 @@ def encode_positions(counts: np.ndarray, deltas: np.ndarray) -> EncodedPositions
 ENCODE_CHUNK = 1 << 16
 
 
-def encode_field(counts: np.ndarray, deltas: np.ndarray) -> EncodedPositions:
-    """:func:`encode_positions` of every posting of a field, ENCODE_CHUNK
-    postings at a time: the same values, with a chunk's temporaries only.
+def gaps(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each value less the one before it, as int64; the first of each run
+    (at ``starts``) as it is: a posting's positions as Whoosh encodes them,
+    a block's document numbers.
 
-    >>> counts, deltas = np.array([1, 2, 1]), np.array([3, 0, 5, 300])
-    >>> chunked = encode_field(counts, deltas)
-    >>> chunked.take(0, 3) == encode_positions(counts, deltas).take(0, 3)
+    >>> gaps(np.array([3, 5, 9, 2, 4]), np.array([0, 3])).tolist()
+    [3, 2, 4, 2, 2]
+    """
+    out = values.astype(np.int64)
+    if len(out):
+        out[1:] -= values[:-1]
+        out[starts] = values[starts]
+    return out
+
+
+def encode_field(counts: np.ndarray, positions: np.ndarray) -> EncodedPositions:
+    """:func:`encode_positions` of every posting of a field, from its
+    positions (``counts[i]`` per posting, concatenated, ascending within
+    each), ENCODE_CHUNK postings at a time: the same values, with a chunk's
+    gaps and temporaries only.
+
+    >>> counts, positions = np.array([1, 2, 1]), np.array([3, 0, 5, 300])
+    >>> encode_field(counts, positions).take(0, 3) == encode_positions(
+    ...     counts, np.array([3, 0, 5, 300])).take(0, 3)
     True
     """
     n = len(counts)
-    if n <= ENCODE_CHUNK:
-        return encode_positions(counts, deltas)
     pos_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=pos_ptr[1:])
+    if n <= ENCODE_CHUNK:
+        return encode_positions(counts, gaps(positions, pos_ptr[:-1]))
     offsets = np.empty(n + 1, dtype=np.int64)
     blobs: list[bytes] = []
     special: dict[int, bytes] = {}
     size = 0
     for a in range(0, n, ENCODE_CHUNK):
         b = min(a + ENCODE_CHUNK, n)
-        part = encode_positions(counts[a:b], deltas[pos_ptr[a]:pos_ptr[b]])
+        part = encode_positions(counts[a:b], gaps(positions[pos_ptr[a]:pos_ptr[b]],
+                                                  pos_ptr[a:b] - pos_ptr[a]))
         offsets[a:b] = part._offsets[:-1] + size
         size += len(part._blob)
         blobs.append(part._blob)
@@ -282,10 +301,7 @@ def write_terms(fieldwriter, btexts: Sequence[bytes], term_ptr: np.ndarray, docs
         b_ones = ((b_top == 1.0) & (b_low == 1.0)).tolist()
         b_same = (b_top == b_low).tolist()
         b_top = b_top.tolist()
-    gaps = doc.copy()
-    gaps[1:] -= doc[:-1]
-    gaps[start] = doc[start]
-    gap_list, doc_list, weight_list = gaps.tolist(), doc.tolist(), weight.tolist()
+    gap_list, doc_list, weight_list = gaps(doc, start).tolist(), doc.tolist(), weight.tolist()
     ptr_list, start_list, stop_list = ptr.tolist(), start.tolist(), stop.tolist()
     first_list = first_block.tolist()
     t_weight, t_top = t_weight.tolist(), t_top.tolist()

@@ -349,15 +349,8 @@ def _write_content(fieldwriter: Any, name: str, field: Any, content: arrays_merg
         while end < len(words) and ptr[end + 1] - ptr[t] <= _WRITE_CHUNK:
             end += 1
         a, b = ptr[t], ptr[end]
-        first = int(pos_ptr[a])
-        pos = positions[first:int(pos_ptr[b])].astype(np.int64)
-        starts = pos_ptr[a:b].astype(np.int64) - first
-        deltas = pos.copy()
-        if len(pos):
-            deltas[1:] -= pos[:-1]
-            deltas[starts] = pos[starts]
-        values = encode_field(freqs[a:b].astype(np.int64), deltas)
-        del pos, deltas
+        values = encode_field(freqs[a:b].astype(np.int64),
+                              positions[int(pos_ptr[a]):int(pos_ptr[b])])
         write_terms(fieldwriter, [w.encode("utf-8") for w in words[t:end]],
                     content.term_ptr[t:end + 1], docs, freqs, values, lengths, values_first=a)
         t = end

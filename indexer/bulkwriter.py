@@ -219,13 +219,8 @@ def _write_bulk_field(fieldwriter, found: _Postings, lengths: np.ndarray | None)
     freqs = np.diff(np.append(starts, n))
     post_doc = tok_doc[starts]
     post_rank = tok_rank[starts]
-    deltas = tok_pos.copy()
-    if n:
-        deltas[1:] -= tok_pos[:-1]
-        deltas[starts] = tok_pos[starts]
     del tok_rank, tok_doc, starts
-    values = encode_field(freqs, deltas)
-    del deltas
+    values = encode_field(freqs, tok_pos)
     term_ptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(post_rank, minlength=len(words)), out=term_ptr[1:])
     write_terms(fieldwriter, [btexts[i] for i in order], term_ptr, post_doc, freqs, values,
