@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from indexer.arrays_format import (CODED_FIELDS, FIELD, DamagedArrays, _blob, _ranges,
-                                   _smallest_uint)
+from indexer.arrays_format import (CODED_FIELDS, FIELD, DamagedArrays, _ranges, _smallest_uint,
+                                   assemble)
 from indexer.samestory import fingerprint
 from indexer.whoosh_internals import (is_segment_reader, lengths_column, stored_column,
                                        term_blocks, terms_reader)
@@ -222,33 +222,22 @@ def build_arrays(reader) -> tuple[dict, dict[str, np.ndarray]]:
     for docnum in range(doc_count):
         lengths[docnum] = reader.doc_field_length(docnum, FIELD, 0) or 0
     fingerprints = story_fingerprints(reader)
-    arrays: dict[str, np.ndarray] = {
-        "term_ptr": term_ptr,
-        "docs": docs.result(),
-        "freqs": freqs,
-        "pos_ptr": pos_ptr,
-        "positions": positions.result(),
-        "lengths": lengths,
-        "fingerprints": fingerprints,
-        "terms": _blob(words),
-    }
-    header = {"segment": segment.segment_id(), "doc_count": doc_count,
-              "field_length": int(reader.field_length(FIELD)), "terms": len(words),
-              "vocabularies": {}}
+    coded = {}
     for fieldname in CODED_FIELDS:
-        codes = np.full(doc_count, -1, dtype=np.int32)
-        names: list[bytes] = []
         if fieldname in schema and fieldname in terms.indexed_field_names():
+            codes = np.full(doc_count, -1, dtype=np.int32)
+            names: list[bytes] = []
             sub_fmt = schema[fieldname].format
             for btext, terminfo in _field_items(terms, fieldname):
                 code = len(names)
                 names.append(btext)
                 codes[_term_ids(terms, terminfo, sub_fmt)] = code
-        # Whoosh's lexicon is in byte order already: codes order like the values.
-        arrays[f"{fieldname}_codes"] = codes
-        arrays[f"{fieldname}_names"] = _blob([b.decode("utf-8") for b in names])
-        header["vocabularies"][fieldname] = len(names)
-    return header, arrays
+            # Whoosh's lexicon is in byte order already: codes order like the values.
+            coded[fieldname] = (names, codes)
+    postings = {"term_ptr": term_ptr, "docs": docs.result(), "freqs": freqs, "pos_ptr": pos_ptr,
+                "positions": positions.result()}
+    return assemble(segment.segment_id(), doc_count, int(reader.field_length(FIELD)), words,
+                    postings, lengths, fingerprints, coded)
 
 
 def story_fingerprints(reader) -> np.ndarray:

@@ -31,6 +31,7 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,34 @@ def postings_arrays(term_ptr: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
         "positions": positions.astype(
             _smallest_uint(int(positions.max()) if len(positions) else 0), copy=False),
     }
+
+
+def assemble(segment: str, doc_count: int, field_length: int, words: list[str],
+             postings: dict[str, np.ndarray], lengths: np.ndarray, fingerprints: np.ndarray,
+             coded: Mapping[str, tuple[Sequence[bytes], np.ndarray]]
+             ) -> tuple[dict, dict[str, np.ndarray]]:
+    """The header and arrays of a ``.zharrays``, as :func:`encode` takes them:
+    every builder (a segment written, read back or merged; a snapshot)
+    hands its parts here. ``coded`` has, per field of CODED_FIELDS, its
+    values in byte order and each document's code (-1: none); a field
+    missing from it has no value in any document.
+
+    >>> header, arrays = assemble("s", 2, 3, ["劳模"], {}, np.ones(2), np.zeros(2),
+    ...                           {"source": ([b"a.md"], np.array([0, 0]))})
+    >>> header["vocabularies"]["source"], arrays["article_codes"].tolist()
+    (1, [-1, -1])
+    """
+    arrays: dict[str, np.ndarray] = {**postings, "lengths": lengths, "fingerprints": fingerprints,
+                                     "terms": _blob(words)}
+    vocabularies: dict[str, int] = {}
+    header = {"segment": segment, "doc_count": doc_count, "field_length": field_length,
+              "terms": len(words), "vocabularies": vocabularies}
+    for name in CODED_FIELDS:
+        names, codes = coded.get(name) or ((), np.full(doc_count, -1, dtype=np.int32))
+        arrays[f"{name}_codes"] = codes
+        arrays[f"{name}_names"] = _blob([b.decode("utf-8") for b in names])
+        vocabularies[name] = len(names)
+    return header, arrays
 
 
 def _blob(strings: list[str]) -> np.ndarray:

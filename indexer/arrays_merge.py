@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.arrays_format import (CODED_FIELDS, SegmentArrays, _blob, _ranges, _split,
+from indexer.arrays_format import (CODED_FIELDS, SegmentArrays, _ranges, _split, assemble,
                                    from_memory, postings_arrays)
 
 
@@ -143,19 +143,7 @@ def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.nda
     ``sorted()`` orders them (a :class:`~indexer.terms.SortedTerms` finds
     them by bisection)."""
     merged = merge_postings(parts)
-    arrays: dict[str, np.ndarray] = {
-        **postings_arrays(merged.term_ptr, merged.docs, merged.freqs, merged.pos_ptr,
-                          merged.positions),
-        "lengths": np.concatenate([p.lengths for p in parts]),
-        "fingerprints": np.concatenate([p.fingerprints for p in parts]),
-        "terms": _blob(merged.words),
-    }
-    offset = sum(p.doc_count for p in parts)
-    n_terms = len(merged.words)
-    vocabularies: dict[str, int] = {}
-    header = {"segment": "+".join(p.segment_id for p in parts),
-              "doc_count": offset, "field_length": sum(p.field_length for p in parts),
-              "terms": n_terms, "vocabularies": vocabularies}
+    coded = {}
     for fieldname in CODED_FIELDS:
         # Sorted as Whoosh's lexicon is (UTF-8 bytes): ranges of dates bisect it.
         names = sorted({n for p in parts for n in p.names_bytes(fieldname)})
@@ -165,7 +153,11 @@ def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.nda
             # One entry more, for code -1 (no value).
             table = np.array([code_of[n] for n in p.names_bytes(fieldname)] + [-1], dtype=np.int32)
             codes.append(table[p.codes[fieldname]])
-        arrays[f"{fieldname}_codes"] = np.concatenate(codes)
-        arrays[f"{fieldname}_names"] = _blob([n.decode("utf-8") for n in names])
-        vocabularies[fieldname] = len(names)
-    return header, arrays
+        coded[fieldname] = (names, np.concatenate(codes))
+    return assemble(
+        "+".join(p.segment_id for p in parts), sum(p.doc_count for p in parts),
+        sum(p.field_length for p in parts), merged.words,
+        postings_arrays(merged.term_ptr, merged.docs, merged.freqs, merged.pos_ptr,
+                        merged.positions),
+        np.concatenate([p.lengths for p in parts]),
+        np.concatenate([p.fingerprints for p in parts]), coded)

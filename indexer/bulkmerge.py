@@ -432,25 +432,15 @@ def _derive(segment: Any, doc_count: int, content: arrays_merge.MergedPostings, 
     """The header and arrays :func:`indexer.arrays_build.build_arrays` would read
     back from the merged segment, from the merged arrays."""
     keep = [docmap >= 0 for docmap in docmaps]
-    arrays: dict[str, np.ndarray] = {
-        **arrays_format.postings_arrays(content.term_ptr, content.docs, content.freqs,
-                                        content.pos_ptr, content.positions),
-        "lengths": np.concatenate([p.lengths[k] for p, k in zip(parts, keep)]).astype(
-            np.uint32, copy=False),
-        "fingerprints": np.concatenate([p.fingerprints[k] for p, k in zip(parts, keep)]).astype(
+    return arrays_format.assemble(
+        segment.segment_id(), doc_count, field_length(segment, arrays_format.FIELD),
+        content.words,
+        arrays_format.postings_arrays(content.term_ptr, content.docs, content.freqs,
+                                      content.pos_ptr, content.positions),
+        np.concatenate([p.lengths[k] for p, k in zip(parts, keep)]).astype(np.uint32, copy=False),
+        np.concatenate([p.fingerprints[k] for p, k in zip(parts, keep)]).astype(
             np.int64, copy=False),
-        "terms": arrays_format._blob(content.words),
-    }
-    header: dict[str, Any] = {
-        "segment": segment.segment_id(), "doc_count": doc_count,
-        "field_length": field_length(segment, arrays_format.FIELD),
-        "terms": len(content.words), "vocabularies": {}}
-    for name in arrays_format.CODED_FIELDS:
-        names, field_codes = codes.get(name, ([], np.full(doc_count, -1, dtype=np.int32)))
-        arrays[f"{name}_codes"] = field_codes
-        arrays[f"{name}_names"] = arrays_format._blob([b.decode("utf-8") for b in names])
-        header["vocabularies"][name] = len(names)
-    return header, arrays
+        codes)
 
 
 def OPTIMIZE(writer: Any, segments: Sequence[Any]) -> list[Any]:

@@ -273,29 +273,21 @@ def _derive_arrays(segment, docs: Sequence[dict], derived: dict, coded: dict) ->
         words, term_ptr = [], np.zeros(1, dtype=np.int64)
     pos_ptr = np.zeros(len(post_docs) + 1, dtype=np.int64)
     np.cumsum(freqs, out=pos_ptr[1:])
-    arrays: dict[str, np.ndarray] = {
-        **arrays_format.postings_arrays(term_ptr, post_docs, freqs, pos_ptr, positions),
-        "lengths": coded.get(field, np.zeros(doc_count, dtype=np.int64)).astype(np.uint32),
-        "fingerprints": np.array([fingerprint(d.get(field), d.get("kind")) for d in docs],
-                                 dtype=np.int64).reshape(doc_count),
-        "terms": arrays_format._blob(words),
-    }
-    header: dict[str, Any] = {
-        "segment": segment.segment_id(), "doc_count": doc_count,
-        "field_length": field_length(segment, field), "terms": len(words),
-        "vocabularies": {}}
+    values: dict[str, tuple[list[bytes], np.ndarray]] = {}
     for name in arrays_format.CODED_FIELDS:
-        codes = np.full(doc_count, -1, dtype=np.int32)
         found = derived.get(name)
-        names: list[bytes] = found["terms"] if found and "terms" in found else []
         if found:
+            codes = np.full(doc_count, -1, dtype=np.int32)
             for code, term_docs in enumerate(found["docs"]):
                 codes[term_docs] = code
-        arrays[f"{name}_codes"] = codes
-        arrays[f"{name}_names"] = arrays_format._blob([b.decode("utf-8") for b in names])
-        header["vocabularies"][name] = len(names)
-    return header, arrays
-
+            values[name] = (found["terms"], codes)
+    return arrays_format.assemble(
+        segment.segment_id(), doc_count, field_length(segment, field), words,
+        arrays_format.postings_arrays(term_ptr, post_docs, freqs, pos_ptr, positions),
+        coded.get(field, np.zeros(doc_count, dtype=np.int64)).astype(np.uint32),
+        np.array([fingerprint(d.get(field), d.get("kind")) for d in docs],
+                 dtype=np.int64).reshape(doc_count),
+        values)
 
 # -- the writer a large commit takes ---------------------------------------------------
 
