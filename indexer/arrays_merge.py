@@ -127,10 +127,14 @@ def merge_postings(parts: Sequence[SegmentArrays],
         src = None if keep is None else np.flatnonzero(keep)
         for a in range(0, len(dest), _MERGE_SLICE):
             to = dest[a:a + _MERGE_SLICE]
-            chunk = np.arange(a, a + len(to)) if src is None else src[a:a + _MERGE_SLICE]
-            counts = p.pos_ptr[chunk + 1].astype(np.int64) - p.pos_ptr[chunk].astype(np.int64)
-            positions[_ranges(pos_ptr[to].astype(np.int64), counts)] = p.positions[
-                _ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
+            if src is None:  # every posting kept: the slice's positions lie together
+                ptr = p.pos_ptr[a:a + len(to) + 1].astype(np.int64)
+                counts, taken = np.diff(ptr), p.positions[ptr[0]:ptr[-1]]
+            else:
+                chunk = src[a:a + _MERGE_SLICE]
+                counts = p.pos_ptr[chunk + 1].astype(np.int64) - p.pos_ptr[chunk].astype(np.int64)
+                taken = p.positions[_ranges(p.pos_ptr[chunk].astype(np.int64), counts)]
+            positions[_ranges(pos_ptr[to].astype(np.int64), counts)] = taken
     del dests, local
     if not present.all():
         term_ptr = np.concatenate(([0], term_ptr[1:][present]))
