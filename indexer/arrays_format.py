@@ -301,9 +301,6 @@ class SegmentArrays:
             self._names["\0" + fieldname] = found
         return found
 
-    def nbytes(self) -> int:
-        return self.header["body_size"]
-
 
 def _split(blob: np.ndarray, count: int) -> list[str]:
     if count == 0:

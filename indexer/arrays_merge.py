@@ -18,29 +18,6 @@ from indexer.arrays_format import (CODED_FIELDS, SegmentArrays, _ranges, _split,
 _MERGE_SLICE = 1 << 18
 
 
-def merged(parts: Sequence[SegmentArrays]) -> SegmentArrays:
-    """The arrays of consecutive segments as one, in memory: document numbers
-    as Whoosh's multi-segment reader numbers them (each segment after the
-    ones before it), one posting list per word, coded fields recoded into
-    the union of their sorted values.
-
-    A query tree is walked once per segment, in Python; a full build with
-    both cores leaves two segments, and walking one merged segment instead
-    took the 68 benchmark queries from 3.03 to 2.09 ms on average (2022
-    subset). No file changes: a new commit merges its own segments anew.
-
-    >>> from indexer.arrays_format import _toy
-    >>> a = from_memory(*_toy(["劳模", "工会"], [[0, 1], [1]], 2))
-    >>> b = from_memory(*_toy(["工会"], [[0]], 1))
-    >>> m = merged([a, b])
-    >>> {w: m.docs[slice(*m.postings(w))].tolist() for w in ("劳模", "工会")}
-    {'劳模': [0, 1], '工会': [1, 2]}
-    """
-    if len(parts) == 1:
-        return parts[0]
-    return from_memory(*merge_arrays(parts))
-
-
 @dataclass
 class MergedPostings:
     """The content field's postings of several segments as one list per word:
@@ -143,9 +120,25 @@ def merge_postings(parts: Sequence[SegmentArrays],
 
 
 def merge_arrays(parts: Sequence[SegmentArrays]) -> tuple[dict, dict[str, np.ndarray]]:
-    """The header and arrays of :func:`merged`; its words in byte order, as
+    """The header and arrays of consecutive segments as one: document numbers
+    as Whoosh's multi-segment reader numbers them (each segment after the
+    ones before it), one posting list per word, its words in byte order, as
     ``sorted()`` orders them (a :class:`~indexer.terms.SortedTerms` finds
-    them by bisection)."""
+    them by bisection), coded fields recoded into the union of their sorted
+    values: the snapshot of a generation (:mod:`indexer.snapshot`).
+
+    A query tree is walked once per segment, in Python; a full build with
+    both cores leaves two segments, and walking one merged segment instead
+    took the 68 benchmark queries from 3.03 to 2.09 ms on average (2022
+    subset).
+
+    >>> from indexer.arrays_format import _toy
+    >>> a = from_memory(*_toy(["劳模", "工会"], [[0, 1], [1]], 2))
+    >>> b = from_memory(*_toy(["工会"], [[0]], 1))
+    >>> m = from_memory(*merge_arrays([a, b]))
+    >>> {w: m.docs[slice(*m.postings(w))].tolist() for w in ("劳模", "工会")}
+    {'劳模': [0, 1], '工会': [1, 2]}
+    """
     merged = merge_postings(parts)
     coded = {}
     for fieldname in CODED_FIELDS:

@@ -302,8 +302,7 @@ def check(ix, folder: str | Path, repair: bool = False) -> list[DerivedProblem]:
             except DamagedArrays as error:
                 problem = DerivedProblem(name, f"damaged: {error}")
             if repair:
-                with _CACHE_LOCK:
-                    _CACHE.pop((str(folder), expect["segment"]), None)
+                forget([expect["segment"]], folder)
                 path.unlink(missing_ok=True)
                 segment_arrays(leaf, folder)
                 problem.repaired = True
