@@ -308,7 +308,6 @@ class SearchService:
         searcher._zh_generation = found
         return found
 
-    @_retried
     def warm(self) -> None:
         """Open the newest commit and map its arrays (the snapshot a server's
         master built before forking), as a first search would: a server
@@ -317,6 +316,7 @@ class SearchService:
         request has reached it yet."""
         self.reading(self._arrays)
 
+    @_retried
     def current(self) -> Generation:
         """The Generation of the commit this thread's searcher reads (a newer
         one within ``refresh_seconds``)."""
