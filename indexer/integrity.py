@@ -7,7 +7,7 @@ named anew; ``stats`` counts from the file records, as the home page does.
 
 from __future__ import annotations
 
-from indexer import analysis, arrays_format, evaluate, postings, snapshot
+from indexer import arrays_format, evaluate, postings, snapshot
 from indexer import stamp as stamps
 from indexer.records import CorpusSummary, FileRecord, Problem, SyncReport, content_hash
 from indexer.segmenter import LEXICON_FILE, RECIPE_FILE, verify_lexicon, verify_recipe
@@ -49,7 +49,8 @@ def _readable_to_the_end(searcher) -> None:
 def _check(store: Store, deep: bool) -> list[Problem]:
     problems: list[Problem] = []
     files = store.corpus_files()
-    with store.open_index(create=False).searcher() as searcher:
+    ix = store.open_index(create=False)
+    with ix.searcher() as searcher:
         if deep:
             _readable_to_the_end(searcher)
         records = store.file_records(searcher)
@@ -85,16 +86,13 @@ def _check(store: Store, deep: bool) -> list[Problem]:
         # Recomputing the numbers loads jieba's whole dictionary: 0.9-1.0 s,
         # a tenth of `zhsearch index` of the 2022 news. The recipe is keyed by
         # the dictionaries and jieba's version, so only `zhsearch check` does it.
-        recipe = verify_recipe([analysis.BUNDLED_DICTIONARY, store.user_dictionary],
-                               store.index_dir)
+        recipe = verify_recipe(store.dictionaries(), store.index_dir)
         if recipe:
             problems.append(Problem(RECIPE_FILE, recipe))
     # The lexicon is checked whole here, recomputed by `zhsearch check` only.
-    lexicon = verify_lexicon([analysis.BUNDLED_DICTIONARY, store.user_dictionary],
-                             store.index_dir, recompute=deep)
+    lexicon = verify_lexicon(store.dictionaries(), store.index_dir, recompute=deep)
     if lexicon:
         problems.append(Problem(LEXICON_FILE, lexicon))  # written anew already
-    ix = store.open_index(create=False)
     for found in postings.check(ix, store.index_dir):
         problems.append(Problem(found.name, f"search arrays {found.description}"))
     for shared in snapshot.check(ix, store.index_dir):

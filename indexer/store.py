@@ -117,24 +117,25 @@ class Store:
         """How this corpus cuts words: the bundled dictionary and its ``userdict.dic``."""
         if self.one_command and self.index_dir.is_dir():
             # The same words, from the lexicon: 0.1 s less for a cold search.
-            quick = lexicon_segmenter(self._dictionaries(), self.index_dir)
+            quick = lexicon_segmenter(self.dictionaries(), self.index_dir)
             if quick is not None:
                 return quick
         return self._whole_segmenter()
 
-    def _dictionaries(self) -> list[Path]:
+    def dictionaries(self) -> list[Path]:
+        """The dictionaries this corpus is cut with: jieba's bundled one, then its own."""
         return [analysis.BUNDLED_DICTIONARY, self.user_dictionary]
 
     def _whole_segmenter(self) -> Segmenter:
         # The numbers rjieba needs from jieba are kept beside the index: a
         # cold search then never waits for jieba's 0.5 s start-up.
-        return segmenter_for(self._dictionaries(),
+        return segmenter_for(self.dictionaries(),
                              cache_dir=self.index_dir if self.index_dir.is_dir() else None)
 
     def keep_lexicon(self) -> None:
         """Keep the lexicon of this corpus's dictionaries beside the index."""
         if self.index_dir.is_dir():
-            keep_lexicon(self._dictionaries(), self.index_dir)
+            keep_lexicon(self.dictionaries(), self.index_dir)
 
     def analysis_fingerprint(self, segmenter: Segmenter | None = None) -> str:
         """What decides how text is cut into words; a change needs a rebuild."""
