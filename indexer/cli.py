@@ -150,7 +150,6 @@ def _split_query_words(command: click.Command, ctx: click.Context,
 def _corpus_options(func):
     """``--corpus`` and ``--index`` after the command name, as before it."""
     for name in ("index", "corpus"):
-        setting = SETTINGS[name]
         func = click.option(f"--{name}", f"{name}_dir", default=None, expose_value=True,
                             type=click.Path(file_okay=False, path_type=Path),
                             help=_.help(f"--{name}") + _.help("after the command"))(func)

@@ -1,7 +1,9 @@
-"""Every setting of zhsearch, declared once: name, environment variable, default, help.
+"""Every setting of zhsearch, declared once: name, environment variable, default, parser.
 
 The CLI builds its options from this table and the web app its config, so a
-setting has one name, one variable and one default wherever it is read.
+setting has one name, one variable and one default wherever it is read. What
+each means is the comment above it; the README's table of settings is for
+the user.
 
 >>> SETTINGS["corpus"].env, SETTINGS["corpus"].default
 ('ZHSEARCH_CORPUS', 'corpus')
@@ -20,9 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.errors import BadSetting
-# The help of the settings that are options of the command line is the
-# catalogue's, in English and Chinese.
-from indexer.messages import HELP
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,6 @@ class Setting:
     name: str
     env: str | None
     default: Any
-    help: str
     parse: Callable[[str], Any] = str
     config_key: str | None = None  # the Flask config key, where the web reads it
 
@@ -48,46 +46,40 @@ def _hosts(value: str) -> tuple[str, ...]:
 
 
 _TABLE = [
-    Setting("corpus", "ZHSEARCH_CORPUS", "corpus", HELP["--corpus"].en,
-            config_key="CORPUS_DIR"),
-    Setting("index", "ZHSEARCH_INDEX", "index", HELP["--index"].en,
-            config_key="INDEX_DIR"),
-    Setting("host", None, "127.0.0.1", HELP["--host"].en, config_key="HOST"),
-    Setting("port", None, 5000, HELP["--port"].en, int),
-    Setting("threads", None, 8, HELP["--threads"].en, int),
-    Setting("upload_token", "ZHSEARCH_UPLOAD_TOKEN", None,
-            "Token the upload form asks for; without one, uploads work on loopback only.",
-            config_key="UPLOAD_TOKEN"),
-    Setting("secret_key", "ZHSEARCH_SECRET_KEY", None,
-            "Key that signs upload forms; set it to keep open forms valid across restarts.",
-            config_key="SECRET_KEY"),
-    Setting("max_upload_mb", "ZHSEARCH_MAX_UPLOAD_MB", 20.0,
-            "Largest upload request, in MB.", _mb),
-    Setting("lock_timeout", None, 60.0,
-            "Seconds a writer waits for another process's writer lock.", float,
-            config_key="LOCK_TIMEOUT"),
-    Setting("refresh_seconds", None, 1.0,
-            "Seconds a server thread searches one commit of the index before it looks for a "
-            "newer one (0: on every request, as each process of a prefork server must).", float,
-            config_key="REFRESH_SECONDS"),
-    Setting("page_size", None, 10, "Results per page on the web page.", int,
-            config_key="PAGE_SIZE"),
-    Setting("api_max_limit", None, 100, "Most results one /api/search request returns.", int,
-            config_key="API_MAX_LIMIT"),
-    Setting("export_max_hits", None, 100_000,
-            "Most hits one export from the web page holds; a larger one is refused.", int,
-            config_key="EXPORT_MAX_HITS"),
-    Setting("allowed_hosts", "ZHSEARCH_ALLOWED_HOSTS", (),
-            "Host names the web server answers besides the address it listens on "
-            "(comma-separated; .example.org allows its subdomains).",
-            _hosts, config_key="ALLOWED_HOSTS"),
-    Setting("read_memory_mb", "ZHSEARCH_READ_MEMORY_MB", 2048,
-            "Memory (address space, MB) of the process that reads one report file.", int),
-    Setting("read_seconds", "ZHSEARCH_READ_SECONDS", 120.0,
-            "Seconds reading one report file may take before it is refused.", float),
-    Setting("read_request_seconds", "ZHSEARCH_READ_REQUEST_SECONDS", 600.0,
-            "Seconds reading all the files of one add or upload may take together; the files "
-            "left when it runs out are refused.", float),
+    # The command line's own options: their help is the catalogue's
+    # (indexer/messages.py, HELP), in English and Chinese.
+    Setting("corpus", "ZHSEARCH_CORPUS", "corpus", config_key="CORPUS_DIR"),
+    Setting("index", "ZHSEARCH_INDEX", "index", config_key="INDEX_DIR"),
+    Setting("host", None, "127.0.0.1", config_key="HOST"),
+    Setting("port", None, 5000, int),
+    Setting("threads", None, 8, int),
+    # Token the upload form asks for; without one, uploads work on loopback only.
+    Setting("upload_token", "ZHSEARCH_UPLOAD_TOKEN", None, config_key="UPLOAD_TOKEN"),
+    # Key that signs upload forms; set it to keep open forms valid across restarts.
+    Setting("secret_key", "ZHSEARCH_SECRET_KEY", None, config_key="SECRET_KEY"),
+    # Largest upload request, in MB.
+    Setting("max_upload_mb", "ZHSEARCH_MAX_UPLOAD_MB", 20.0, _mb),
+    # Seconds a writer waits for another process's writer lock.
+    Setting("lock_timeout", None, 60.0, float, config_key="LOCK_TIMEOUT"),
+    # Seconds a server thread searches one commit of the index before it looks for a newer one
+    # (0: on every request, as each process of a prefork server must).
+    Setting("refresh_seconds", None, 1.0, float, config_key="REFRESH_SECONDS"),
+    # Results per page on the web page.
+    Setting("page_size", None, 10, int, config_key="PAGE_SIZE"),
+    # Most results one /api/search request returns.
+    Setting("api_max_limit", None, 100, int, config_key="API_MAX_LIMIT"),
+    # Most hits one export from the web page holds; a larger one is refused.
+    Setting("export_max_hits", None, 100_000, int, config_key="EXPORT_MAX_HITS"),
+    # Host names the web server answers besides the address it listens on (comma-separated;
+    # .example.org allows its subdomains).
+    Setting("allowed_hosts", "ZHSEARCH_ALLOWED_HOSTS", (), _hosts, config_key="ALLOWED_HOSTS"),
+    # Memory (address space, MB) of the process that reads one report file.
+    Setting("read_memory_mb", "ZHSEARCH_READ_MEMORY_MB", 2048, int),
+    # Seconds reading one report file may take before it is refused.
+    Setting("read_seconds", "ZHSEARCH_READ_SECONDS", 120.0, float),
+    # Seconds reading all the files of one add or upload may take together; the files left when
+    # it runs out are refused.
+    Setting("read_request_seconds", "ZHSEARCH_READ_REQUEST_SECONDS", 600.0, float),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _TABLE}
 
