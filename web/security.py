@@ -78,8 +78,8 @@ def host_allowed(host: str, bound: str, allowed: Iterable[str] = ()) -> bool:
     if name == bound_name:
         return True
     bound_address, address = _address(bound_name), _address(name)
-    loopback_name = name == "localhost" or (address is not None and address.is_loopback)
-    if bound_name == "localhost" or (bound_address is not None and bound_address.is_loopback):
+    loopback_name = is_loopback(name)
+    if is_loopback(bound_name):
         return loopback_name
     if bound_address is not None and bound_address.is_unspecified:
         # Listening everywhere: an address typed by hand is no rebinding (that
