@@ -538,16 +538,17 @@ That build shows a progress bar on stderr when it is a terminal;
 }
 
 
+class _Blank(dict):
+    """Details for ``str.format_map``: a field no detail gives is empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def _fill(template: str, details: Mapping[str, object]) -> str:
     """``template`` with its ``{…}`` fields filled from ``details``; a field
     that no detail gives is left empty, never a KeyError."""
-    class Blank(dict):
-        def __missing__(self, key: str) -> str:
-            return ""
-
-    values = Blank()
-    values.update(details)
-    return template.format_map(values)
+    return template.format_map(_Blank(details))
 
 
 def language(environ: Mapping[str, str] | None = None) -> str:
